@@ -1,0 +1,35 @@
+# wirestream — the two commands that matter are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up down status demo test test-unit test-e2e build lint fmt
+
+help:
+	@echo "make demo    set up the local stack, run the pipeline on the sample corpus"
+	@echo "make test    set up the local stack, run the unit and end-to-end tests"
+	@echo "make up | down | status    the local stack (PostgreSQL, tansu)"
+
+up:
+	@scripts/stack.sh up
+
+down:
+	@scripts/stack.sh down
+
+status:
+	@scripts/stack.sh status
+
+demo:
+	@scripts/demo.sh
+
+test:
+	@scripts/test.sh
+
+build:
+	cargo build --workspace --bins
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all

@@ -1,0 +1,247 @@
+//! `wirestream feed`: replay files into the ingest API.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use wirestream_runtime::Config;
+
+use crate::input::{self, Input};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Files or folders; `-` reads stdin. `.gz` files are decompressed.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The ingest service's base URL (default: from the config's `ingest.listen`).
+    #[arg(long)]
+    url: Option<String>,
+    /// NDJSON lines sent per request.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Replay as a continuous feed of at most this many items per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// How long to keep retrying while the service answers 429 or 503.
+    #[arg(long, default_value = "120s", value_parser = humantime_duration)]
+    retry_for: Duration,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn humantime_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().map_err(|_| format!("not a duration: {text}"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" | "" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("not a duration: {text} (use ms, s or m)")),
+    }
+}
+
+/// One request to make: a document or a batch of NDJSON lines.
+struct Request {
+    what: String,
+    path: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    items: usize,
+}
+
+#[derive(Default)]
+struct Summary {
+    accepted: usize,
+    rejected: usize,
+    failures: Vec<String>,
+}
+
+pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
+    let base = args.url.clone().unwrap_or_else(|| format!("http://{}", config.ingest.listen));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .context("failed to build the HTTP client")?;
+    let files = input::expand(&args.paths)?;
+    let max_bytes = config.ingest.max_body_bytes as u64 * 64;
+
+    let mut requests = Vec::new();
+    for path in &files {
+        let input = input::read(path, max_bytes)?;
+        requests.extend(split(input, args.batch.max(1)));
+    }
+    let total: usize = requests.iter().map(|r| r.items).sum();
+    let bar = progress(total as u64, args.quiet);
+
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    let mut sent = 0usize;
+    let mut in_flight = inflight::Pending::default();
+    for request in requests {
+        if let Some(rate) = args.rate {
+            // Pace the replay: the n-th item leaves no earlier than n / rate seconds in.
+            let due = Duration::from_secs_f64(sent as f64 / rate);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        sent += request.items;
+        let client = client.clone();
+        let url = format!("{base}{}", request.path);
+        let retry_for = args.retry_for;
+        in_flight.push(tokio::spawn(async move { send(&client, &url, request, retry_for).await }));
+        if in_flight.len() >= args.concurrency.max(1) {
+            in_flight.settle_one(&mut summary, &bar).await;
+        }
+    }
+    while !in_flight.is_empty() {
+        in_flight.settle_one(&mut summary, &bar).await;
+    }
+    bar.finish_and_clear();
+
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    eprintln!(
+        "{} accepted, {} rejected, {:.0} items/s over {:.1}s",
+        summary.accepted,
+        summary.rejected,
+        summary.accepted as f64 / elapsed,
+        elapsed
+    );
+    for failure in summary.failures.iter().take(20) {
+        eprintln!("  rejected: {failure}");
+    }
+    if summary.failures.len() > 20 {
+        eprintln!("  … and {} more", summary.failures.len() - 20);
+    }
+    Ok(if summary.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn progress(total: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} items  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// NDJSON is cut into batches of whole lines; anything else is one document.
+fn split(input: Input, batch: usize) -> Vec<Request> {
+    if !input.is_ndjson() {
+        return vec![Request {
+            what: input.name.clone(),
+            path: "/v1/articles",
+            content_type: input.content_type(),
+            body: input.bytes,
+            items: 1,
+        }];
+    }
+    let lines: Vec<&[u8]> = input
+        .bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    lines
+        .chunks(batch)
+        .enumerate()
+        .map(|(i, chunk)| Request {
+            what: format!("{} (lines {}..)", input.name, i * batch + 1),
+            path: "/v1/articles:batch",
+            content_type: "application/x-ndjson",
+            body: chunk.join(&b'\n'),
+            items: chunk.len(),
+        })
+        .collect()
+}
+
+enum Outcome {
+    Accepted(usize),
+    Rejected(usize, String),
+}
+
+/// Sends one request, retrying while the service says "later" (429, 503).
+async fn send(client: &reqwest::Client, url: &str, request: Request, retry_for: Duration) -> Outcome {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let response = client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, request.content_type)
+            .body(request.body.clone())
+            .send()
+            .await;
+        let retry_after = match response {
+            Ok(response) if response.status().is_success() => return Outcome::Accepted(request.items),
+            Ok(response) if matches!(response.status().as_u16(), 429 | 503) => response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(Duration::from_secs),
+            Ok(response) => {
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                return Outcome::Rejected(request.items, format!("{}: {status} {body}", request.what));
+            }
+            Err(error) if started.elapsed() < retry_for && (error.is_connect() || error.is_timeout()) => None,
+            Err(error) => return Outcome::Rejected(request.items, format!("{}: {error}", request.what)),
+        };
+        if started.elapsed() >= retry_for {
+            return Outcome::Rejected(request.items, format!("{}: still refused after {retry_for:?}", request.what));
+        }
+        tokio::time::sleep(retry_after.unwrap_or(pause)).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// The requests in flight, settled in the order they were sent.
+mod inflight {
+    use std::collections::VecDeque;
+
+    use indicatif::ProgressBar;
+    use tokio::task::JoinHandle;
+
+    use super::{Outcome, Summary};
+
+    #[derive(Default)]
+    pub struct Pending(VecDeque<JoinHandle<Outcome>>);
+
+    impl Pending {
+        pub fn push(&mut self, handle: JoinHandle<Outcome>) {
+            self.0.push_back(handle);
+        }
+        pub fn len(&self) -> usize {
+            self.0.len()
+        }
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+        pub async fn settle_one(&mut self, summary: &mut Summary, bar: &ProgressBar) {
+            let Some(handle) = self.0.pop_front() else { return };
+            match handle.await {
+                Ok(Outcome::Accepted(n)) => {
+                    summary.accepted += n;
+                    bar.inc(n as u64);
+                }
+                Ok(Outcome::Rejected(n, why)) => {
+                    summary.rejected += n;
+                    summary.failures.push(why);
+                    bar.inc(n as u64);
+                }
+                Err(error) => {
+                    summary.failures.push(format!("a request task failed: {error}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! RSS (2.0 and 1.0/RDF) and Atom feeds: each `item` or `entry` is one item.
+//!
+//! Feeds name no provider, so the declared provider is the host of the
+//! channel's (or feed's) link, and ids fall back to the item's link, then to
+//! a hash of the item's own element.
+
+use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
+
+use crate::common::{derived_uri, new_item, provider, uri_authority};
+use crate::xml::{Document, Element};
+use crate::Context;
+
+/// Parses an RSS 2.0 or RSS 1.0 (RDF) feed.
+pub(crate) fn parse_rss(doc: &Document, ctx: &Context) -> Vec<RawItem> {
+    let root = &doc.root;
+    let channel = root.child("channel");
+    // RSS 2.0 nests items in the channel; RSS 1.0 puts them beside it.
+    let items = channel
+        .into_iter()
+        .chain([root])
+        .flat_map(|parent| parent.all("item"));
+    let site = channel
+        .and_then(|c| c.text_at("link"))
+        .and_then(|l| uri_authority(&l));
+    let language = channel.and_then(|c| c.text_at("language").or_else(|| c.text_at("dc:language")));
+    let copyright = channel.and_then(|c| c.text_at("copyright").or_else(|| c.text_at("dc:rights")));
+
+    items
+        .map(|element| {
+            let original = doc.original_of(element);
+            let mut item = new_item(Format::Rss, original, ctx);
+            let link = element.text_at("link");
+            item.uri = element
+                .text_at("guid")
+                .or_else(|| element.attr_text("rdf:about"))
+                .or_else(|| link.clone())
+                .unwrap_or_else(|| derived_uri("rss", original));
+            item.provider = provider(ctx, site.as_deref(), link.as_deref().unwrap_or(&item.uri));
+            item.format_version = root.attr_text("version");
+            item.headline = element.text_at("title").unwrap_or_default();
+            let description = element.text_at("description");
+            let encoded = element.text_at("content:encoded");
+            item.body = encoded.clone().or_else(|| description.clone()).map(html);
+            // The description is a summary only when the full text is elsewhere.
+            item.description = encoded.and(description);
+            item.versioncreated = element
+                .text_at("pubDate")
+                .or_else(|| element.text_at("dc:date"));
+            item.byline = element
+                .text_at("dc:creator")
+                .or_else(|| element.text_at("author"));
+            item.subjects = element
+                .all("category")
+                .chain(element.all("dc:subject"))
+                .filter_map(|c| {
+                    c.text().map(|name| Subject {
+                        code: c.attr_text("domain"),
+                        name: Some(name),
+                    })
+                })
+                .collect();
+            item.language = element.text_at("dc:language").or_else(|| language.clone());
+            item.copyright = element.text_at("dc:rights").or_else(|| copyright.clone());
+            item
+        })
+        .collect()
+}
+
+/// Parses an Atom feed.
+pub(crate) fn parse_atom(doc: &Document, ctx: &Context) -> Vec<RawItem> {
+    let feed = &doc.root;
+    let site = alternate_link(feed)
+        .or_else(|| feed.text_at("id"))
+        .and_then(|l| uri_authority(&l));
+    let feed_language = feed.attr_text("xml:lang");
+    let feed_rights = feed.text_at("rights");
+
+    feed.all("entry")
+        .map(|entry| {
+            let original = doc.original_of(entry);
+            let mut item = new_item(Format::Atom, original, ctx);
+            let link = alternate_link(entry);
+            item.uri = entry
+                .text_at("id")
+                .or_else(|| link.clone())
+                .unwrap_or_else(|| derived_uri("atom", original));
+            item.provider = provider(ctx, site.as_deref(), link.as_deref().unwrap_or(&item.uri));
+            item.headline = entry.text_at("title").unwrap_or_default();
+            let summary = entry.text_at("summary");
+            let content = entry.child("content").and_then(|c| atom_text(doc, c));
+            item.body = content
+                .clone()
+                .or_else(|| entry.child("summary").and_then(|s| atom_text(doc, s)));
+            item.description = content.and(summary);
+            item.versioncreated = entry
+                .text_at("updated")
+                .or_else(|| entry.text_at("published"));
+            item.firstcreated = entry.text_at("published");
+            let authors: Vec<String> = entry
+                .all("author")
+                .filter_map(|a| a.text_at("name"))
+                .collect();
+            item.byline = (!authors.is_empty()).then(|| authors.join(", "));
+            item.subjects = entry
+                .all("category")
+                .filter_map(|c| {
+                    let (code, name) = (c.attr_text("term"), c.attr_text("label"));
+                    (code.is_some() || name.is_some()).then_some(Subject { code, name })
+                })
+                .collect();
+            item.language = entry
+                .attr_text("xml:lang")
+                .or_else(|| feed_language.clone());
+            item.copyright = entry.text_at("rights").or_else(|| feed_rights.clone());
+            item
+        })
+        .collect()
+}
+
+/// The `href` of the `link` with `rel="alternate"` (the default rel).
+fn alternate_link(element: &Element) -> Option<String> {
+    element
+        .all("link")
+        .find(|l| !matches!(l.attr("rel"), Some(rel) if rel != "alternate"))
+        .and_then(|l| l.attr_text("href"))
+}
+
+/// An Atom text construct as a body: `type="xhtml"` is the markup inside its
+/// `div`, `type="html"` the unescaped HTML, anything else text.
+fn atom_text(doc: &Document, element: &Element) -> Option<Body> {
+    match element.attr("type").unwrap_or("text") {
+        "xhtml" => {
+            let div = element.child("div").unwrap_or(element);
+            let markup = doc.inner_xml(div);
+            (!markup.is_empty()).then(|| html(markup.to_owned()))
+        }
+        "html" => element.text().map(html),
+        t if t.contains("html") => element.text().map(html),
+        _ => element.text().map(|value| Body {
+            kind: BodyKind::Text,
+            value,
+        }),
+    }
+}
+
+fn html(value: String) -> Body {
+    Body {
+        kind: BodyKind::Html,
+        value,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! NITF (News Industry Text Format), alone or embedded in NewsML.
+
+use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
+
+use crate::common::{self, derived_uri, new_item, provider};
+use crate::xml::{Document, Element};
+use crate::{Context, ParseError};
+
+/// What the `body` of a NITF document says, shared with the NewsML parsers
+/// that carry NITF as their content.
+#[derive(Debug, Default)]
+pub(crate) struct Article {
+    pub headline: Option<String>,
+    pub subheadlines: Vec<String>,
+    pub byline: Option<String>,
+    pub dateline: Option<String>,
+    pub abstract_: Option<String>,
+    pub body: Option<Body>,
+}
+
+/// The article in a `nitf` element: `body.head` for the lines, and the
+/// markup of `body.content` as an HTML body.
+pub(crate) fn article(nitf: &Element, source: &str) -> Article {
+    let body = nitf.child("body");
+    let head = body.and_then(|b| b.child("body.head"));
+    let hedline = head.and_then(|h| h.child("hedline"));
+    Article {
+        headline: hedline.and_then(|h| h.text_at("hl1")),
+        subheadlines: hedline
+            .map(|h| h.all("hl2").filter_map(Element::text).collect())
+            .unwrap_or_default(),
+        byline: head.and_then(|h| h.text_at("byline")),
+        dateline: head.and_then(|h| h.text_at("dateline")),
+        abstract_: head.and_then(|h| h.text_at("abstract")),
+        body: body
+            .and_then(|b| b.child("body.content"))
+            .map(|c| c.inner_xml(source))
+            .filter(|html| !html.is_empty())
+            .map(|html| Body {
+                kind: BodyKind::Html,
+                value: html.to_owned(),
+            }),
+    }
+}
+
+/// Parses a NITF document.
+///
+/// The id is `docdata/doc-id/@id-string`, else derived from the bytes
+/// (`urn:wirestream:nitf:…`); the version is `du-key/@version`; the declared
+/// provider is `doc-id/@regsrc`, else `doc.copyright/@holder`.
+pub(crate) fn parse(doc: &Document, ctx: &Context) -> Result<RawItem, ParseError> {
+    let nitf = &doc.root;
+    let head = nitf.child("head");
+    let docdata = head.and_then(|h| h.child("docdata"));
+    let doc_data = |path: &str, attr: &str| {
+        docdata
+            .and_then(|d| d.at(path))
+            .and_then(|e| e.attr_text(attr))
+    };
+
+    let mut item = new_item(Format::Nitf, doc.bytes(), ctx);
+    item.uri = doc_data("doc-id", "id-string").unwrap_or_else(|| derived_uri("nitf", doc.bytes()));
+    let holder = doc_data("doc.copyright", "holder");
+    let declared = doc_data("doc-id", "regsrc").or_else(|| holder.clone());
+    item.provider = provider(ctx, declared.as_deref(), &item.uri);
+    item.format_version = nitf.attr("version").and_then(nitf_version);
+    item.version = common::version("du-key/@version", doc_data("du-key", "version").as_deref())?;
+    item.urgency = common::urgency("urgency/@ed-urg", doc_data("urgency", "ed-urg").as_deref())?;
+    item.versioncreated = doc_data("date.issue", "norm");
+    item.embargoed = doc_data("date.release", "norm");
+    item.ednote = doc_data("ed-msg", "info");
+    item.copyright = holder.or_else(|| doc_data("doc.copyright", "year").map(|y| format!("© {y}")));
+    item.language = ["xml:lang", "lang"].iter().find_map(|a| {
+        nitf.attr_text(a)
+            .or_else(|| nitf.child("body").and_then(|b| b.attr_text(a)))
+    });
+    item.subjects = head
+        .map(|h| {
+            h.all("tobject")
+                .flat_map(|t| t.all("tobject.subject"))
+                .map(|s| Subject {
+                    code: s.attr_text("tobject.subject.refnum"),
+                    name: s
+                        .attr_text("tobject.subject.detail")
+                        .or_else(|| s.attr_text("tobject.subject.matter"))
+                        .or_else(|| s.attr_text("tobject.subject.type")),
+                })
+                .filter(|s| s.code.is_some() || s.name.is_some())
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let article = article(nitf, &doc.source);
+    item.headline = article
+        .headline
+        .or_else(|| head.and_then(|h| h.text_at("title")))
+        .unwrap_or_default();
+    item.subheadlines = article.subheadlines;
+    item.byline = article.byline;
+    item.dateline = article.dateline;
+    item.description = article.abstract_;
+    item.body = article.body;
+    Ok(item)
+}
+
+/// `3.6` from `-//IPTC//DTD NITF 3.6//EN`, or the attribute as is.
+fn nitf_version(version: &str) -> Option<String> {
+    let version = version.trim();
+    let number = version
+        .split("NITF ")
+        .nth(1)
+        .map(|rest| rest.split('/').next().unwrap_or(rest).trim())
+        .unwrap_or(version);
+    (!number.is_empty()).then(|| number.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::Document;
+
+    pub(crate) const NITF: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE nitf SYSTEM "nitf-3-6.dtd">
+<nitf version="-//IPTC//DTD NITF 3.6//EN" xml:lang="en-US">
+  <head>
+    <title>Storm hits coast</title>
+    <tobject tobject.type="news">
+      <tobject.subject tobject.subject.refnum="17000000" tobject.subject.matter="weather"/>
+    </tobject>
+    <docdata>
+      <doc-id regsrc="ACME" id-string="acme-2024-0042"/>
+      <du-key version="3" key="storm"/>
+      <urgency ed-urg="2"/>
+      <date.issue norm="20240105T101500Z"/>
+      <date.release norm="20240105T120000Z"/>
+      <doc.copyright year="2024" holder="Acme News"/>
+      <ed-msg info="Update with casualty figures"/>
+    </docdata>
+  </head>
+  <body>
+    <body.head>
+      <hedline><hl1>Storm &amp; floods hit the coast</hl1><hl2>Thousands without power</hl2></hedline>
+      <byline>By <person>Jane Doe</person>, Staff Writer</byline>
+      <dateline><location>MIAMI</location>, Jan 5</dateline>
+      <abstract><p>A storm hit.</p></abstract>
+    </body.head>
+    <body.content>
+      <p>Heavy rain&nbsp;fell &#8212; roads closed.</p>
+      <p>More <em>later</em>.</p>
+    </body.content>
+  </body>
+</nitf>"#;
+
+    #[test]
+    fn parses_nitf() {
+        let doc = Document::parse(NITF.as_bytes(), None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert_eq!(item.uri, "acme-2024-0042");
+        assert_eq!(item.provider, "acme");
+        assert_eq!(item.version, Some(3));
+        assert_eq!(item.urgency, Some(2));
+        assert_eq!(item.format_version.as_deref(), Some("3.6"));
+        assert_eq!(item.headline, "Storm & floods hit the coast");
+        assert_eq!(item.subheadlines, ["Thousands without power"]);
+        assert_eq!(item.byline.as_deref(), Some("By Jane Doe, Staff Writer"));
+        assert_eq!(item.dateline.as_deref(), Some("MIAMI, Jan 5"));
+        assert_eq!(item.description.as_deref(), Some("A storm hit."));
+        assert_eq!(item.versioncreated.as_deref(), Some("20240105T101500Z"));
+        assert_eq!(item.embargoed.as_deref(), Some("20240105T120000Z"));
+        assert_eq!(item.copyright.as_deref(), Some("Acme News"));
+        assert_eq!(item.ednote.as_deref(), Some("Update with casualty figures"));
+        assert_eq!(item.language.as_deref(), Some("en-US"));
+        assert_eq!(
+            item.subjects,
+            [Subject {
+                code: Some("17000000".into()),
+                name: Some("weather".into())
+            }]
+        );
+        let body = item.body.unwrap();
+        assert_eq!(body.kind, BodyKind::Html);
+        assert_eq!(
+            body.value,
+            "<p>Heavy rain&nbsp;fell &#8212; roads closed.</p>\n      <p>More <em>later</em>.</p>"
+        );
+        assert_eq!(item.format, Format::Nitf);
+    }
+
+    #[test]
+    fn minimal_nitf_gets_a_derived_id() {
+        let bytes = b"<nitf><head><title>Only a title</title></head><body/></nitf>";
+        let doc = Document::parse(bytes, None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert!(item.uri.starts_with("urn:wirestream:nitf:"), "{}", item.uri);
+        assert_eq!(item.headline, "Only a title");
+        assert_eq!(item.provider, "unknown");
+        assert_eq!(item.body, None);
+    }
+}

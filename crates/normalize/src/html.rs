@@ -1,0 +1,260 @@
+//! HTML and XHTML bodies to blocks of text.
+//!
+//! A small tag-skipping state machine rather than an HTML parser: agency
+//! bodies are simple (`<p>`, `<br/>`, lists, headings), and what matters is
+//! where paragraphs break and which elements carry no body text. Entities are
+//! left for [`crate::text::clean`], so that an escaped `&lt;` in the text is
+//! never taken for a tag.
+
+/// Elements whose boundaries (opening or closing) end a paragraph.
+const BLOCK: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Elements whose content is not body text: code, styling, document
+/// metadata (the `<title>` repeats the headline), and figures, whose
+/// captions and photo credits describe a picture, not the story.
+const DROPPED: &[&str] = &[
+    "figure", "head", "iframe", "noscript", "object", "script", "style", "svg", "template", "title",
+];
+
+fn is_one_of(name: &str, list: &[&str]) -> bool {
+    list.iter()
+        .any(|candidate| candidate.eq_ignore_ascii_case(name))
+}
+
+/// Splits an HTML fragment into the raw (still entity-encoded) text of its
+/// blocks, in document order. Blocks may be blank; the caller cleans them.
+pub(crate) fn blocks(html: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current = String::new();
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    let mut text_start = 0;
+    // While inside a dropped element: its name and nesting depth.
+    let mut dropping: Option<(&str, usize)> = None;
+
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let Some(tag) = parse_tag(html, i) else {
+            // A lone `<` (as in "a < b"): text.
+            i += 1;
+            continue;
+        };
+        if dropping.is_none() {
+            current.push_str(&html[text_start..i]);
+        }
+        i = tag.end;
+        text_start = i;
+        match tag.kind {
+            TagKind::Comment => {}
+            TagKind::Cdata(content) => {
+                if dropping.is_none() {
+                    current.push_str(content);
+                }
+            }
+            TagKind::Element {
+                name,
+                closing,
+                self_closing,
+            } => {
+                if let Some((dropped, depth)) = dropping.as_mut() {
+                    if name.eq_ignore_ascii_case(dropped) && !self_closing {
+                        if closing {
+                            *depth -= 1;
+                            if *depth == 0 {
+                                dropping = None;
+                            }
+                        } else {
+                            *depth += 1;
+                        }
+                    }
+                } else if is_one_of(name, DROPPED) {
+                    if !closing && !self_closing {
+                        dropping = Some((name, 1));
+                    }
+                } else if is_one_of(name, BLOCK) && !current.is_empty() {
+                    blocks.push(std::mem::take(&mut current));
+                }
+            }
+        }
+    }
+    if dropping.is_none() {
+        current.push_str(&html[text_start..]);
+    }
+    if !current.is_empty() {
+        blocks.push(current);
+    }
+    blocks
+}
+
+enum TagKind<'a> {
+    Comment,
+    Cdata(&'a str),
+    Element {
+        name: &'a str,
+        closing: bool,
+        self_closing: bool,
+    },
+}
+
+struct Tag<'a> {
+    kind: TagKind<'a>,
+    /// Byte offset just past the tag.
+    end: usize,
+}
+
+/// Reads the markup starting at `start` (a `<`). Returns None when it is not
+/// markup, so that the `<` is kept as text.
+fn parse_tag(html: &str, start: usize) -> Option<Tag<'_>> {
+    let rest = &html[start..];
+    if let Some(after) = rest.strip_prefix("<!--") {
+        let end = after
+            .find("-->")
+            .map_or(html.len(), |at| start + 4 + at + 3);
+        return Some(Tag {
+            kind: TagKind::Comment,
+            end,
+        });
+    }
+    if let Some(after) = rest.strip_prefix("<![CDATA[") {
+        let (content, end) = match after.find("]]>") {
+            Some(at) => (&after[..at], start + 9 + at + 3),
+            None => (after, html.len()),
+        };
+        return Some(Tag {
+            kind: TagKind::Cdata(content),
+            end,
+        });
+    }
+    let bytes = rest.as_bytes();
+    let mut i = 1;
+    let closing = bytes.get(i) == Some(&b'/');
+    if closing {
+        i += 1;
+    }
+    // Doctype and processing instructions: skipped like comments.
+    let declaration = matches!(bytes.get(i), Some(b'!' | b'?'));
+    if !declaration && !bytes.get(i).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let name_start = i;
+    while bytes
+        .get(i)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'!' | b'?'))
+    {
+        i += 1;
+    }
+    let name = &rest[name_start..i];
+    // Find the closing `>`, ignoring any inside quoted attribute values.
+    let mut quote: Option<u8> = None;
+    while let Some(&b) = bytes.get(i) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => break,
+            None => {}
+        }
+        i += 1;
+    }
+    let end = (start + i + 1).min(html.len());
+    if declaration {
+        return Some(Tag {
+            kind: TagKind::Comment,
+            end,
+        });
+    }
+    let self_closing = i > 0 && bytes.get(i - 1) == Some(&b'/');
+    // Namespaced XHTML (`<html:p>`) counts by its local name.
+    let name = name.rsplit(':').next().unwrap_or(name);
+    Some(Tag {
+        kind: TagKind::Element {
+            name,
+            closing,
+            self_closing,
+        },
+        end,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(html: &str) -> Vec<String> {
+        blocks(html)
+            .into_iter()
+            .map(|block| block.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|block| !block.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn block_elements_break_paragraphs() {
+        // The start of the dpa example body.
+        let html = "<section class=\"main\"><p>Für Lucien Favre war es «der größte Skandal im Fußball seit Jahren».</p><p>Auf Hinweis seines Video-Assistenten</p></section>";
+        assert_eq!(
+            texts(html),
+            [
+                "Für Lucien Favre war es «der größte Skandal im Fußball seit Jahren».",
+                "Auf Hinweis seines Video-Assistenten"
+            ]
+        );
+        assert_eq!(
+            texts("one<br/>two<BR>three<li>four</li>"),
+            ["one", "two", "three", "four"]
+        );
+        assert_eq!(
+            texts("<h2>Title</h2>text with <b>bold</b> and <a href=\"x>y\">link</a>"),
+            ["Title", "text with bold and link"]
+        );
+    }
+
+    #[test]
+    fn drops_scripts_styles_titles_and_figures() {
+        let html = "<html><head><title>Headline</title><style>p{}</style></head><body><script>var a = '<p>';</script><figure><img src=\"x.jpg\"/><figcaption>Caption</figcaption></figure><p>Body</p><!-- <p>comment</p> --></body></html>";
+        assert_eq!(texts(html), ["Body"]);
+    }
+
+    #[test]
+    fn keeps_entities_and_lone_angle_brackets_as_text() {
+        assert_eq!(texts("<p>a &lt;b&gt; c < d</p>"), ["a &lt;b&gt; c < d"]);
+        assert_eq!(texts("<!DOCTYPE html><p><![CDATA[x & y]]></p>"), ["x & y"]);
+    }
+}

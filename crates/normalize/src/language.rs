@@ -1,0 +1,339 @@
+//! The language of an article: declared by the provider, or detected.
+
+use std::sync::LazyLock;
+
+use whatlang::{Detector, Info, Lang};
+use wirestream_model::LanguageSource;
+
+/// The language fields of an article.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Language {
+    pub code: Option<String>,
+    pub confidence: Option<f32>,
+    pub source: Option<LanguageSource>,
+}
+
+/// Detection reads at most this many bytes: trigram statistics settle long
+/// before, and whole bodies would dominate the cost of normalising.
+const DETECTION_SAMPLE: usize = 1_000;
+
+/// Below this many distinct words (of three letters or more) a guess is not
+/// trusted even when whatlang calls it reliable: whatlang is sure that
+/// Reuters' results tables ("Shr loss 25 cts vs profit 11 cts / Net loss
+/// 446,005 vs profit 185,325") are French. Short flashes fall here too.
+const MIN_DISTINCT_WORDS: usize = 12;
+
+/// Uses the declared language when there is a usable one, else detects it on
+/// headline and body. Problems are pushed to `warnings`.
+pub(crate) fn resolve(
+    declared: Option<&str>,
+    headline: &str,
+    body: &str,
+    warnings: &mut Vec<String>,
+) -> Language {
+    if let Some(tag) = declared.map(str::trim).filter(|tag| !tag.is_empty()) {
+        match primary_subtag(tag) {
+            Ok(Some(code)) => {
+                return Language {
+                    code: Some(code),
+                    confidence: Some(1.0),
+                    source: Some(LanguageSource::Declared),
+                }
+            }
+            Ok(None) => {}
+            Err(()) => warnings.push(format!("unusable declared language: {tag:?}")),
+        }
+    }
+    detect(headline, body, warnings)
+}
+
+/// The primary subtag of a BCP 47 tag, lower-cased: `nb-NO` -> `nb`,
+/// `en_US` -> `en`. Three-letter codes that have a two-letter equivalent are
+/// mapped (`fra` -> `fr`). `und`, `mul`, `zxx` and private tags say nothing
+/// about the language and count as undeclared (`Ok(None)`); anything that is
+/// not a language tag is an error.
+fn primary_subtag(tag: &str) -> Result<Option<String>, ()> {
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(tag)
+        .to_ascii_lowercase();
+    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Err(());
+    }
+    if matches!(primary.as_str(), "und" | "mul" | "zxx" | "mis") {
+        return Ok(None);
+    }
+    if primary.len() == 3 {
+        if let Some(lang) = Lang::from_code(primary.as_str()) {
+            return Ok(Some(iso639_1(lang).to_owned()));
+        }
+    }
+    Ok(Some(primary))
+}
+
+fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
+    let none = Language {
+        code: None,
+        confidence: None,
+        source: None,
+    };
+    let mut sample = String::with_capacity(DETECTION_SAMPLE + headline.len() + 1);
+    sample.push_str(headline);
+    sample.push('\n');
+    sample.push_str(prefix(body, DETECTION_SAMPLE));
+
+    if !has_distinct_words(&sample, MIN_DISTINCT_WORDS) {
+        warnings.push("language not detected: too little text".to_owned());
+        return none;
+    }
+    let Some(info) = detect_sample(&sample) else {
+        warnings.push("language not detected".to_owned());
+        return none;
+    };
+    let code = iso639_1(info.lang());
+    if !info.is_reliable() {
+        warnings.push(format!(
+            "language not detected reliably (best guess {code}, confidence {:.2})",
+            info.confidence()
+        ));
+        return none;
+    }
+    Language {
+        code: Some(code.to_owned()),
+        confidence: Some(info.confidence() as f32),
+        source: Some(LanguageSource::Detected),
+    }
+}
+
+/// Latin-script languages left out of the first detection pass: whatlang
+/// scores a Latin text against every Latin profile (36 of them, 300 trigrams
+/// each), which is most of the cost of normalising an article.
+const RARE_LATIN: &[Lang] = &[
+    Lang::Afr,
+    Lang::Aka,
+    Lang::Aze,
+    Lang::Cat,
+    Lang::Ces,
+    Lang::Epo,
+    Lang::Est,
+    Lang::Hrv,
+    Lang::Hun,
+    Lang::Ind,
+    Lang::Jav,
+    Lang::Lat,
+    Lang::Lav,
+    Lang::Lit,
+    Lang::Ron,
+    Lang::Slk,
+    Lang::Slv,
+    Lang::Sna,
+    Lang::Tgl,
+    Lang::Tuk,
+    Lang::Tur,
+    Lang::Uzb,
+    Lang::Vie,
+    Lang::Zul,
+];
+
+/// The first pass: every language except [`RARE_LATIN`], i.e. for Latin
+/// script only en, fr, de, es, pt, it, nl, sv, da, nb, fi and pl.
+static COMMON: LazyLock<Detector> = LazyLock::new(|| Detector::with_denylist(RARE_LATIN.to_vec()));
+
+/// Detects in two passes: the common languages first (three times cheaper
+/// for Latin script); when that is not reliable, every language whatlang
+/// knows. A text in a rare language is usually unreliable in the first pass
+/// and so gets the full detection, but a close neighbour may win it (Catalan
+/// read as Spanish): the price of speed, documented in docs/article.md.
+fn detect_sample(sample: &str) -> Option<Info> {
+    match COMMON.detect(sample) {
+        Some(info) if info.is_reliable() => Some(info),
+        _ => whatlang::detect(sample),
+    }
+}
+
+/// Whether `text` has at least `wanted` distinct words of three letters or
+/// more (compared case-insensitively). Stops as soon as it has them.
+fn has_distinct_words(text: &str, wanted: usize) -> bool {
+    let mut seen: Vec<&str> = Vec::with_capacity(wanted);
+    for word in text.split(|c: char| !c.is_alphabetic()) {
+        // Scripts written without spaces (Chinese, Japanese, Thai) give long
+        // runs of letters: count one such run as enough text on its own.
+        let letters = word.chars().count();
+        if letters >= 20 && !word.is_ascii() {
+            return true;
+        }
+        if letters >= 3 && !seen.iter().any(|known| known.eq_ignore_ascii_case(word)) {
+            seen.push(word);
+            if seen.len() >= wanted {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// ISO 639-1 code of a whatlang language (whatlang speaks ISO 639-3).
+fn iso639_1(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Epo => "eo",
+        Lang::Eng => "en",
+        Lang::Rus => "ru",
+        Lang::Cmn => "zh",
+        Lang::Spa => "es",
+        Lang::Por => "pt",
+        Lang::Ita => "it",
+        Lang::Ben => "bn",
+        Lang::Fra => "fr",
+        Lang::Deu => "de",
+        Lang::Ukr => "uk",
+        Lang::Kat => "ka",
+        Lang::Ara => "ar",
+        Lang::Hin => "hi",
+        Lang::Jpn => "ja",
+        Lang::Heb => "he",
+        Lang::Yid => "yi",
+        Lang::Pol => "pl",
+        Lang::Amh => "am",
+        Lang::Jav => "jv",
+        Lang::Kor => "ko",
+        Lang::Nob => "nb",
+        Lang::Dan => "da",
+        Lang::Swe => "sv",
+        Lang::Fin => "fi",
+        Lang::Tur => "tr",
+        Lang::Nld => "nl",
+        Lang::Hun => "hu",
+        Lang::Ces => "cs",
+        Lang::Ell => "el",
+        Lang::Bul => "bg",
+        Lang::Bel => "be",
+        Lang::Mar => "mr",
+        Lang::Kan => "kn",
+        Lang::Ron => "ro",
+        Lang::Slv => "sl",
+        Lang::Hrv => "hr",
+        Lang::Srp => "sr",
+        Lang::Mkd => "mk",
+        Lang::Lit => "lt",
+        Lang::Lav => "lv",
+        Lang::Est => "et",
+        Lang::Tam => "ta",
+        Lang::Vie => "vi",
+        Lang::Urd => "ur",
+        Lang::Tha => "th",
+        Lang::Guj => "gu",
+        Lang::Uzb => "uz",
+        Lang::Pan => "pa",
+        Lang::Aze => "az",
+        Lang::Ind => "id",
+        Lang::Tel => "te",
+        Lang::Pes => "fa",
+        Lang::Mal => "ml",
+        Lang::Ori => "or",
+        Lang::Mya => "my",
+        Lang::Nep => "ne",
+        Lang::Sin => "si",
+        Lang::Khm => "km",
+        Lang::Tuk => "tk",
+        Lang::Aka => "ak",
+        Lang::Zul => "zu",
+        Lang::Sna => "sn",
+        Lang::Afr => "af",
+        Lang::Lat => "la",
+        Lang::Slk => "sk",
+        Lang::Cat => "ca",
+        Lang::Tgl => "tl",
+        Lang::Hye => "hy",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_language_is_reduced_to_its_primary_subtag() {
+        let mut warnings = Vec::new();
+        for (tag, code) in [
+            ("nb-NO", "nb"),
+            ("en-US", "en"),
+            ("EN", "en"),
+            ("fr", "fr"),
+            ("de_DE", "de"),
+            ("fra", "fr"),
+        ] {
+            let language = resolve(Some(tag), "", "", &mut warnings);
+            assert_eq!(language.code.as_deref(), Some(code), "{tag}");
+            assert_eq!(language.source, Some(LanguageSource::Declared));
+            assert_eq!(language.confidence, Some(1.0));
+        }
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn detects_when_undeclared() {
+        let mut warnings = Vec::new();
+        let language = resolve(
+            Some("und"),
+            "Faktencheck Derby-Elfmeter: Hat Schiedsrichter Zwayer recht?",
+            "Für Lucien Favre war es «der größte Skandal im Fußball seit Jahren». Der Trainer von Borussia Dortmund regte sich nach dem 2:4 im Revierderby gegen den FC Schalke 04 mächtig über den Handelfmeter zum zwischenzeitlichen 1:1 für die Gäste auf.",
+            &mut warnings,
+        );
+        assert_eq!(language.code.as_deref(), Some("de"));
+        assert_eq!(language.source, Some(LanguageSource::Detected));
+        assert!(language.confidence.is_some_and(|c| c > 0.5 && c <= 1.0));
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn short_text_is_left_undetected_with_a_warning() {
+        let mut warnings = Vec::new();
+        let language = resolve(None, "BRIEF", "Shr 1.11", &mut warnings);
+        assert_eq!(language.code, None);
+        assert_eq!(language.source, None);
+        assert_eq!(warnings.len(), 1);
+
+        let mut warnings = Vec::new();
+        let language = resolve(Some("x-klingon-?"), "", "", &mut warnings);
+        assert_eq!(language.code, None);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
+
+    #[test]
+    fn results_tables_are_not_detected() {
+        // Reuters-21578: whatlang says French, with confidence 1.0.
+        let mut warnings = Vec::new();
+        let language = resolve(
+            None,
+            "EMPI INC 4TH QTR LOSS",
+            "Shr loss 25 cts vs profit 11 cts\n\nNet loss 446,005 vs profit 185,325\n\nSales 2.4 mln vs 2.5 mln\n\n12 mths\n\nShr loss 16 cts vs profit 41 cts",
+            &mut warnings,
+        );
+        assert_eq!(language.code, None);
+        assert_eq!(warnings, ["language not detected: too little text"]);
+        assert!(has_distinct_words(
+            "美國商業資訊為透明及軟性導體市場提供銀奈米線解決方案的領導廠商",
+            12
+        ));
+    }
+
+    #[test]
+    fn prefix_cuts_at_a_character_boundary() {
+        assert_eq!(prefix("États", 1), "");
+        assert_eq!(prefix("États", 2), "É");
+        assert_eq!(prefix("abc", 10), "abc");
+    }
+}

@@ -1,0 +1,307 @@
+//! One config for the whole pipeline.
+//!
+//! Every service reads the same file and the same environment, and uses the
+//! sections it needs, so an operator writes one `wirestream.toml` and sets
+//! `WIRESTREAM_KAFKA__BROKERS` once for all services. Layers, later wins:
+//!
+//! 1. the defaults below, which fit the local stack of `make up`;
+//! 2. a TOML file, given by `--config` or `WIRESTREAM_CONFIG`;
+//! 3. environment variables `WIRESTREAM_<SECTION>__<KEY>`, e.g.
+//!    `WIRESTREAM_SINK__BATCH_DEADLINE=250ms`.
+//!
+//! Unknown keys are errors: a typo must not silently fall back to a default.
+//! librdkafka settings pass through untouched in `[kafka.producer]`,
+//! `[kafka.consumer]` and `[kafka.common]`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The environment variable naming the config file.
+pub const CONFIG_ENV: &str = "WIRESTREAM_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub kafka: KafkaConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub shutdown: ShutdownConfig,
+    pub ingest: IngestConfig,
+    pub worker: WorkerConfig,
+    pub sink: SinkConfig,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (or the file named by `WIRESTREAM_CONFIG`),
+    /// then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("WIRESTREAM_").ignore(&["config"]).split("__"));
+        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    pub raw_topic: String,
+    pub articles_topic: String,
+    pub dead_letter_topic: String,
+    /// Partitions to create topics with when they are missing.
+    pub partitions: i32,
+    /// Largest message, in bytes, that producers send and consumers fetch.
+    /// librdkafka's own default is 1 MB; wire items with originals can exceed it.
+    pub max_message_bytes: usize,
+    /// librdkafka settings for every client.
+    pub common: BTreeMap<String, String>,
+    /// librdkafka settings for producers only.
+    pub producer: BTreeMap<String, String>,
+    /// librdkafka settings for consumers only.
+    pub consumer: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: "127.0.0.1:19092".into(),
+            raw_topic: "wirestream.raw".into(),
+            articles_topic: "wirestream.articles".into(),
+            dead_letter_topic: "wirestream.dead-letters".into(),
+            partitions: 4,
+            max_message_bytes: 16 * 1024 * 1024,
+            common: BTreeMap::new(),
+            producer: BTreeMap::new(),
+            consumer: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "postgres://wirestream@127.0.0.1:15432/wirestream".into(),
+            max_connections: 8,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object a line, for log shippers.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info,wirestream_sink=debug`. `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Text, filter: "info".into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// How long in-flight work may take to drain after SIGTERM before the
+    /// process exits anyway. Undrained work is not lost: its offsets were not
+    /// stored, so it is read again on the next start.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig { grace: Duration::from_secs(15) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// The API, `/metrics`, `/health` and `/ready`.
+    pub listen: SocketAddr,
+    /// Requests above this size get `413`.
+    pub max_body_bytes: usize,
+    /// Items in one document or batch above this get `413`.
+    pub max_items: usize,
+    /// How long to wait for the broker to acknowledge an item before answering `503`.
+    #[serde(with = "humantime_serde")]
+    pub ack_timeout: Duration,
+    /// Items waiting for the broker's acknowledgement above which the API answers `429`.
+    pub max_in_flight: usize,
+    /// Provider name for items whose document does not say who sent them.
+    pub default_provider: Option<String>,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            listen: "127.0.0.1:18080".parse().expect("valid default address"),
+            max_body_bytes: 5 * 1024 * 1024,
+            max_items: 10_000,
+            ack_timeout: Duration::from_secs(30),
+            max_in_flight: 50_000,
+            default_provider: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// `/metrics`, `/health` and `/ready`.
+    pub listen: SocketAddr,
+    pub group_id: String,
+    /// Items handled together: one dedup round trip to Postgres per batch.
+    pub batch_size: usize,
+    #[serde(with = "humantime_serde")]
+    pub batch_deadline: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            listen: "127.0.0.1:18081".parse().expect("valid default address"),
+            group_id: "wirestream-worker".into(),
+            batch_size: 500,
+            batch_deadline: Duration::from_millis(50),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SinkConfig {
+    /// `/metrics`, `/health` and `/ready`.
+    pub listen: SocketAddr,
+    pub group_id: String,
+    /// Rows written in one statement.
+    pub batch_size: usize,
+    /// A partial batch is written after this long.
+    #[serde(with = "humantime_serde")]
+    pub batch_deadline: Duration,
+    /// First and largest pause between retries while Postgres is unavailable.
+    #[serde(with = "humantime_serde")]
+    pub retry_initial: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+}
+
+impl Default for SinkConfig {
+    fn default() -> Self {
+        SinkConfig {
+            listen: "127.0.0.1:18082".parse().expect("valid default address"),
+            group_id: "wirestream-sink".into(),
+            batch_size: 1000,
+            batch_deadline: Duration::from_millis(100),
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(10),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "wirestream.toml",
+                r#"
+                [kafka]
+                brokers = "kafka:9092"
+                [kafka.producer]
+                "linger.ms" = "20"
+                [sink]
+                batch_deadline = "250ms"
+                batch_size = 10
+                "#,
+            )?;
+            jail.set_env("WIRESTREAM_SINK__BATCH_SIZE", "42");
+            let config = Config::load(Some(Path::new("wirestream.toml"))).expect("loads");
+            assert_eq!(config.kafka.brokers, "kafka:9092");
+            assert_eq!(config.kafka.producer.get("linger.ms").map(String::as_str), Some("20"));
+            assert_eq!(config.sink.batch_deadline, Duration::from_millis(250));
+            assert_eq!(config.sink.batch_size, 42, "the environment wins over the file");
+            assert_eq!(config.worker, WorkerConfig::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("wirestream.toml", "[sink]\nbatch_sise = 10\n")?;
+            let err = Config::load(Some(Path::new("wirestream.toml"))).unwrap_err();
+            assert!(err.to_string().contains("batch_sise"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WIRESTREAM_KAFKA__BROKRES", "x:1");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn durations_are_typed() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WIRESTREAM_SHUTDOWN__GRACE", "ten seconds");
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().to_lowercase().contains("shutdown.grace"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/wirestream.toml"))).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingFile(_)));
+    }
+}

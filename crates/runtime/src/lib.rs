@@ -1,0 +1,18 @@
+//! What every wirestream service shares.
+//!
+//! * [`config`]: one typed config for the whole pipeline, layered from
+//!   defaults, a TOML file and `WIRESTREAM_*` environment variables.
+//! * [`telemetry`]: `tracing` logs and the Prometheus recorder for `metrics`.
+//! * [`ops`]: the `/metrics`, `/health` and `/ready` endpoints.
+//! * [`kafka`]: producer, consumer and admin clients built from config.
+//! * [`shutdown`]: SIGINT/SIGTERM to a `CancellationToken`, and draining a
+//!   `TaskTracker` within a hard deadline.
+
+pub mod config;
+pub mod kafka;
+pub mod ops;
+pub mod retry;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use config::Config;

@@ -1,0 +1,58 @@
+//! Shutdown: signals become a `CancellationToken`; tasks are drained with a deadline.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Returns a token cancelled on SIGINT or SIGTERM.
+pub fn on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested, draining in-flight work");
+        cancel.cancel();
+    });
+    token
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM, only SIGINT stops the service");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Closes the tracker and waits for its tasks, at most `grace` after the
+/// shutdown token fired. Returns `false` when the deadline cut the drain short.
+pub async fn drain(tracker: &TaskTracker, grace: Duration) -> bool {
+    tracker.close();
+    match tokio::time::timeout(grace, tracker.wait()).await {
+        Ok(()) => true,
+        Err(_) => {
+            tracing::warn!(
+                grace_seconds = grace.as_secs_f64(),
+                remaining_tasks = tracker.len(),
+                "shutdown deadline passed; exiting with work undrained (it will be read again)"
+            );
+            false
+        }
+    }
+}

@@ -1,0 +1,59 @@
+use sqlx::PgPool;
+use wirestream_model::{DeadLetter, Original};
+
+use crate::StoreError;
+
+/// Stores dead letters read from the dead-letter topic. `origin` is where each
+/// was read from (`topic/partition/offset`); storing the same one twice is a no-op.
+pub async fn write_dead_letters(pool: &PgPool, batch: &[(String, DeadLetter)]) -> Result<u64, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let n = batch.len();
+    let mut origin = Vec::with_capacity(n);
+    let mut stage = Vec::with_capacity(n);
+    let mut reason = Vec::with_capacity(n);
+    let mut detail = Vec::with_capacity(n);
+    let mut item_key = Vec::with_capacity(n);
+    let mut source = Vec::with_capacity(n);
+    let mut received_at = Vec::with_capacity(n);
+    let mut failed_at = Vec::with_capacity(n);
+    let mut original = Vec::with_capacity(n);
+    let mut encoding = Vec::with_capacity(n);
+    for (from, letter) in batch {
+        origin.push(from.as_str());
+        stage.push(letter.stage.as_str());
+        reason.push(letter.reason.as_str());
+        detail.push(letter.detail.as_str());
+        item_key.push(letter.key.as_deref());
+        source.push(letter.source.as_str());
+        received_at.push(letter.received_at);
+        failed_at.push(letter.failed_at);
+        let (data, kind) = match &letter.original {
+            Original::Utf8(text) => (text.as_str(), "utf8"),
+            Original::Base64(data) => (data.as_str(), "base64"),
+        };
+        original.push(data);
+        encoding.push(kind);
+    }
+    let result = sqlx::query(
+        "INSERT INTO dead_letters
+             (origin, stage, reason, detail, item_key, source, received_at, failed_at, original, original_encoding)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                              $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[])
+         ON CONFLICT (origin) DO NOTHING",
+    )
+    .bind(&origin)
+    .bind(&stage)
+    .bind(&reason)
+    .bind(&detail)
+    .bind(&item_key)
+    .bind(&source)
+    .bind(&received_at)
+    .bind(&failed_at)
+    .bind(&original)
+    .bind(&encoding)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# The local stack without Docker: a private PostgreSQL cluster and the tansu
+# broker, under the git-ignored .dev/ folder.
+#
+#   scripts/stack.sh up       start what is not running (idempotent)
+#   scripts/stack.sh down     stop what `up` started, by pid
+#   scripts/stack.sh status   KEY=value lines for scripts and people
+#
+# Ports (override with the environment): PostgreSQL 15432, Kafka 19092,
+# ingest 18080, worker 18081, sink 18082.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEV="$ROOT/.dev"
+PG_PORT="${WIRESTREAM_PG_PORT:-15432}"
+KAFKA_PORT="${WIRESTREAM_KAFKA_PORT:-19092}"
+PARTITIONS="${WIRESTREAM_PARTITIONS:-4}"
+PIDS="$DEV/pids"
+LOGS="$DEV/logs"
+DATABASE_URL="postgres://wirestream@127.0.0.1:$PG_PORT/wirestream"
+KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+
+say() { echo "==> $*" >&2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+alive() { # alive NAME: the pid file names a running process
+  local file="$PIDS/$1.pid"
+  [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null
+}
+
+wait_port() { # wait_port PORT SECONDS NAME
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  die "$3 did not open port $1 within $2s (see $LOGS/)"
+}
+
+# --- PostgreSQL ---------------------------------------------------------------
+
+pg_bindir() {
+  local dir=""
+  if command -v pg_config >/dev/null 2>&1; then dir="$(pg_config --bindir)"; fi
+  if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  fi
+  if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      say "installing PostgreSQL from Debian's packages"
+      apt-get update -qq >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib >&2
+      dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+    else
+      die "PostgreSQL server binaries (initdb, pg_ctl) are missing: install Debian's 'postgresql' package (apt-get install postgresql), or put pg_config on PATH"
+    fi
+  fi
+  echo "$dir"
+}
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to 'postgres'.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_data() {
+  # The data folder must be reachable by the postgres user; a checkout under a
+  # private home folder is not, so fall back to a per-checkout folder in /tmp.
+  local dir="$DEV/pg"
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$dir" && chown postgres: "$dir" && chmod 700 "$dir"
+    if ! runuser -u postgres -- test -w "$dir"; then
+      dir="/tmp/wirestream-pg-$(echo "$ROOT" | md5sum | cut -c1-12)"
+      mkdir -p "$dir" && chown postgres: "$dir" && chmod 700 "$dir"
+    fi
+  fi
+  mkdir -p "$dir"
+  echo "$dir"
+}
+
+pg_up() {
+  local bin data
+  bin="$(pg_bindir)"
+  data="$(pg_data)"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "creating a PostgreSQL cluster in $data"
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log" 2>&1 \
+      || { cat "$LOGS/initdb.log" >&2; die "initdb failed"; }
+    cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$data'
+max_connections = 200
+synchronous_commit = on
+shared_buffers = 256MB
+CONF
+  fi
+  if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    say "PostgreSQL already running on port $PG_PORT"
+  else
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    touch "$LOGS/postgres.log" && chmod 666 "$LOGS/postgres.log"
+    as_pg "$bin/pg_ctl" -D "$data" -l "$LOGS/postgres.log" -w -t 60 start >/dev/null \
+      || { tail -n 20 "$LOGS/postgres.log" >&2; die "PostgreSQL did not start"; }
+  fi
+  head -n 1 "$data/postmaster.pid" >"$PIDS/postgres.pid"
+  echo "$data" >"$DEV/pg-data"
+  # The application role and database (idempotent).
+  local psql=("$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  if [ "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_roles WHERE rolname = 'wirestream'")" != 1 ]; then
+    "${psql[@]}" -d postgres -c "CREATE ROLE wirestream LOGIN SUPERUSER" >/dev/null
+  fi
+  if [ "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'wirestream'")" != 1 ]; then
+    "${psql[@]}" -d postgres -c "CREATE DATABASE wirestream OWNER wirestream" >/dev/null
+  fi
+}
+
+pg_down() {
+  [ -f "$DEV/pg-data" ] || return 0
+  local data bin
+  data="$(cat "$DEV/pg-data")"
+  bin="$(pg_bindir)"
+  if alive postgres && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    say "stopping PostgreSQL"
+    as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+  fi
+  rm -f "$PIDS/postgres.pid"
+}
+
+# --- tansu --------------------------------------------------------------------
+
+tansu_up() {
+  local tansu
+  tansu="$("$ROOT/scripts/ensure-tansu.sh" | tail -n 1)"
+  if alive tansu; then
+    say "tansu already running on port $KAFKA_PORT"
+    return 0
+  fi
+  mkdir -p "$DEV/tansu"
+  say "starting tansu on 127.0.0.1:$KAFKA_PORT (sqlite storage in .dev/tansu)"
+  # The sqlite URL is relative to the working directory: start from the data folder.
+  (
+    cd "$DEV/tansu"
+    exec "$tansu" broker \
+      --storage-engine "sqlite://tansu.db" \
+      --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      >>"$LOGS/tansu.log" 2>&1
+  ) &
+  echo $! >"$PIDS/tansu.pid"
+  wait_port "$KAFKA_PORT" 30 tansu
+}
+
+stop_pid() { # stop_pid NAME
+  alive "$1" || { rm -f "$PIDS/$1.pid"; return 0; }
+  local pid i
+  pid="$(cat "$PIDS/$1.pid")"
+  say "stopping $1 (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$PIDS/$1.pid"
+}
+
+# --- the wirestream services (started by `make demo`) -------------------------
+
+services_down() {
+  local s
+  for s in ingest worker sink; do stop_pid "$s"; done
+}
+
+# --- commands -----------------------------------------------------------------
+
+cmd_up() {
+  mkdir -p "$DEV" "$PIDS" "$LOGS"
+  chmod 755 "$DEV"
+  pg_up
+  tansu_up
+  export WIRESTREAM_DATABASE__URL="$DATABASE_URL" WIRESTREAM_KAFKA__BROKERS="$KAFKA_BROKERS" \
+         WIRESTREAM_KAFKA__PARTITIONS="$PARTITIONS"
+  local cli="${WIRESTREAM_CLI:-}"
+  if [ -z "$cli" ]; then
+    say "building the wirestream command"
+    cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p wirestream-cli >&2
+    cli="$ROOT/target/debug/wirestream"
+  fi
+  "$cli" topics >&2
+  "$cli" migrate >&2
+  cmd_status
+}
+
+cmd_down() {
+  services_down
+  stop_pid tansu
+  pg_down
+}
+
+cmd_status() {
+  echo "DATABASE_URL=$DATABASE_URL"
+  echo "KAFKA_BROKERS=$KAFKA_BROKERS"
+  echo "POSTGRES_RUNNING=$(alive postgres && echo yes || echo no)"
+  echo "KAFKA_RUNNING=$(alive tansu && echo yes || echo no)"
+  echo "INGEST_URL=http://127.0.0.1:18080"
+  local s port
+  for s in ingest worker sink; do
+    case $s in ingest) port=18080 ;; worker) port=18081 ;; sink) port=18082 ;; esac
+    echo "$(echo $s | tr a-z A-Z)_RUNNING=$(alive $s && echo yes || echo no)"
+    echo "$(echo $s | tr a-z A-Z)_METRICS_URL=http://127.0.0.1:$port/metrics"
+  done
+  echo "LOGS=$LOGS"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  services-down) services_down ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,137 @@
+//! Writes raw items to the raw topic and waits for the broker's acknowledgement.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use wirestream_model::{headers, RawItem};
+use wirestream_runtime::config::{IngestConfig, KafkaConfig};
+
+use crate::metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Too many items wait for the broker: the sender should slow down.
+    #[error("the producer queue is full ({0} items waiting for the broker)")]
+    Busy(usize),
+    /// The broker did not acknowledge in time, or refused the write.
+    #[error("the broker did not acknowledge the items: {0}")]
+    Unavailable(String),
+    #[error("item {index} cannot be encoded: {error}")]
+    Encode { index: usize, error: String },
+}
+
+/// Sends raw items; cheap to clone.
+#[derive(Clone)]
+pub struct Publisher {
+    producer: FutureProducer,
+    topic: Arc<str>,
+    ack_timeout: Duration,
+    max_in_flight: usize,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Publisher {
+    pub fn new(kafka: &KafkaConfig, ingest: &IngestConfig) -> anyhow::Result<Self> {
+        Ok(Publisher {
+            producer: wirestream_runtime::kafka::producer(kafka)?,
+            topic: kafka.raw_topic.as_str().into(),
+            ack_timeout: ingest.ack_timeout,
+            max_in_flight: ingest.max_in_flight,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// Sends every item and returns once the broker has acknowledged all of
+    /// them. An error means the caller must not report the items as accepted
+    /// (some may still reach the topic: the sender's retry makes a replay,
+    /// which the worker recognises).
+    pub async fn publish(&self, items: &[RawItem]) -> Result<(), PublishError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let waiting = self.in_flight.fetch_add(items.len(), Ordering::SeqCst) + items.len();
+        let _guard = InFlight { counter: &self.in_flight, items: items.len() };
+        metrics::in_flight(waiting);
+        if waiting > self.max_in_flight {
+            metrics::produce_failed("busy", items.len());
+            return Err(PublishError::Busy(waiting));
+        }
+
+        let started = Instant::now();
+        let mut deliveries = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let payload = serde_json::to_vec(item)
+                .map_err(|e| PublishError::Encode { index, error: e.to_string() })?;
+            let key = item.key();
+            let received = item.received_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let record_headers = OwnedHeaders::new_with_capacity(4)
+                .insert(Header { key: headers::FORMAT, value: Some(item.format.as_str()) })
+                .insert(Header { key: headers::SOURCE, value: Some(item.source.as_str()) })
+                .insert(Header { key: headers::RECEIVED_AT, value: Some(received.as_str()) })
+                .insert(Header { key: headers::SCHEMA, value: Some("raw/1") });
+            let record = FutureRecord::to(&self.topic)
+                .key(key.as_str())
+                .payload(payload.as_slice())
+                .headers(record_headers)
+                .timestamp(item.received_at.timestamp_millis());
+            match self.producer.send_result(record) {
+                Ok(delivery) => deliveries.push(delivery),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    metrics::produce_failed("queue_full", items.len());
+                    return Err(PublishError::Busy(waiting));
+                }
+                Err((error, _)) => {
+                    metrics::produce_failed("send", items.len());
+                    return Err(PublishError::Unavailable(error.to_string()));
+                }
+            }
+        }
+
+        let acks = tokio::time::timeout(self.ack_timeout, join_all(deliveries))
+            .await
+            .map_err(|_| {
+                metrics::produce_failed("timeout", items.len());
+                PublishError::Unavailable(format!("no acknowledgement within {:?}", self.ack_timeout))
+            })?;
+        for ack in acks {
+            match ack {
+                Ok(Ok(_)) => {}
+                Ok(Err((error, _))) => {
+                    metrics::produce_failed("delivery", items.len());
+                    return Err(PublishError::Unavailable(error.to_string()));
+                }
+                Err(_cancelled) => {
+                    metrics::produce_failed("cancelled", items.len());
+                    return Err(PublishError::Unavailable("the producer shut down".into()));
+                }
+            }
+        }
+        metrics::produced(items.len(), started.elapsed());
+        Ok(())
+    }
+
+    /// Waits for queued messages to be delivered, at most `timeout`.
+    pub fn flush(&self, timeout: Duration) {
+        if let Err(error) = self.producer.flush(timeout) {
+            tracing::warn!(%error, "producer flush did not complete");
+        }
+    }
+}
+
+/// Gives the in-flight slots back however `publish` ends.
+struct InFlight<'a> {
+    counter: &'a AtomicUsize,
+    items: usize,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let left = self.counter.fetch_sub(self.items, Ordering::SeqCst) - self.items;
+        metrics::in_flight(left);
+    }
+}

@@ -1,0 +1,68 @@
+//! worker: raw items in, normalised and deduplicated articles out.
+//!
+//! For each batch read from the raw topic: decode, normalise, deduplicate
+//! (state in Postgres, shared by every replica), write the articles and the
+//! dead letters, wait for the broker's acknowledgements, and only then store
+//! the batch's offsets. A crash anywhere before that replays the batch, and
+//! the recorded dedup decisions make the replay a no-op.
+
+mod consume;
+mod metrics;
+mod process;
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use wirestream_runtime::{kafka, ops, retry, shutdown, telemetry, Config};
+
+pub use process::{process, Processed};
+
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let metrics_handle = telemetry::init_metrics();
+    let readiness = ops::Readiness::new();
+    let tracker = TaskTracker::new();
+
+    let pool = wirestream_store::connect_lazy(
+        &config.database.url,
+        config.database.max_connections,
+        config.database.connect_timeout,
+    )?;
+    kafka::spawn_broker_check(&config.kafka, readiness.clone(), Duration::from_secs(2), shutdown.clone(), &tracker)?;
+    let ping_pool = pool.clone();
+    ops::spawn_check("postgres", Duration::from_secs(2), readiness.clone(), shutdown.clone(), &tracker, move || {
+        let pool = ping_pool.clone();
+        async move { wirestream_store::ping(&pool).await }
+    });
+
+    let listener = ops::bind(config.worker.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "worker ops endpoints listening");
+    tracker.spawn(ops::serve(listener, ops::router(metrics_handle, readiness), shutdown.clone()));
+
+    // The schema (and so the dedup state) must exist before the first batch.
+    let migrated = retry::with_backoff(
+        "migrate",
+        Duration::from_millis(200),
+        Duration::from_secs(5),
+        &shutdown,
+        wirestream_store::StoreError::is_transient,
+        || wirestream_store::migrate(&pool),
+    )
+    .await;
+    if let Some(result) = migrated {
+        result?;
+        let consumer = consume::Worker::new(&config, pool)?;
+        let token = shutdown.clone();
+        tracker.spawn(async move {
+            if let Err(error) = consumer.run(token.clone()).await {
+                tracing::error!(error = format!("{error:#}"), "worker loop failed");
+                token.cancel();
+            }
+        });
+    }
+
+    shutdown.cancelled().await;
+    let drained = shutdown::drain(&tracker, config.shutdown.grace).await;
+    tracing::info!(drained, "worker stopped");
+    Ok(())
+}

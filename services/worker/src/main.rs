@@ -1,0 +1,22 @@
+//! The worker service: raw items in, normalised and deduplicated articles out.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use wirestream_runtime::{shutdown, telemetry, Config};
+
+#[derive(Parser)]
+#[command(version, about = "wirestream worker: normalise and deduplicate")]
+struct Args {
+    /// TOML config file (defaults, then this file, then WIRESTREAM_* variables).
+    #[arg(long, env = "WIRESTREAM_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = Config::load(args.config.as_deref())?;
+    telemetry::init_tracing(&config.log);
+    wirestream_worker::run(config, shutdown::on_signal()).await
+}
