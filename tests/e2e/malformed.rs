@@ -15,9 +15,7 @@ async fn malformed_requests_are_refused_and_nothing_is_written() {
         let response = pipeline.post(path, content_type, body.to_vec()).await;
         assert_eq!(response.status().as_u16(), status, "{content_type} {:?}", String::from_utf8_lossy(body));
         let problem: serde_json::Value = response.json().await.expect("a JSON problem");
-        let message = problem["message"].as_str().unwrap_or_default().to_owned()
-            + " "
-            + &problem["errors"].to_string();
+        let message = format!("{} {} {}", problem["error"], problem["message"], problem["errors"]);
         assert!(
             message.to_lowercase().contains(&says.to_lowercase()),
             "the message for {content_type} should mention {says:?}: {problem}"

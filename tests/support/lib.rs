@@ -114,7 +114,9 @@ impl Pipeline {
             pipeline.spawn(service).await?;
         }
         for port in ports {
-            wait_ready(port, Duration::from_secs(60)).await?;
+            if let Err(error) = wait_ready(port, Duration::from_secs(60)).await {
+                anyhow::bail!("{error}\n{}", pipeline.logs());
+            }
         }
         Ok(pipeline)
     }

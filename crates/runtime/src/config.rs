@@ -7,7 +7,8 @@
 //! 1. the defaults below, which fit the local stack of `make up`;
 //! 2. a TOML file, given by `--config` or `WIRESTREAM_CONFIG`;
 //! 3. environment variables `WIRESTREAM_<SECTION>__<KEY>`, e.g.
-//!    `WIRESTREAM_SINK__BATCH_DEADLINE=250ms`.
+//!    `WIRESTREAM_SINK__BATCH_DEADLINE=250ms` (variables without a section,
+//!    like `WIRESTREAM_CONFIG`, are not config keys).
 //!
 //! Unknown keys are errors: a typo must not silently fall back to a default.
 //! librdkafka settings pass through untouched in `[kafka.producer]`,
@@ -59,7 +60,14 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment = figment.merge(Env::prefixed("WIRESTREAM_").ignore(&["config"]).split("__"));
+        // Every key lives in a section, so only `WIRESTREAM_<SECTION>__<KEY>`
+        // names are config; others (`WIRESTREAM_CONFIG`, scripts' own
+        // variables) are left alone, while a misspelt key is still an error.
+        figment = figment.merge(
+            Env::prefixed("WIRESTREAM_")
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        );
         figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 }
@@ -264,6 +272,7 @@ mod tests {
                 "#,
             )?;
             jail.set_env("WIRESTREAM_SINK__BATCH_SIZE", "42");
+            jail.set_env("WIRESTREAM_SHARED", "/not/a/config/key");
             let config = Config::load(Some(Path::new("wirestream.toml"))).expect("loads");
             assert_eq!(config.kafka.brokers, "kafka:9092");
             assert_eq!(config.kafka.producer.get("linger.ms").map(String::as_str), Some("20"));
