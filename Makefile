@@ -33,3 +33,17 @@ lint:
 
 fmt:
 	cargo fmt --all
+
+.PHONY: bench-dedup dedup-eval
+
+# Normalise + dedup throughput of `wirestream dedup` on the Reuters corpus
+# (release build, one thread), with peak RSS. See docs/dedup.md.
+bench-dedup:
+	@cargo build --release -q -p wirestream-cli
+	@/usr/bin/time -f "wall_s=%e peak_rss_kb=%M" target/release/wirestream dedup --stats ../shared/corpus/reuters21578.ndjson > /dev/null
+	@echo "whole process: 18000 items / wall_s above"
+
+# Builds the labelled set and scores wirestream and datasketch (pip install datasketch).
+dedup-eval:
+	@cargo build --release -q -p wirestream-cli
+	@python3 scripts/dedup-eval/eval.py

@@ -37,21 +37,39 @@ for port in 18080 18081 18082; do
   curl -fsS "http://127.0.0.1:$port/ready" >/dev/null || { echo "error: the service on port $port is not ready (see $DEV/logs)" >&2; exit 1; }
 done
 
+# Where to watch the flow: printed before feeding, so the graphs can be opened
+# while the corpus goes through, and again at the end.
+metrics_info() {
+  echo "Metrics: http://127.0.0.1:18080/metrics  http://127.0.0.1:18081/metrics  http://127.0.0.1:18082/metrics"
+  local prometheus_url
+  prometheus_url="$("$ROOT/scripts/stack.sh" status | sed -n 's/^PROMETHEUS_URL=//p')"
+  if [ -n "$prometheus_url" ]; then
+    echo "Prometheus: $prometheus_url (alerts: $prometheus_url/alerts)"
+    echo "Articles/s per stage: $("$ROOT/scripts/prometheus.sh" graph-url)"
+    echo "Screenshot of that graph: scripts/screenshot.sh (saves docs/img/prometheus-articles.png)"
+  else
+    echo "Prometheus: not running (WIRESTREAM_PROMETHEUS=1 make up installs and starts a local one)"
+  fi
+  echo "Grafana dashboard and alert rules: deploy/grafana, deploy/prometheus; metric reference: docs/metrics.md"
+}
+metrics_info >&2
+
 say "feeding the seed article and the Reuters corpus (18,001 items)"
 "$BIN/wirestream" feed "$SHARED/corpus/seed-article-fr.txt" "$SHARED/corpus/reuters21578.ndjson"
 
 say "waiting until every item is accounted for"
 "$BIN/wirestream" report --expect 18001 --timeout 900
 
-PSQL="psql $DATABASE_URL"
+SEED="$(psql "$DATABASE_URL" -qAt -c "SELECT language, headline FROM articles WHERE format = 'text' ORDER BY received_at DESC LIMIT 1" 2>/dev/null || true)"
 cat <<TXT
 
-The seed article, as stored:
-$($PSQL -qAt -c "SELECT language || ' | ' || headline FROM articles WHERE source = 'cli' AND format = 'text' ORDER BY received_at DESC LIMIT 1" 2>/dev/null || true)
+The seed article, as stored (language | headline):
+  $SEED
 
 Query it yourself:
-  $PSQL -c "SELECT uri, verdict, language, headline FROM articles ORDER BY received_at DESC LIMIT 10"
-  $PSQL -c "SELECT headline FROM articles WHERE search @@ websearch_to_tsquery('english', 'cocoa prices') LIMIT 5"
+  psql $DATABASE_URL -c "SELECT uri, verdict, language, headline FROM articles ORDER BY received_at DESC LIMIT 10"
+  psql $DATABASE_URL -c "SELECT headline FROM articles WHERE search @@ websearch_to_tsquery('english', 'cocoa prices') LIMIT 5"
+  (more in docs/queries.md)
 Metrics: http://127.0.0.1:18080/metrics  http://127.0.0.1:18081/metrics  http://127.0.0.1:18082/metrics
 The services keep running; stop everything with: make down
 TXT

@@ -134,21 +134,51 @@ tansu_up() {
   tansu="$("$ROOT/scripts/ensure-tansu.sh" | tail -n 1)"
   if alive tansu; then
     say "tansu already running on port $KAFKA_PORT"
+    tansu_index
     return 0
   fi
   mkdir -p "$DEV/tansu"
   say "starting tansu on 127.0.0.1:$KAFKA_PORT (sqlite storage in .dev/tansu)"
+  # tansu 0.6 can panic in its consumer-group code (an unreachable!() in
+  # tansu-storage's service.rs) when members come and go quickly. Its sqlite
+  # storage is durable, so a supervisor restarts it and clients reconnect.
   # The sqlite URL is relative to the working directory: start from the data folder.
   (
     cd "$DEV/tansu"
-    exec "$tansu" broker \
-      --storage-engine "sqlite://tansu.db" \
-      --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-      >>"$LOGS/tansu.log" 2>&1
-  ) &
+    child=""
+    trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
+    while true; do
+      "$tansu" broker \
+        --storage-engine "sqlite://tansu.db" \
+        --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+        --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+        >>"$LOGS/tansu.log" 2>&1 &
+      child=$!
+      wait "$child" || true
+      echo "wirestream: tansu exited at $(date -u +%FT%TZ), restarting" >>"$LOGS/tansu.log"
+      sleep 1
+    done
+  ) </dev/null >>"$LOGS/tansu.log" 2>&1 &
   echo $! >"$PIDS/tansu.pid"
   wait_port "$KAFKA_PORT" 30 tansu
+  tansu_index
+}
+
+# tansu 0.6's sqlite schema has no index on its header table, so fetching a
+# record scans every header ever written: consumers slow down quadratically
+# as the broker fills, until requests time out. The index is ours to add.
+tansu_index() {
+  python3 - "$DEV/tansu/tansu.db" <<'PY' >&2
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30)
+for _ in range(100):
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'header'").fetchone():
+        db.execute("CREATE INDEX IF NOT EXISTS wirestream_header_record ON header (topition, offset_id)")
+        db.commit()
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit("tansu did not create its schema in .dev/tansu/tansu.db")
+PY
 }
 
 stop_pid() { # stop_pid NAME
@@ -189,10 +219,13 @@ cmd_up() {
   fi
   "$cli" topics >&2
   "$cli" migrate >&2
+  # Optional: a local Prometheus scraping the services (scripts/prometheus.sh).
+  "$ROOT/scripts/prometheus.sh" up
   cmd_status
 }
 
 cmd_down() {
+  "$ROOT/scripts/prometheus.sh" down
   services_down
   stop_pid tansu
   pg_down
@@ -210,6 +243,7 @@ cmd_status() {
     echo "$(echo $s | tr a-z A-Z)_RUNNING=$(alive $s && echo yes || echo no)"
     echo "$(echo $s | tr a-z A-Z)_METRICS_URL=http://127.0.0.1:$port/metrics"
   done
+  "$ROOT/scripts/prometheus.sh" status | grep '^PROMETHEUS_URL=' || true
   echo "LOGS=$LOGS"
 }
 

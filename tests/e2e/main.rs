@@ -1,6 +1,16 @@
 //! End-to-end tests: the real ingest, worker and sink binaries against the
 //! real broker and PostgreSQL of the local stack (`make test`).
 
+mod ingest_cli;
+mod ingest_feeds;
+mod ingest_formats;
+mod ingest_http;
+mod ingest_malformed;
+mod ingest_outage;
+mod ingest_reuters;
+mod ingest_spool;
 mod malformed;
+mod metrics;
 mod seed;
+mod sink;
 mod verdicts;

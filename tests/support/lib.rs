@@ -14,6 +14,9 @@ use sqlx::PgPool;
 use tokio::process::{Child, Command};
 use wirestream_runtime::config::KafkaConfig;
 
+pub mod articles;
+pub mod pg_proxy;
+
 /// Where the local stack is. Set by `make test`.
 pub struct Stack {
     pub database_url: String,
@@ -55,7 +58,11 @@ fn binary(name: &str) -> PathBuf {
     // target/debug/deps/e2e-HASH -> target/debug/NAME
     let dir = exe.parent().and_then(|p| p.parent()).expect("target/debug");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: build with `cargo build --workspace --bins`", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build with `cargo build --workspace --bins`",
+        path.display()
+    );
     path
 }
 
@@ -75,29 +82,79 @@ pub struct Pipeline {
     pub ports: [u16; 3],
     admin_url: String,
     services: Vec<Service>,
+    extra_env: Vec<(String, String)>,
+}
+
+/// How [`Pipeline::start_with`] differs from [`Pipeline::start`].
+pub struct Options {
+    /// The services to run (default: all three).
+    pub services: Option<&'static [&'static str]>,
+    /// Lines of the `[ingest]` section of a config file given to the services.
+    pub ingest_toml: Option<String>,
+    /// Another broker than the stack's (e.g. a [`Tansu`], or a closed port).
+    pub brokers: Option<String>,
+    /// Create the topics and wait for `/ready` (default); when false, only
+    /// wait for `/health`, for a broker that is not there yet.
+    pub wait_ready: bool,
+    /// More `WIRESTREAM_*` variables for the services (they win over the defaults).
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            services: None,
+            ingest_toml: None,
+            brokers: None,
+            wait_ready: true,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// One Kafka message, as the tests look at it.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub key: String,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub value: serde_json::Value,
 }
 
 impl Pipeline {
     /// Creates the database and topics, and starts the three services.
     pub async fn start() -> anyhow::Result<Pipeline> {
+        Pipeline::start_with(Options::default()).await
+    }
+
+    /// [`Pipeline::start`] with other services, ingest config or broker.
+    pub async fn start_with(options: Options) -> anyhow::Result<Pipeline> {
         let stack = Stack::from_env();
         let name = format!("wst_{}", uuid::Uuid::new_v4().simple());
-        let admin = PgPool::connect(&stack.database_url).await.context("failed to reach the stack's PostgreSQL")?;
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await?;
+        let admin = PgPool::connect(&stack.database_url)
+            .await
+            .context("failed to reach the stack's PostgreSQL")?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await?;
         admin.close().await;
         let database_url = replace_database(&stack.database_url, &name);
         let pool = PgPool::connect(&database_url).await?;
         wirestream_store::migrate(&pool).await?;
 
         let kafka = KafkaConfig {
-            brokers: stack.brokers.clone(),
+            brokers: options
+                .brokers
+                .clone()
+                .unwrap_or_else(|| stack.brokers.clone()),
             raw_topic: format!("{name}.raw"),
             articles_topic: format!("{name}.articles"),
             dead_letter_topic: format!("{name}.dead-letters"),
             partitions: 2,
             ..KafkaConfig::default()
         };
-        wirestream_runtime::kafka::ensure_topics(&kafka).await?;
+        if options.wait_ready {
+            wirestream_runtime::kafka::ensure_topics(&kafka).await?;
+        }
 
         let ports = [free_port(), free_port(), free_port()];
         let mut pipeline = Pipeline {
@@ -109,16 +166,65 @@ impl Pipeline {
             ports,
             admin_url: stack.database_url,
             services: Vec::new(),
+            extra_env: Vec::new(),
         };
-        for service in ["ingest", "worker", "sink"] {
+        if let Some(toml) = &options.ingest_toml {
+            let path = std::env::temp_dir().join(format!("{}-ingest.toml", pipeline.name));
+            std::fs::write(&path, format!("[ingest]\n{toml}\n"))?;
+            pipeline
+                .extra_env
+                .push(("WIRESTREAM_CONFIG".into(), path.display().to_string()));
+        }
+        pipeline
+            .extra_env
+            .extend(options.env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let services = options.services.unwrap_or(&["ingest", "worker", "sink"]);
+        for service in services {
             pipeline.spawn(service).await?;
         }
-        for port in ports {
-            if let Err(error) = wait_ready(port, Duration::from_secs(60)).await {
+        let probe = if options.wait_ready {
+            "ready"
+        } else {
+            "health"
+        };
+        for (service, port) in ["ingest", "worker", "sink"].iter().zip(ports) {
+            if !services.contains(service) {
+                continue;
+            }
+            if let Err(error) = wait_path(port, probe, Duration::from_secs(60)).await {
                 anyhow::bail!("{error}\n{}", pipeline.logs());
             }
         }
         Ok(pipeline)
+    }
+
+    /// Sets a variable for the services started from now on (see [`Pipeline::restart`]).
+    pub fn set_env(&mut self, key: &str, value: String) {
+        self.extra_env.retain(|(k, _)| k != key);
+        self.extra_env.push((key.to_owned(), value));
+    }
+
+    /// Stops and starts a service again (same config, same ports), and waits
+    /// until it answers `/health`.
+    pub async fn restart(&mut self, service: &'static str) -> anyhow::Result<()> {
+        if let Some(index) = self.services.iter().position(|s| s.name == service) {
+            let mut old = self.services.remove(index);
+            // SIGTERM would be kinder, but a kill is the harder test of "nothing lost".
+            let _ = old.child.start_kill();
+            let _ = old.child.wait().await;
+        }
+        self.spawn(service).await?;
+        let port = self.ports[["ingest", "worker", "sink"]
+            .iter()
+            .position(|s| *s == service)
+            .unwrap_or(0)];
+        wait_path(port, "health", Duration::from_secs(60)).await
+    }
+
+    /// Reads the raw topic from the start until `expected` messages came or
+    /// `within` passed, and returns them all.
+    pub async fn raw_messages(&self, expected: usize, within: Duration) -> Vec<Message> {
+        read_topic(&self.kafka.brokers, &self.kafka.raw_topic, expected, within).await
     }
 
     fn env(&self) -> Vec<(String, String)> {
@@ -126,14 +232,35 @@ impl Pipeline {
         vec![
             ("WIRESTREAM_KAFKA__BROKERS".into(), k.brokers.clone()),
             ("WIRESTREAM_KAFKA__RAW_TOPIC".into(), k.raw_topic.clone()),
-            ("WIRESTREAM_KAFKA__ARTICLES_TOPIC".into(), k.articles_topic.clone()),
-            ("WIRESTREAM_KAFKA__DEAD_LETTER_TOPIC".into(), k.dead_letter_topic.clone()),
+            (
+                "WIRESTREAM_KAFKA__ARTICLES_TOPIC".into(),
+                k.articles_topic.clone(),
+            ),
+            (
+                "WIRESTREAM_KAFKA__DEAD_LETTER_TOPIC".into(),
+                k.dead_letter_topic.clone(),
+            ),
             ("WIRESTREAM_DATABASE__URL".into(), self.database_url.clone()),
-            ("WIRESTREAM_INGEST__LISTEN".into(), format!("127.0.0.1:{}", self.ports[0])),
-            ("WIRESTREAM_WORKER__LISTEN".into(), format!("127.0.0.1:{}", self.ports[1])),
-            ("WIRESTREAM_SINK__LISTEN".into(), format!("127.0.0.1:{}", self.ports[2])),
-            ("WIRESTREAM_WORKER__GROUP_ID".into(), format!("{}-worker", self.name)),
-            ("WIRESTREAM_SINK__GROUP_ID".into(), format!("{}-sink", self.name)),
+            (
+                "WIRESTREAM_INGEST__LISTEN".into(),
+                format!("127.0.0.1:{}", self.ports[0]),
+            ),
+            (
+                "WIRESTREAM_WORKER__LISTEN".into(),
+                format!("127.0.0.1:{}", self.ports[1]),
+            ),
+            (
+                "WIRESTREAM_SINK__LISTEN".into(),
+                format!("127.0.0.1:{}", self.ports[2]),
+            ),
+            (
+                "WIRESTREAM_WORKER__GROUP_ID".into(),
+                format!("{}-worker", self.name),
+            ),
+            (
+                "WIRESTREAM_SINK__GROUP_ID".into(),
+                format!("{}-sink", self.name),
+            ),
             ("WIRESTREAM_SINK__BATCH_DEADLINE".into(), "20ms".into()),
             ("WIRESTREAM_SHUTDOWN__GRACE".into(), "5s".into()),
         ]
@@ -141,21 +268,35 @@ impl Pipeline {
 
     async fn spawn(&mut self, service: &'static str) -> anyhow::Result<()> {
         let log = std::env::temp_dir().join(format!("{}-{service}.log", self.name));
-        let file = std::fs::File::create(&log)?;
+        // Appending keeps the log of an earlier run of a restarted service.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)?;
         let child = Command::new(binary(&format!("wirestream-{service}")))
             .envs(self.env())
+            .envs(self.extra_env.clone())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(file)
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("failed to start {service}"))?;
-        self.services.push(Service { name: service, child, log });
+        self.services.push(Service {
+            name: service,
+            child,
+            log,
+        });
         Ok(())
     }
 
     /// Posts a document to ingest.
-    pub async fn post(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    pub async fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
         reqwest::Client::new()
             .post(format!("{}{path}", self.ingest_url))
             .header("content-type", content_type)
@@ -169,7 +310,10 @@ impl Pipeline {
     pub async fn wait_for_count(&self, query: &str, expected: i64, within: Duration) -> i64 {
         let started = Instant::now();
         loop {
-            let n: i64 = sqlx::query_scalar(query).fetch_one(&self.pool).await.unwrap_or(0);
+            let n: i64 = sqlx::query_scalar(query)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or(0);
             if n >= expected || started.elapsed() > within {
                 return n;
             }
@@ -183,7 +327,9 @@ impl Pipeline {
             .set("bootstrap.servers", &self.kafka.brokers)
             .create()
             .expect("a Kafka client");
-        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("topic metadata");
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("topic metadata");
         metadata
             .topics()
             .iter()
@@ -201,7 +347,13 @@ impl Pipeline {
     pub fn logs(&self) -> String {
         self.services
             .iter()
-            .map(|s| format!("--- {} ---\n{}", s.name, std::fs::read_to_string(&s.log).unwrap_or_default()))
+            .map(|s| {
+                format!(
+                    "--- {} ---\n{}",
+                    s.name,
+                    std::fs::read_to_string(&s.log).unwrap_or_default()
+                )
+            })
             .collect()
     }
 
@@ -214,9 +366,12 @@ impl Pipeline {
         }
         self.pool.close().await;
         if let Ok(admin) = PgPool::connect(&self.admin_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&admin)
-                .await;
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&admin)
+            .await;
         }
     }
 }
@@ -228,16 +383,186 @@ fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
-async fn wait_ready(port: u16, within: Duration) -> anyhow::Result<()> {
+async fn wait_path(port: u16, path: &str, within: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
-    let url = format!("http://127.0.0.1:{port}/ready");
+    let url = format!("http://127.0.0.1:{port}/{path}");
     loop {
         if let Ok(response) = reqwest::get(&url).await {
             if response.status().is_success() {
                 return Ok(());
             }
         }
-        anyhow::ensure!(started.elapsed() < within, "{url} not ready within {within:?}");
+        anyhow::ensure!(
+            started.elapsed() < within,
+            "{url} not ready within {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The path of a binary cargo built beside the tests (`wirestream`, `wirestream-ingest`, …).
+pub fn binary_path(name: &str) -> PathBuf {
+    binary(name)
+}
+
+/// A free TCP port on 127.0.0.1 (nothing listens there, for now).
+pub fn unused_port() -> u16 {
+    free_port()
+}
+
+/// Reads `topic` from the beginning (all partitions, no consumer group)
+/// until `expected` messages came or `within` passed.
+pub async fn read_topic(
+    brokers: &str,
+    topic: &str,
+    expected: usize,
+    within: Duration,
+) -> Vec<Message> {
+    use rdkafka::consumer::StreamConsumer;
+    use rdkafka::message::{Headers as _, Message as _};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set(
+            "group.id",
+            format!("test-reader-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("fetch.max.bytes", "67108864")
+        .set("max.partition.fetch.bytes", "16777216")
+        .set("receive.message.max.bytes", "100000000")
+        .create()
+        .expect("a Kafka consumer");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("topic metadata");
+    let mut assignment = TopicPartitionList::new();
+    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
+        assignment
+            .add_partition_offset(topic, partition.id(), Offset::Beginning)
+            .expect("a partition offset");
+    }
+    consumer.assign(&assignment).expect("assigned partitions");
+    let started = Instant::now();
+    let mut out = Vec::new();
+    while out.len() < expected {
+        let Some(left) = within.checked_sub(started.elapsed()) else {
+            break;
+        };
+        match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(message)) => {
+                let key = message
+                    .key()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                    .unwrap_or_default();
+                let headers = message
+                    .headers()
+                    .map(|h| {
+                        h.iter()
+                            .map(|h| {
+                                (
+                                    h.key.to_owned(),
+                                    h.value
+                                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                                        .unwrap_or_default(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let value = message
+                    .payload()
+                    .and_then(|p| serde_json::from_slice(p).ok())
+                    .unwrap_or(serde_json::Value::Null);
+                out.push(Message {
+                    key,
+                    headers,
+                    value,
+                });
+            }
+            Ok(Err(error)) => panic!("reading {topic} failed: {error}"),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// A private tansu broker (sqlite storage in a temporary folder, so that
+/// what it acknowledged survives a stop), to take away and bring back.
+pub struct Tansu {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Tansu {
+    /// The tansu binary `make up` built.
+    fn binary() -> PathBuf {
+        let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+        PathBuf::from(home).join(".cache/wirestream/tansu-0.6.0/bin/tansu")
+    }
+
+    /// A broker on a free port, not started yet.
+    pub fn new() -> anyhow::Result<Tansu> {
+        anyhow::ensure!(
+            Self::binary().exists(),
+            "{} is missing (make up builds it)",
+            Self::binary().display()
+        );
+        Ok(Tansu {
+            port: free_port(),
+            dir: tempfile::tempdir()?,
+            child: None,
+        })
+    }
+
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (or starts again) the broker and waits until it answers.
+    pub async fn start(&mut self) -> anyhow::Result<()> {
+        let listener = format!("tcp://127.0.0.1:{}", self.port);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("tansu.log"))?;
+        let child = Command::new(Self::binary())
+            .current_dir(self.dir.path())
+            .args([
+                "broker",
+                "--storage-engine",
+                "sqlite://tansu.db",
+                "--listener-url",
+                &listener,
+            ])
+            .args(["--advertised-listener-url", &listener])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("failed to start tansu")?;
+        self.child = Some(child);
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(30),
+                "tansu did not listen within 30s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// Kills the broker.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
     }
 }

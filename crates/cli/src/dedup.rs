@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use serde::Serialize;
 use wirestream_dedup::{Deduplicator, MemoryLedger};
@@ -20,6 +21,9 @@ pub struct Args {
     /// Items decided together (as the worker does per batch).
     #[arg(long, default_value_t = 1000)]
     batch: usize,
+    /// Print timings and the index size to stderr (for `make bench-dedup`).
+    #[arg(long)]
+    stats: bool,
 }
 
 #[derive(Serialize)]
@@ -39,30 +43,60 @@ enum Slot {
 }
 
 pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
-    let mut dedup = Deduplicator::new(MemoryLedger::new());
+    let mut dedup = Deduplicator::with_config(MemoryLedger::new(), config.worker.dedup.clone());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let now = chrono::Utc::now();
-    let mut slots = Vec::new();
-    let mut articles: Vec<Article> = Vec::new();
+    let started = Instant::now();
+    let mut parsed = Vec::new();
     for path in input::expand(&args.paths)? {
         let input = input::read(&path, config.ingest.max_body_bytes as u64 * 64)?;
-        for result in parse_input(&input, config) {
-            let slot = match result {
-                Ok(raw) => match wirestream_normalize::normalize(&raw, now) {
-                    Ok(article) => {
-                        articles.push(article);
-                        Slot::Article(articles.len() - 1)
-                    }
-                    Err(error) => Slot::Refused { uri: raw.uri, reason: error.reason().to_owned() },
-                },
-                Err(error) => Slot::Refused { uri: String::new(), reason: error.kind.code().to_owned() },
-            };
-            slots.push(slot);
-        }
+        parsed.extend(parse_input(&input, config));
     }
+    let parse_time = started.elapsed();
+
+    let started = Instant::now();
+    let mut slots = Vec::with_capacity(parsed.len());
+    let mut articles: Vec<Article> = Vec::with_capacity(parsed.len());
+    for result in parsed {
+        let slot = match result {
+            Ok(raw) => match wirestream_normalize::normalize(&raw, now) {
+                Ok(article) => {
+                    articles.push(article);
+                    Slot::Article(articles.len() - 1)
+                }
+                Err(error) => Slot::Refused {
+                    uri: raw.uri,
+                    reason: error.reason().to_owned(),
+                },
+            },
+            Err(error) => Slot::Refused {
+                uri: String::new(),
+                reason: error.kind.code().to_owned(),
+            },
+        };
+        slots.push(slot);
+    }
+    let normalise_time = started.elapsed();
+    let started = Instant::now();
     for chunk in articles.chunks_mut(args.batch.max(1)) {
         dedup.decide(chunk).await?;
+    }
+    let dedup_time = started.elapsed();
+    if args.stats {
+        let ledger = dedup.ledger();
+        let work = (normalise_time + dedup_time).as_secs_f64();
+        eprintln!(
+            "items={} parse_s={:.3} normalise_s={:.3} dedup_s={:.3} normalise_dedup_items_per_s={:.0} indexed={} index_bytes={} index_bytes_per_article={:.0}",
+            slots.len(),
+            parse_time.as_secs_f64(),
+            normalise_time.as_secs_f64(),
+            dedup_time.as_secs_f64(),
+            slots.len() as f64 / work.max(1e-9),
+            ledger.indexed(),
+            ledger.index_bytes(),
+            ledger.index_bytes() as f64 / ledger.indexed().max(1) as f64,
+        );
     }
     for slot in &slots {
         let line = match slot {

@@ -37,8 +37,13 @@ pub struct Args {
 
 fn humantime_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: u64 = number.parse().map_err(|_| format!("not a duration: {text}"))?;
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {text}"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" | "" => Ok(Duration::from_secs(n)),
@@ -50,10 +55,15 @@ fn humantime_duration(text: &str) -> Result<Duration, String> {
 /// One request to make: a document or a batch of NDJSON lines.
 struct Request {
     what: String,
+    /// The file, for error lines.
+    file: String,
     path: &'static str,
     content_type: &'static str,
     body: Vec<u8>,
     items: usize,
+    /// For a batch: the file's 1-based line number of each line in `body`,
+    /// so that the service's "line 2 of the batch" becomes "line 502 of the file".
+    lines: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -64,7 +74,10 @@ struct Summary {
 }
 
 pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
-    let base = args.url.clone().unwrap_or_else(|| format!("http://{}", config.ingest.listen));
+    let base = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.ingest.listen));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
@@ -96,7 +109,9 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
         let client = client.clone();
         let url = format!("{base}{}", request.path);
         let retry_for = args.retry_for;
-        in_flight.push(tokio::spawn(async move { send(&client, &url, request, retry_for).await }));
+        in_flight.push(tokio::spawn(async move {
+            send(&client, &url, request, retry_for).await
+        }));
         if in_flight.len() >= args.concurrency.max(1) {
             in_flight.settle_one(&mut summary, &bar).await;
         }
@@ -120,7 +135,11 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     if summary.failures.len() > 20 {
         eprintln!("  … and {} more", summary.failures.len() - 20);
     }
-    Ok(if summary.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if summary.rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn progress(total: u64, quiet: bool) -> ProgressBar {
@@ -140,37 +159,168 @@ fn split(input: Input, batch: usize) -> Vec<Request> {
     if !input.is_ndjson() {
         return vec![Request {
             what: input.name.clone(),
+            file: input.name.clone(),
             path: "/v1/articles",
             content_type: input.content_type(),
             body: input.bytes,
             items: 1,
+            lines: Vec::new(),
         }];
     }
-    let lines: Vec<&[u8]> = input
+    let lines: Vec<(usize, &[u8])> = input
         .bytes
         .split(|b| *b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .enumerate()
+        .map(|(i, line)| (i + 1, line))
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
         .collect();
     lines
         .chunks(batch)
-        .enumerate()
-        .map(|(i, chunk)| Request {
-            what: format!("{} (lines {}..)", input.name, i * batch + 1),
-            path: "/v1/articles:batch",
-            content_type: "application/x-ndjson",
-            body: chunk.join(&b'\n'),
-            items: chunk.len(),
-        })
+        .map(|chunk| batch_request(&input.name, chunk))
         .collect()
 }
 
-enum Outcome {
-    Accepted(usize),
-    Rejected(usize, String),
+fn batch_request(file: &str, lines: &[(usize, &[u8])]) -> Request {
+    let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+    Request {
+        what: format!(
+            "{file} (lines {}..={})",
+            numbers.first().unwrap_or(&0),
+            numbers.last().unwrap_or(&0)
+        ),
+        file: file.to_owned(),
+        path: "/v1/articles:batch",
+        content_type: "application/x-ndjson",
+        body: lines
+            .iter()
+            .map(|(_, l)| *l)
+            .collect::<Vec<_>>()
+            .join(&b'\n'),
+        items: lines.len(),
+        lines: numbers,
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    accepted: usize,
+    rejected: usize,
+    failures: Vec<String>,
+}
+
+impl Outcome {
+    fn accepted(items: usize) -> Outcome {
+        Outcome {
+            accepted: items,
+            ..Outcome::default()
+        }
+    }
+    fn rejected(items: usize, why: String) -> Outcome {
+        Outcome {
+            rejected: items,
+            failures: vec![why],
+            ..Outcome::default()
+        }
+    }
+}
+
+/// One line the service refused in a batch (`details` of its 400 problem).
+#[derive(serde::Deserialize)]
+struct LineError {
+    line: Option<usize>,
+    column: Option<usize>,
+    code: String,
+    field: Option<String>,
+    message: String,
+}
+
+/// Sends one request. A batch refused for some of its lines is reported
+/// line by line, at the lines' places in the file, and its good lines are
+/// sent again without the bad ones: a replay should not lose 499 good items
+/// to one bad line.
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    request: Request,
+    retry_for: Duration,
+) -> Outcome {
+    let response = match send_once(client, url, &request, retry_for).await {
+        Ok(()) => return Outcome::accepted(request.items),
+        Err(Refused::Lines(errors)) if !request.lines.is_empty() => errors,
+        Err(Refused::Lines(_)) => {
+            return Outcome::rejected(request.items, format!("{}: invalid", request.what))
+        }
+        Err(Refused::Other(why)) => return Outcome::rejected(request.items, why),
+    };
+    let bad: std::collections::BTreeSet<usize> = response.iter().filter_map(|e| e.line).collect();
+    let mut outcome = Outcome {
+        rejected: bad.len(),
+        ..Outcome::default()
+    };
+    for error in &response {
+        let line = error
+            .line
+            .and_then(|l| l.checked_sub(1))
+            .and_then(|i| request.lines.get(i))
+            .copied();
+        let at = match (line, error.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", request.file),
+            (Some(line), None) => format!("{}:{line}", request.file),
+            _ => request.file.clone(),
+        };
+        let field = error
+            .field
+            .as_ref()
+            .map(|f| format!("field `{f}`: "))
+            .unwrap_or_default();
+        outcome
+            .failures
+            .push(format!("{at}: {}: {field}{}", error.code, error.message));
+    }
+    if bad.is_empty() || bad.len() >= request.items {
+        outcome.rejected = request.items;
+        return outcome;
+    }
+    let body_lines: Vec<&[u8]> = request.body.split(|b| *b == b'\n').collect();
+    let good: Vec<(usize, &[u8])> = request
+        .lines
+        .iter()
+        .zip(body_lines)
+        .enumerate()
+        .filter(|(i, _)| !bad.contains(&(i + 1)))
+        .map(|(_, (n, l))| (*n, l))
+        .collect();
+    let retry = batch_request(&request.file, &good);
+    match send_once(client, url, &retry, retry_for).await {
+        Ok(()) => outcome.accepted += retry.items,
+        Err(Refused::Lines(_)) => {
+            outcome.rejected += retry.items;
+            outcome.failures.push(format!(
+                "{}: refused again without the bad lines",
+                retry.what
+            ));
+        }
+        Err(Refused::Other(why)) => {
+            outcome.rejected += retry.items;
+            outcome.failures.push(why);
+        }
+    }
+    outcome
+}
+
+enum Refused {
+    /// A batch with bad lines (`400 invalid_batch`).
+    Lines(Vec<LineError>),
+    Other(String),
 }
 
 /// Sends one request, retrying while the service says "later" (429, 503).
-async fn send(client: &reqwest::Client, url: &str, request: Request, retry_for: Duration) -> Outcome {
+async fn send_once(
+    client: &reqwest::Client,
+    url: &str,
+    request: &Request,
+    retry_for: Duration,
+) -> Result<(), Refused> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(200);
     loop {
@@ -181,7 +331,7 @@ async fn send(client: &reqwest::Client, url: &str, request: Request, retry_for: 
             .send()
             .await;
         let retry_after = match response {
-            Ok(response) if response.status().is_success() => return Outcome::Accepted(request.items),
+            Ok(response) if response.status().is_success() => return Ok(()),
             Ok(response) if matches!(response.status().as_u16(), 429 | 503) => response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
@@ -191,17 +341,39 @@ async fn send(client: &reqwest::Client, url: &str, request: Request, retry_for: 
             Ok(response) => {
                 let status = response.status();
                 let body = response.text().await.unwrap_or_default();
-                return Outcome::Rejected(request.items, format!("{}: {status} {body}", request.what));
+                if let Some(errors) = line_errors(&body) {
+                    return Err(Refused::Lines(errors));
+                }
+                return Err(Refused::Other(format!("{}: {status} {body}", request.what)));
             }
-            Err(error) if started.elapsed() < retry_for && (error.is_connect() || error.is_timeout()) => None,
-            Err(error) => return Outcome::Rejected(request.items, format!("{}: {error}", request.what)),
+            Err(error)
+                if started.elapsed() < retry_for && (error.is_connect() || error.is_timeout()) =>
+            {
+                None
+            }
+            Err(error) => return Err(Refused::Other(format!("{}: {error}", request.what))),
         };
         if started.elapsed() >= retry_for {
-            return Outcome::Rejected(request.items, format!("{}: still refused after {retry_for:?}", request.what));
+            return Err(Refused::Other(format!(
+                "{}: still refused after {retry_for:?}",
+                request.what
+            )));
         }
         tokio::time::sleep(retry_after.unwrap_or(pause)).await;
         pause = (pause * 2).min(Duration::from_secs(5));
     }
+}
+
+/// The per-line errors of an `invalid_batch` problem.
+fn line_errors(body: &str) -> Option<Vec<LineError>> {
+    #[derive(serde::Deserialize)]
+    struct Problem {
+        error: String,
+        #[serde(default)]
+        details: Vec<LineError>,
+    }
+    let problem: Problem = serde_json::from_str(body).ok()?;
+    (problem.error == "invalid_batch" && !problem.details.is_empty()).then_some(problem.details)
 }
 
 /// The requests in flight, settled in the order they were sent.
@@ -227,19 +399,20 @@ mod inflight {
             self.0.is_empty()
         }
         pub async fn settle_one(&mut self, summary: &mut Summary, bar: &ProgressBar) {
-            let Some(handle) = self.0.pop_front() else { return };
+            let Some(handle) = self.0.pop_front() else {
+                return;
+            };
             match handle.await {
-                Ok(Outcome::Accepted(n)) => {
-                    summary.accepted += n;
-                    bar.inc(n as u64);
-                }
-                Ok(Outcome::Rejected(n, why)) => {
-                    summary.rejected += n;
-                    summary.failures.push(why);
-                    bar.inc(n as u64);
+                Ok(outcome) => {
+                    summary.accepted += outcome.accepted;
+                    summary.rejected += outcome.rejected;
+                    summary.failures.extend(outcome.failures);
+                    bar.inc((outcome.accepted + outcome.rejected) as u64);
                 }
                 Err(error) => {
-                    summary.failures.push(format!("a request task failed: {error}"));
+                    summary
+                        .failures
+                        .push(format!("a request task failed: {error}"));
                 }
             }
         }

@@ -75,7 +75,9 @@ pub fn read(path: &Path, max_bytes: u64) -> anyhow::Result<Input> {
     let name = path.display().to_string();
     let raw = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).context("failed to read stdin")?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("failed to read stdin")?;
         buf
     } else {
         std::fs::read(path).with_context(|| format!("failed to read {name}"))?
@@ -87,7 +89,10 @@ pub fn read(path: &Path, max_bytes: u64) -> anyhow::Result<Input> {
             .take(max_bytes + 1)
             .read_to_end(&mut out)
             .with_context(|| format!("failed to decompress {name}"))?;
-        anyhow::ensure!(out.len() as u64 <= max_bytes, "{name} decompresses to more than {max_bytes} bytes");
+        anyhow::ensure!(
+            out.len() as u64 <= max_bytes,
+            "{name} decompresses to more than {max_bytes} bytes"
+        );
         out
     } else {
         raw

@@ -5,7 +5,10 @@
 //! * `kill` when the provider cancelled the item;
 //! * `version` when an earlier version of the same provider and id was seen;
 //! * `duplicate` when another item already carried the same content (the
-//!   matching form's hash), pointing to the first article of that story;
+//!   matching form's hash, similarity 1.0), or is a verified near copy of it
+//!   (MinHash LSH over word shingles finds candidates; Jaccard or containment
+//!   of the shingle sets, agreeing numbers, tickers and headline subjects
+//!   verify them), pointing to the first article of that story;
 //! * `new` otherwise.
 //!
 //! The state lives behind the [`Ledger`] trait: in Postgres for the worker
@@ -14,11 +17,22 @@
 //!
 //! Decisions are recorded per (provider, uri, version), and a recorded
 //! decision is returned as it is: replaying a topic changes nothing.
+//! See docs/dedup.md for the thresholds and their evaluation.
 
+mod config;
 mod engine;
+mod hash;
+pub mod horizon;
+mod index;
 mod ledger;
 mod memory;
+mod minhash;
+mod shingle;
+mod sketch;
+mod verify;
 
+pub use config::DedupConfig;
 pub use engine::Deduplicator;
-pub use ledger::{Claim, Decision, ItemVersion, Ledger, LedgerError, Owner};
+pub use ledger::{Claim, Decision, Entry, ItemVersion, Ledger, LedgerError, Owner};
 pub use memory::MemoryLedger;
+pub use sketch::{fingerprint, Fingerprint, Sketch, SketchError};

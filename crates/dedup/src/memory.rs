@@ -1,6 +1,9 @@
 use std::collections::HashMap;
 
-use crate::ledger::{Claim, Decision, ItemVersion, Ledger, LedgerError, Owner};
+use chrono::{DateTime, Utc};
+
+use crate::index::Index;
+use crate::ledger::{Claim, Decision, Entry, ItemVersion, Ledger, LedgerError, Owner};
 
 /// Dedup state in memory, for `wirestream dedup` and for tests.
 #[derive(Debug, Default)]
@@ -9,20 +12,40 @@ pub struct MemoryLedger {
     /// Per (provider, uri): every recorded version with the story it belongs to.
     versions: HashMap<(String, String), Vec<(u64, String)>>,
     hashes: HashMap<String, Owner>,
+    near: Index,
 }
 
 impl MemoryLedger {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Articles in the near-copy index.
+    pub fn indexed(&self) -> usize {
+        self.near.len()
+    }
+
+    /// Approximate heap bytes of the near-copy index.
+    pub fn index_bytes(&self) -> usize {
+        self.near.bytes()
+    }
 }
 
 impl Ledger for MemoryLedger {
-    async fn recorded(&mut self, items: &[ItemVersion]) -> Result<Vec<Option<Decision>>, LedgerError> {
-        Ok(items.iter().map(|item| self.decisions.get(item).map(|(d, _)| d.clone())).collect())
+    async fn recorded(
+        &mut self,
+        items: &[ItemVersion],
+    ) -> Result<Vec<Option<Decision>>, LedgerError> {
+        Ok(items
+            .iter()
+            .map(|item| self.decisions.get(item).map(|(d, _)| d.clone()))
+            .collect())
     }
 
-    async fn earlier_versions(&mut self, items: &[ItemVersion]) -> Result<Vec<Option<String>>, LedgerError> {
+    async fn earlier_versions(
+        &mut self,
+        items: &[ItemVersion],
+    ) -> Result<Vec<Option<String>>, LedgerError> {
         Ok(items
             .iter()
             .map(|item| {
@@ -54,11 +77,17 @@ impl Ledger for MemoryLedger {
             .collect())
     }
 
-    async fn record(&mut self, decisions: &[(ItemVersion, Decision)]) -> Result<Vec<Decision>, LedgerError> {
+    async fn record(
+        &mut self,
+        decisions: &[(ItemVersion, Decision)],
+    ) -> Result<Vec<Decision>, LedgerError> {
         Ok(decisions
             .iter()
             .map(|(item, decision)| {
-                let story = decision.duplicate_of.clone().unwrap_or_else(|| item.uri.clone());
+                let story = decision
+                    .duplicate_of
+                    .clone()
+                    .unwrap_or_else(|| item.uri.clone());
                 let (held, story) = self
                     .decisions
                     .entry(item.clone())
@@ -71,6 +100,35 @@ impl Ledger for MemoryLedger {
                 held
             })
             .collect())
+    }
+
+    async fn near_candidates(
+        &mut self,
+        keys: &[u64],
+        max_per_key: usize,
+    ) -> Result<Vec<(Vec<u64>, Entry)>, LedgerError> {
+        // One process, one claim at a time: nothing to lock.
+        Ok(self
+            .near
+            .lookup(keys, max_per_key)
+            .into_iter()
+            .map(|(keys, entry)| (keys, entry.clone()))
+            .collect())
+    }
+
+    async fn near_insert(
+        &mut self,
+        entries: &[(Vec<u64>, Entry)],
+        max_per_key: usize,
+    ) -> Result<(), LedgerError> {
+        for (keys, entry) in entries {
+            self.near.insert(keys, entry.clone(), max_per_key);
+        }
+        Ok(())
+    }
+
+    async fn expire(&mut self, cutoff: DateTime<Utc>) -> Result<u64, LedgerError> {
+        Ok(self.near.expire(cutoff))
     }
 }
 
@@ -92,7 +150,8 @@ mod tests {
             duplicate_of: None,
             similarity: None,
             headline: "H".into(),
-            body: "B".into(),
+            // Distinct hashes, distinct words: no near copies here.
+            body: format!("the story told as {hash}"),
             byline: None,
             dateline: None,
             language: None,
@@ -119,7 +178,10 @@ mod tests {
     }
 
     fn verdicts(batch: &[Article]) -> Vec<(Verdict, Option<&str>)> {
-        batch.iter().map(|a| (a.verdict, a.duplicate_of.as_deref())).collect()
+        batch
+            .iter()
+            .map(|a| (a.verdict, a.duplicate_of.as_deref()))
+            .collect()
     }
 
     #[tokio::test]
@@ -142,19 +204,106 @@ mod tests {
             ]
         );
 
-        let mut later = vec![article("c", 2, "h3", PubStatus::Canceled), article("d", 1, "h2", PubStatus::Usable)];
+        let mut later = vec![
+            article("c", 2, "h3", PubStatus::Canceled),
+            article("d", 1, "h2", PubStatus::Usable),
+        ];
         dedup.decide(&mut later).await.unwrap();
-        assert_eq!(verdicts(&later), vec![(Verdict::Kill, None), (Verdict::Duplicate, Some("a"))]);
+        assert_eq!(
+            verdicts(&later),
+            vec![(Verdict::Kill, None), (Verdict::Duplicate, Some("a"))]
+        );
     }
 
     #[tokio::test]
     async fn a_replay_gets_the_first_decision() {
         let mut dedup = Deduplicator::new(MemoryLedger::new());
-        let mut first = vec![article("a", 1, "h1", PubStatus::Usable), article("b", 1, "h1", PubStatus::Usable)];
+        let mut first = vec![
+            article("a", 1, "h1", PubStatus::Usable),
+            article("b", 1, "h1", PubStatus::Usable),
+        ];
         dedup.decide(&mut first).await.unwrap();
         // Replayed in the opposite order, the decisions stay as they were.
-        let mut replay = vec![article("b", 1, "h1", PubStatus::Usable), article("a", 1, "h1", PubStatus::Usable)];
+        let mut replay = vec![
+            article("b", 1, "h1", PubStatus::Usable),
+            article("a", 1, "h1", PubStatus::Usable),
+        ];
         dedup.decide(&mut replay).await.unwrap();
-        assert_eq!(verdicts(&replay), vec![(Verdict::Duplicate, Some("a")), (Verdict::New, None)]);
+        assert_eq!(
+            verdicts(&replay),
+            vec![(Verdict::Duplicate, Some("a")), (Verdict::New, None)]
+        );
+    }
+
+    // Reuters-21578 #1 (Bahia cocoa review), its first take and a re-wrap.
+    const P1: &str = "Showers continued throughout the week in the Bahia cocoa zone, alleviating the drought since early January and improving prospects for the coming temporao, although normal humidity levels have not been restored, Comissaria Smith said in its weekly review.";
+    const P2: &str = "The dry period means the temporao will be late this year.";
+    const P3: &str = "Arrivals for the week ended February 22 were 155,221 bags of 60 kilos making a cumulative total for the season of 5.93 mln against 5.81 at the same stage last year. Again it seems that cocoa delivered earlier on consignment was included in the arrivals figures.";
+
+    fn story(uri: &str, body: &str, day: u32) -> Article {
+        let mut a = article(uri, 1, "", PubStatus::Usable);
+        a.headline = "BAHIA COCOA REVIEW".into();
+        a.body = body.into();
+        a.content_hash = wirestream_normalize::content_hash(&a.headline, body);
+        a.versioncreated =
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 1987, 2, day, 15, 1, 1).single();
+        a
+    }
+
+    #[tokio::test]
+    async fn first_takes_updates_and_rewraps_join_the_first_story() {
+        let mut dedup = Deduplicator::new(MemoryLedger::new());
+        let take = format!("{P1}\n\n{P2}");
+        let full = format!("{P1}\n\n{P2}\n\n{P3}");
+        let mut first = vec![story("take", &take, 26), story("full", &full, 26)];
+        dedup.decide(&mut first).await.unwrap();
+        assert_eq!(
+            verdicts(&first),
+            vec![(Verdict::New, None), (Verdict::Duplicate, Some("take"))]
+        );
+        assert_eq!(
+            first[1].similarity,
+            Some(1.0),
+            "the take is wholly contained in the story"
+        );
+
+        // A later batch: a re-typeset copy of the full story, and a copy with
+        // one figure corrected, both point to the first take's story.
+        let retyped = full.replace(". ", ".\n  ").to_uppercase();
+        let corrected = full.replace("5.93 mln", "5.95 mln");
+        let mut later = vec![
+            story("retyped", &retyped, 27),
+            story("corrected", &corrected, 27),
+        ];
+        dedup.decide(&mut later).await.unwrap();
+        assert_eq!(
+            verdicts(&later),
+            vec![
+                (Verdict::Duplicate, Some("take")),
+                (Verdict::Duplicate, Some("take"))
+            ]
+        );
+        assert_eq!(
+            later[0].similarity,
+            Some(1.0),
+            "same matching form: exact copy"
+        );
+
+        // Past the horizon the index has forgotten the story.
+        let config = crate::DedupConfig {
+            expire_every: 1,
+            ..Default::default()
+        };
+        let mut dedup = Deduplicator::with_config(MemoryLedger::new(), config);
+        dedup.decide(&mut [story("old", &full, 1)]).await.unwrap();
+        assert_eq!(dedup.ledger().indexed(), 1);
+        let mut months_later = [story("new", &corrected, 1)];
+        months_later[0].versioncreated = months_later[0]
+            .versioncreated
+            .map(|t| t + chrono::Duration::days(60));
+        dedup.decide(&mut months_later).await.unwrap();
+        assert_eq!(months_later[0].verdict, Verdict::New);
+        assert_eq!(dedup.ledger().indexed(), 1, "the old entry expired");
+        assert!(dedup.ledger().index_bytes() < 2_000);
     }
 }

@@ -3,6 +3,8 @@
 use std::sync::LazyLock;
 
 use whatlang::{Detector, Info, Lang};
+
+use crate::stop_words;
 use wirestream_model::LanguageSource;
 
 /// The language fields of an article.
@@ -86,6 +88,13 @@ fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
     if !has_distinct_words(&sample, MIN_DISTINCT_WORDS) {
         warnings.push("language not detected: too little text".to_owned());
         return none;
+    }
+    if let Some((code, confidence)) = stop_words::guess(&sample) {
+        return Language {
+            code: Some(code.to_owned()),
+            confidence: Some(confidence),
+            source: Some(LanguageSource::Detected),
+        };
     }
     let Some(info) = detect_sample(&sample) else {
         warnings.push("language not detected".to_owned());

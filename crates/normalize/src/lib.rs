@@ -14,6 +14,7 @@ mod headline;
 mod html;
 mod language;
 mod signoff;
+mod stop_words;
 mod text;
 
 use chrono::{DateTime, Utc};

@@ -22,6 +22,8 @@ use std::time::Duration;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+/// The dedup section is defined beside the rules it tunes.
+pub use wirestream_dedup::DedupConfig;
 
 /// The environment variable naming the config file.
 pub const CONFIG_ENV: &str = "WIRESTREAM_CONFIG";
@@ -183,6 +185,15 @@ pub struct IngestConfig {
     pub max_in_flight: usize,
     /// Provider name for items whose document does not say who sent them.
     pub default_provider: Option<String>,
+    /// Bearer-token authentication of the API; off while no token is configured.
+    pub auth: IngestAuthConfig,
+    /// The spool folder agencies drop files into; off while `dir` is unset.
+    pub spool: IngestSpoolConfig,
+    /// RSS and Atom feeds to poll (`[[ingest.feeds]]`).
+    pub feeds: Vec<IngestFeedConfig>,
+    /// Where state that must survive a restart is kept (the feeds' seen
+    /// entries and validators). Required when feeds are configured.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for IngestConfig {
@@ -194,8 +205,83 @@ impl Default for IngestConfig {
             ack_timeout: Duration::from_secs(30),
             max_in_flight: 50_000,
             default_provider: None,
+            auth: IngestAuthConfig::default(),
+            spool: IngestSpoolConfig::default(),
+            feeds: Vec::new(),
+            state_dir: None,
         }
     }
+}
+
+/// `[ingest.auth]`: API tokens from the config and/or a file of `name:token` lines.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestAuthConfig {
+    pub tokens: Vec<IngestToken>,
+    pub token_file: Option<PathBuf>,
+}
+
+/// One API token. Its `name` (never the token) becomes the items' source `http:<name>`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestToken {
+    pub name: String,
+    pub token: String,
+    /// The provider of every item sent with this token, winning over the document's.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+// Hand-written so that printing the config never prints a token.
+impl std::fmt::Debug for IngestToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestToken")
+            .field("name", &self.name)
+            .field("token", &"<redacted>")
+            .field("provider", &self.provider)
+            .finish()
+    }
+}
+
+/// `[ingest.spool]`: a watched folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSpoolConfig {
+    pub dir: Option<PathBuf>,
+    /// A file is complete once its size and mtime have not changed for this long.
+    #[serde(with = "humantime_serde")]
+    pub settle: Duration,
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Larger files (after decompression) go to `failed/`.
+    pub max_file_bytes: usize,
+}
+
+impl Default for IngestSpoolConfig {
+    fn default() -> Self {
+        IngestSpoolConfig {
+            dir: None,
+            settle: Duration::from_secs(5),
+            poll_interval: Duration::from_secs(1),
+            max_file_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[[ingest.feeds]]`: one RSS or Atom feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestFeedConfig {
+    pub url: String,
+    #[serde(default = "default_feed_interval", with = "humantime_serde")]
+    pub interval: Duration,
+    /// The provider of the feed's items, winning over what the feed says.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+fn default_feed_interval() -> Duration {
+    Duration::from_secs(300)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,6 +294,9 @@ pub struct WorkerConfig {
     pub batch_size: usize,
     #[serde(with = "humantime_serde")]
     pub batch_deadline: Duration,
+    /// Near-copy thresholds and the index horizon (`[worker.dedup]`, see
+    /// docs/dedup.md); `wirestream dedup` reads them too.
+    pub dedup: DedupConfig,
 }
 
 impl Default for WorkerConfig {
@@ -217,6 +306,7 @@ impl Default for WorkerConfig {
             group_id: "wirestream-worker".into(),
             batch_size: 500,
             batch_deadline: Duration::from_millis(50),
+            dedup: DedupConfig::default(),
         }
     }
 }
@@ -232,6 +322,8 @@ pub struct SinkConfig {
     /// A partial batch is written after this long.
     #[serde(with = "humantime_serde")]
     pub batch_deadline: Duration,
+    /// Where the sink keeps its consumer offsets. See [`OffsetStore`].
+    pub offsets: OffsetStore,
     /// First and largest pause between retries while Postgres is unavailable.
     #[serde(with = "humantime_serde")]
     pub retry_initial: Duration,
@@ -246,10 +338,26 @@ impl Default for SinkConfig {
             group_id: "wirestream-sink".into(),
             batch_size: 1000,
             batch_deadline: Duration::from_millis(100),
+            offsets: OffsetStore::Kafka,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(10),
         }
     }
+}
+
+/// Where the sink keeps its consumer offsets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetStore {
+    /// At-least-once: offsets are committed to Kafka after the Postgres
+    /// transaction commits. A crash in between replays the batch; the
+    /// idempotent writes make the replay change nothing.
+    #[default]
+    Kafka,
+    /// Effectively-once: offsets are written to Postgres (`sink_offsets`) in
+    /// the same transaction as the rows, and the sink resumes from them, so a
+    /// record is applied exactly once even across crashes and rebalances.
+    Postgres,
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::FutureProducer;
+use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -56,6 +57,14 @@ pub fn producer(config: &KafkaConfig) -> anyhow::Result<FutureProducer> {
 
 /// A consumer in `group_id` that stores offsets only when told to.
 pub fn consumer(config: &KafkaConfig, group_id: &str) -> anyhow::Result<StreamConsumer> {
+    consumer_with_context(config, group_id, rdkafka::consumer::DefaultConsumerContext)
+}
+
+/// [`consumer`] with a context of the caller's, e.g. to hear about rebalances.
+pub fn consumer_with_context<C>(config: &KafkaConfig, group_id: &str, context: C) -> anyhow::Result<StreamConsumer<C>>
+where
+    C: rdkafka::consumer::ConsumerContext + 'static,
+{
     let mut client = base(config);
     let fetch_max = config.max_message_bytes.max(1024 * 1024);
     client
@@ -70,7 +79,9 @@ pub fn consumer(config: &KafkaConfig, group_id: &str) -> anyhow::Result<StreamCo
     for (key, value) in &config.consumer {
         client.set(key, value);
     }
-    client.create().context("failed to create the Kafka consumer")
+    client
+        .create_with_context(context)
+        .context("failed to create the Kafka consumer")
 }
 
 /// Creates the pipeline's topics when they are missing. Existing topics are left as they are.
@@ -104,6 +115,9 @@ pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Consecutive failed metadata requests before the broker counts as unreachable.
+const BROKER_FAILURES_BEFORE_UNREADY: u32 = 2;
+
 /// Checks every `every` that the broker answers a metadata request, and
 /// records the outcome as the `kafka` readiness check. Runs on a blocking
 /// thread because librdkafka's metadata call blocks.
@@ -118,13 +132,19 @@ pub fn spawn_broker_check(
         .create()
         .context("failed to create the Kafka client for readiness checks")?;
     tracker.spawn_blocking(move || {
+        // A broker under load can miss one metadata deadline; only a run of
+        // failures means it is gone (and flips /ready and the API to 503).
+        let mut failures = 0u32;
         while !shutdown.is_cancelled() {
-            let outcome = match client.fetch_metadata(None, Duration::from_secs(3)) {
+            let outcome = match client.fetch_metadata(None, Duration::from_secs(5)) {
                 Ok(metadata) if !metadata.brokers().is_empty() => Ok(()),
                 Ok(_) => Err("the broker returned no brokers".to_string()),
                 Err(error) => Err(format!("broker unreachable: {error}")),
             };
-            readiness.set("kafka", outcome);
+            failures = if outcome.is_ok() { 0 } else { failures + 1 };
+            if outcome.is_ok() || failures >= BROKER_FAILURES_BEFORE_UNREADY {
+                readiness.set("kafka", outcome);
+            }
             // Sleep in short steps so that shutdown is not held up.
             let mut slept = Duration::ZERO;
             while slept < every && !shutdown.is_cancelled() {
@@ -133,5 +153,85 @@ pub fn spawn_broker_check(
             }
         }
     });
+    Ok(())
+}
+
+/// Publishes `wirestream_consumer_lag_messages{group,topic,partition}`: for
+/// every partition of `topics`, the high watermark minus the group's committed
+/// offset (or minus the low watermark while the group has committed nothing,
+/// since the group then starts from the earliest message).
+///
+/// It asks the broker rather than reading librdkafka's statistics because the
+/// committed offset is what a restart resumes from, and because it covers
+/// every partition of the group, not only those assigned to this replica; so
+/// every replica reports the same series, and dashboards take the `max`.
+/// It uses its own client, which never joins the group, so it cannot trigger
+/// a rebalance.
+pub struct LagReporter {
+    client: std::sync::Arc<BaseConsumer>,
+    group: String,
+    topics: Vec<String>,
+}
+
+impl LagReporter {
+    pub fn new(config: &KafkaConfig, group_id: &str, topics: &[&str]) -> anyhow::Result<Self> {
+        let client: BaseConsumer = base(config)
+            .set("group.id", group_id)
+            .set("enable.auto.commit", "false")
+            .create()
+            .context("failed to create the Kafka client for consumer lag")?;
+        Ok(LagReporter {
+            client: std::sync::Arc::new(client),
+            group: group_id.to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+        })
+    }
+
+    /// Reports every `every` on a blocking thread (librdkafka's calls block)
+    /// until `stop` fires.
+    pub fn spawn(&self, every: Duration, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let client = self.client.clone();
+        let group = self.group.clone();
+        let topics = self.topics.clone();
+        tokio::task::spawn_blocking(move || {
+            while !stop.is_cancelled() {
+                for topic in &topics {
+                    if let Err(error) = report_lag(&client, &group, topic) {
+                        tracing::debug!(%error, topic, "consumer lag not measured");
+                    }
+                }
+                let mut slept = Duration::ZERO;
+                while slept < every && !stop.is_cancelled() {
+                    std::thread::sleep(Duration::from_millis(100));
+                    slept += Duration::from_millis(100);
+                }
+            }
+        })
+    }
+}
+
+fn report_lag(client: &BaseConsumer, group: &str, topic: &str) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(5);
+    let metadata = client.fetch_metadata(Some(topic), timeout)?;
+    let mut wanted = TopicPartitionList::new();
+    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
+        wanted.add_partition(topic, partition.id());
+    }
+    let committed = client.committed_offsets(wanted, timeout)?;
+    for element in committed.elements() {
+        let partition = element.partition();
+        let (low, high) = client.fetch_watermarks(topic, partition, timeout)?;
+        let from = match element.offset() {
+            Offset::Offset(offset) => offset,
+            _ => low,
+        };
+        metrics::gauge!(
+            "wirestream_consumer_lag_messages",
+            "group" => group.to_owned(),
+            "topic" => topic.to_owned(),
+            "partition" => partition.to_string()
+        )
+        .set((high - from).max(0) as f64);
+    }
     Ok(())
 }

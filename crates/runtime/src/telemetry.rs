@@ -31,6 +31,12 @@ pub fn init_tracing(config: &LogConfig) {
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
+/// Buckets for the end-to-end latency, in seconds: 5 ms to 30 min. A backlog
+/// (a bulk load, a consumer catching up) takes minutes, not the 60 s the
+/// other latencies top out at, and p99 must not be clamped to the last bucket.
+const END_TO_END_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+];
 /// Buckets for batch sizes, in items.
 const SIZE_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0];
 
@@ -40,8 +46,13 @@ pub fn init_metrics() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
+            // Full-name matchers win over suffix matchers whatever the order here.
             let builder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .set_buckets_for_metric(
+                    Matcher::Full("wirestream_end_to_end_latency_seconds".into()),
+                    END_TO_END_BUCKETS,
+                )
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS))
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_items".into()), SIZE_BUCKETS))
                 .expect("bucket lists are not empty");
             match builder.install_recorder() {

@@ -15,14 +15,16 @@ use crate::StoreError;
 ///
 /// Returns the number of rows of `articles` that changed.
 pub async fn write_articles(pool: &PgPool, batch: &[Article]) -> Result<u64, StoreError> {
+    Ok(crate::write_batch(pool, batch, &[], None).await?.articles_changed)
+}
+
+/// Writes articles inside the caller's transaction.
+pub(crate) async fn write_in(tx: &mut sqlx::PgConnection, batch: &[Article]) -> Result<u64, StoreError> {
     if batch.is_empty() {
         return Ok(0);
     }
-    let mut tx = pool.begin().await?;
-    insert_versions(&mut tx, batch).await?;
-    let changed = upsert_latest(&mut tx, &latest_per_item(batch)).await?;
-    tx.commit().await?;
-    Ok(changed)
+    insert_versions(tx, batch).await?;
+    upsert_latest(tx, &latest_per_item(batch)).await
 }
 
 /// `ON CONFLICT DO UPDATE` may touch a row once per statement, so a batch

@@ -4,8 +4,15 @@ use wirestream_model::{DeadLetter, Original};
 use crate::StoreError;
 
 /// Stores dead letters read from the dead-letter topic. `origin` is where each
-/// was read from (`topic/partition/offset`); storing the same one twice is a no-op.
+/// was read from (`topic/partition/offset`). A dead letter is identified by its
+/// stage, reason, item key and original bytes, so storing it again (a replay,
+/// or the same item re-sent) is a no-op.
 pub async fn write_dead_letters(pool: &PgPool, batch: &[(String, DeadLetter)]) -> Result<u64, StoreError> {
+    Ok(crate::write_batch(pool, &[], batch, None).await?.dead_letters_stored)
+}
+
+/// Writes dead letters inside the caller's transaction.
+pub(crate) async fn write_in(tx: &mut sqlx::PgConnection, batch: &[(String, DeadLetter)]) -> Result<u64, StoreError> {
     if batch.is_empty() {
         return Ok(0);
     }
@@ -41,7 +48,7 @@ pub async fn write_dead_letters(pool: &PgPool, batch: &[(String, DeadLetter)]) -
              (origin, stage, reason, detail, item_key, source, received_at, failed_at, original, original_encoding)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                               $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[])
-         ON CONFLICT (origin) DO NOTHING",
+         ON CONFLICT (fingerprint) DO NOTHING",
     )
     .bind(&origin)
     .bind(&stage)
@@ -53,7 +60,7 @@ pub async fn write_dead_letters(pool: &PgPool, batch: &[(String, DeadLetter)]) -
     .bind(&failed_at)
     .bind(&original)
     .bind(&encoding)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     Ok(result.rows_affected())
 }

@@ -8,15 +8,44 @@
 mod articles;
 mod dead_letters;
 mod ledger;
+mod offsets;
 
 use std::time::Duration;
 
 pub use articles::write_articles;
 pub use dead_letters::write_dead_letters;
 pub use ledger::PgLedger;
+pub use offsets::{load_offsets, OffsetCommit, PartitionOffset};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+
+/// What one [`write_batch`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Rows of `articles` inserted or replaced (replays and older versions change none).
+    pub articles_changed: u64,
+    /// Dead letters stored (replays store none).
+    pub dead_letters_stored: u64,
+}
+
+/// Writes articles and dead letters, and optionally the consumer offsets that
+/// cover them, in one transaction: either all of it is committed or none.
+pub async fn write_batch(
+    pool: &PgPool,
+    articles: &[wirestream_model::Article],
+    dead_letters: &[(String, wirestream_model::DeadLetter)],
+    offsets: Option<OffsetCommit<'_>>,
+) -> Result<BatchOutcome, StoreError> {
+    let mut tx = pool.begin().await?;
+    let articles_changed = articles::write_in(&mut tx, articles).await?;
+    let dead_letters_stored = dead_letters::write_in(&mut tx, dead_letters).await?;
+    if let Some(commit) = &offsets {
+        offsets::save_offsets(&mut tx, commit).await?;
+    }
+    tx.commit().await?;
+    Ok(BatchOutcome { articles_changed, dead_letters_stored })
+}
 
 /// The schema migrations, embedded in the binaries.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

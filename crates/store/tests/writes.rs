@@ -62,8 +62,8 @@ async fn version_rules_hold_whatever_the_order(pool: PgPool) {
     let other = article("b", 1, PubStatus::Usable, "another story");
 
     write_articles(&pool, &[v2.clone(), other.clone()]).await.unwrap();
-    write_articles(&pool, &[v1.clone()]).await.unwrap(); // lower version: ignored
-    write_articles(&pool, &[v2.clone()]).await.unwrap(); // same version: no-op
+    write_articles(&pool, std::slice::from_ref(&v1)).await.unwrap(); // lower version: ignored
+    write_articles(&pool, std::slice::from_ref(&v2)).await.unwrap(); // same version: no-op
     let before_kill = snapshot(&pool).await;
     assert_eq!(before_kill[0].1, 2);
     assert_eq!(before_kill[0].4, "the full story");
@@ -113,10 +113,16 @@ async fn search_uses_the_language_of_the_article(pool: PgPool) {
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn dead_letters_are_stored_once(pool: PgPool) {
-    let letter = DeadLetter::new("worker", "empty_article", "no text", Original::from_bytes(b"{}"));
-    let batch = vec![("raw/0/7".to_string(), letter.clone()), ("raw/0/8".to_string(), letter)];
+    let letter = |uri: &str| {
+        let mut letter = DeadLetter::new("worker", "empty_article", "no text", Original::from_bytes(b"{}"));
+        letter.key = Some(format!("reuters\u{1f}{uri}"));
+        letter
+    };
+    let batch = vec![("raw/0/7".to_string(), letter("a")), ("raw/0/8".to_string(), letter("b"))];
     write_dead_letters(&pool, &batch).await.unwrap();
+    // A replay, and the same item re-sent (read at another offset), change nothing.
     write_dead_letters(&pool, &batch).await.unwrap();
+    write_dead_letters(&pool, &[("raw/1/40".to_string(), letter("a"))]).await.unwrap();
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters").fetch_one(&pool).await.unwrap();
     assert_eq!(n, 2);
 }
@@ -146,4 +152,53 @@ async fn two_workers_racing_on_one_copy_get_one_original(pool: PgPool) {
     assert_eq!(replay[0].verdict, Verdict::Duplicate);
     let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_decisions").fetch_one(&pool).await.unwrap();
     assert_eq!(recorded, 2);
+}
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn two_workers_racing_on_near_copies_get_one_original(pool: PgPool) {
+    // Reuters-21578 #1: a first take (two paragraphs) and the full story,
+    // different hashes, decided at the same instant by two replicas.
+    let p1 = "Showers continued throughout the week in the Bahia cocoa zone, alleviating the drought since early January and improving prospects for the coming temporao, although normal humidity levels have not been restored, Comissaria Smith said in its weekly review.";
+    let p2 = "The dry period means the temporao will be late this year.";
+    let p3 = "Arrivals for the week ended February 22 were 155,221 bags of 60 kilos making a cumulative total for the season of 5.93 mln against 5.81 at the same stage last year.";
+    let near = |uri: &str, body: String| {
+        let mut a = article(uri, 1, PubStatus::Usable, &body);
+        a.headline = "BAHIA COCOA REVIEW".into();
+        a.tickers.clear();
+        a.content_hash = wirestream_normalize::content_hash(&a.headline, &body);
+        a
+    };
+    // Each round tells another story: every word carries the round's letter.
+    let mark = |text: &str, letter: char| text.split(' ').map(|w| format!("{w}{letter}")).collect::<Vec<_>>().join(" ");
+    for (round, letter) in ['a', 'b', 'c', 'd', 'e'].into_iter().enumerate() {
+        let (p1, p2, p3) = (mark(p1, letter), mark(p2, letter), mark(p3, letter));
+        let (ua, ub) = (format!("take-{round}"), format!("full-{round}"));
+        let mut first = Deduplicator::new(PgLedger::new(pool.clone()));
+        let mut second = Deduplicator::new(PgLedger::new(pool.clone()));
+        let mut a = vec![near(&ua, format!("{p1}\n\n{p2}"))];
+        let mut b = vec![near(&ub, format!("{p1}\n\n{p2}\n\n{p3}"))];
+        let (ra, rb) = tokio::join!(first.decide(&mut a), second.decide(&mut b));
+        ra.unwrap();
+        rb.unwrap();
+        let mut verdicts = [a[0].verdict, b[0].verdict];
+        verdicts.sort_by_key(|v| v.as_str());
+        assert_eq!(verdicts, [Verdict::Duplicate, Verdict::New], "round {round}");
+        let (dup, orig) = if a[0].verdict == Verdict::Duplicate { (&a[0], &b[0]) } else { (&b[0], &a[0]) };
+        assert_eq!(dup.duplicate_of.as_deref(), Some(orig.uri.as_str()));
+        assert!(dup.similarity.is_some_and(|s| (0.85..=1.0).contains(&s)));
+
+        // A replay keeps its first decision.
+        let mut replay = vec![dup.clone()];
+        replay[0].verdict = Verdict::New;
+        second.decide(&mut replay).await.unwrap();
+        assert_eq!(replay[0].duplicate_of, dup.duplicate_of);
+    }
+    let indexed: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_sketches").fetch_one(&pool).await.unwrap();
+    assert_eq!(indexed, 10);
+    // The horizon: everything is older than a cutoff in the future.
+    let mut ledger = PgLedger::new(pool.clone());
+    let gone = wirestream_dedup::Ledger::expire(&mut ledger, Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(gone, 10);
+    let bands: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_bands").fetch_one(&pool).await.unwrap();
+    assert_eq!(bands, 0);
 }

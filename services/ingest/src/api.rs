@@ -2,18 +2,22 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Serialize;
-use wirestream_formats::{parse_document, parse_ndjson, Context, ErrorKind, Hint, Limits, ParseError};
+use wirestream_formats::{
+    parse_document, parse_ndjson, Context, ErrorKind, Hint, Limits, ParseError,
+};
 use wirestream_model::RawItem;
 use wirestream_runtime::ops::Readiness;
 use wirestream_runtime::Config;
 
+use crate::auth::{self, Caller, Tokens};
+use crate::body::{self, BodyError};
 use crate::metrics;
 use crate::publisher::{PublishError, Publisher};
 
@@ -40,20 +44,45 @@ impl ApiState {
         }
     }
 
-    fn context(&self) -> Context {
-        let mut ctx = Context::new("http");
-        ctx.limits = self.limits.clone();
-        ctx.default_provider = self.default_provider.as_deref().map(str::to_owned);
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn context(&self, caller: &Caller) -> Context {
+        let mut ctx = Context::new(caller.source.clone());
+        ctx.limits = self.limits;
+        ctx.default_provider = caller
+            .provider
+            .clone()
+            .or_else(|| self.default_provider.as_deref().map(str::to_owned));
         ctx
+    }
+
+    /// The body, read with the size cap and decompressed with the same cap.
+    async fn body(&self, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Response> {
+        let limit = self.limits.max_document_bytes;
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let read = body::read_capped(body, declared, limit).await;
+        let encoding = headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok());
+        read.and_then(|bytes| body::decode(encoding, bytes, limit))
+            .map_err(|error| body_problem(&error))
     }
 }
 
-pub fn router(state: ApiState, max_body_bytes: usize) -> Router {
+/// The API's routes, behind the token check when tokens are configured.
+pub fn router(state: ApiState, tokens: Tokens) -> Router {
     Router::new()
         .route("/v1/articles", post(post_article))
         .route("/v1/articles:batch", post(post_batch))
-        // Larger bodies are refused with 413 before they are read whole.
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        // The handlers read the body themselves, with the cap applied after
+        // decompression too, and answer with a JSON problem.
+        .layer(DefaultBodyLimit::disable())
+        .route_layer(axum::middleware::from_fn_with_state(tokens, auth::require))
         .with_state(state)
 }
 
@@ -69,10 +98,66 @@ struct Problem {
     message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<String>,
+    /// The same errors as `errors`, structured, for tools that map a batch's
+    /// lines back to their files (`wirestream feed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<Detail>,
 }
 
-fn problem(status: StatusCode, error: &'static str, message: String, errors: Vec<String>) -> Response {
-    (status, Json(Problem { error, message, errors })).into_response()
+/// One rejected NDJSON line.
+#[derive(Serialize)]
+struct Detail {
+    /// 1-based line in the request body.
+    line: Option<usize>,
+    /// 1-based byte column in that line.
+    column: Option<usize>,
+    code: &'static str,
+    field: Option<String>,
+    message: String,
+}
+
+impl Detail {
+    fn of(error: &ParseError) -> Detail {
+        let location = error.location.unwrap_or_default();
+        Detail {
+            line: location.line,
+            column: location.column,
+            code: error.code(),
+            field: error.field.clone(),
+            message: error.message.clone(),
+        }
+    }
+}
+
+fn problem(
+    status: StatusCode,
+    error: &'static str,
+    message: String,
+    errors: Vec<String>,
+) -> Response {
+    (
+        status,
+        Json(Problem {
+            error,
+            message,
+            errors,
+            details: Vec::new(),
+        }),
+    )
+        .into_response()
+}
+
+fn body_problem(error: &BodyError) -> Response {
+    let (status, code) = match error {
+        BodyError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        BodyError::InflatesTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        BodyError::BadGzip(_) => (StatusCode::BAD_REQUEST, "invalid_encoding"),
+        BodyError::UnsupportedEncoding(_) => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding")
+        }
+        BodyError::Read(_) => (StatusCode::BAD_REQUEST, "unreadable_body"),
+    };
+    problem(status, code, error.to_string(), Vec::new())
 }
 
 fn status_for(kind: &ErrorKind) -> StatusCode {
@@ -84,16 +169,34 @@ fn status_for(kind: &ErrorKind) -> StatusCode {
 }
 
 fn parse_problem(error: &ParseError) -> Response {
-    problem(status_for(&error.kind), error.kind.code(), error.to_string(), Vec::new())
+    problem(
+        status_for(&error.kind),
+        error.kind.code(),
+        error.to_string(),
+        Vec::new(),
+    )
 }
 
-async fn post_article(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
-    let ctx = state.context();
+async fn post_article(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let ctx = state.context(&caller);
+    let body = match state.body(&headers, body).await {
+        Ok(body) => body,
+        Err(response) => {
+            metrics::request("articles", response.status().as_u16());
+            return response;
+        }
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let parsed = Hint::from_content_type(content_type).and_then(|hint| parse_document(&body, hint, &ctx));
+    let parsed =
+        Hint::from_content_type(content_type).and_then(|hint| parse_document(&body, hint, &ctx));
     let response = match parsed {
         Ok(items) => accept(&state, &ctx.source, items).await,
         Err(error) => {
@@ -105,34 +208,61 @@ async fn post_article(State(state): State<ApiState>, headers: HeaderMap, body: B
     response
 }
 
-async fn post_batch(State(state): State<ApiState>, body: Bytes) -> Response {
-    let ctx = state.context();
+async fn post_batch(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let ctx = state.context(&caller);
+    let body = match state.body(&headers, body).await {
+        Ok(body) => body,
+        Err(response) => {
+            metrics::request("articles_batch", response.status().as_u16());
+            return response;
+        }
+    };
     let results = parse_ndjson(&body, &ctx);
     let mut items = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for result in results {
         match result {
             Ok(item) => items.push(item),
-            Err(error) => errors.push(error.to_string()),
+            Err(error) => errors.push(error),
         }
     }
     // A batch is all or nothing: the sender fixes the bad lines and sends it
     // again, rather than working out which lines got through.
     let response = if !errors.is_empty() {
         metrics::rejected(&ctx.source, "invalid_batch", items.len() + errors.len());
+        let message = format!(
+            "{} of {} lines cannot be parsed; nothing was accepted",
+            errors.len(),
+            errors.len() + items.len()
+        );
+        let problem = Problem {
+            error: "invalid_batch",
+            message,
+            errors: errors.iter().map(ToString::to_string).collect(),
+            details: errors.iter().map(Detail::of).collect(),
+        };
+        (StatusCode::BAD_REQUEST, Json(problem)).into_response()
+    } else if items.is_empty() {
         problem(
             StatusCode::BAD_REQUEST,
-            "invalid_batch",
-            format!("{} of {} lines cannot be parsed; nothing was accepted", errors.len(), errors.len() + items.len()),
-            errors,
+            "empty",
+            "the batch holds no items".into(),
+            Vec::new(),
         )
-    } else if items.is_empty() {
-        problem(StatusCode::BAD_REQUEST, "empty", "the batch holds no items".into(), Vec::new())
     } else if items.len() > state.limits.max_items {
         problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_items",
-            format!("the batch holds {} items; the limit is {}", items.len(), state.limits.max_items),
+            format!(
+                "the batch holds {} items; the limit is {}",
+                items.len(),
+                state.limits.max_items
+            ),
             Vec::new(),
         )
     } else {
@@ -144,7 +274,10 @@ async fn post_batch(State(state): State<ApiState>, body: Bytes) -> Response {
 
 /// Publishes the items and answers `202` once the broker has them all.
 async fn accept(state: &ApiState, source: &str, items: Vec<RawItem>) -> Response {
-    let format = items.first().map(|i| i.format.as_str()).unwrap_or("unknown");
+    let format = items
+        .first()
+        .map(|i| i.format.as_str())
+        .unwrap_or("unknown");
     metrics::received(source, format, items.len());
     if !state.readiness.is_ready() {
         return unavailable("the broker is unreachable; retry later".into());
@@ -152,7 +285,14 @@ async fn accept(state: &ApiState, source: &str, items: Vec<RawItem>) -> Response
     match state.publisher.publish(&items).await {
         Ok(()) => {
             let ids = items.into_iter().map(|item| item.uri).collect::<Vec<_>>();
-            (StatusCode::ACCEPTED, Json(Accepted { accepted: ids.len(), ids })).into_response()
+            (
+                StatusCode::ACCEPTED,
+                Json(Accepted {
+                    accepted: ids.len(),
+                    ids,
+                }),
+            )
+                .into_response()
         }
         Err(PublishError::Busy(waiting)) => {
             let mut response = problem(
@@ -161,19 +301,31 @@ async fn accept(state: &ApiState, source: &str, items: Vec<RawItem>) -> Response
                 format!("{waiting} items are waiting for the broker; retry later"),
                 Vec::new(),
             );
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
         Err(PublishError::Unavailable(detail)) => unavailable(detail),
-        Err(error @ PublishError::Encode { .. }) => {
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "encode", error.to_string(), Vec::new())
-        }
+        Err(error @ PublishError::Encode { .. }) => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "encode",
+            error.to_string(),
+            Vec::new(),
+        ),
     }
 }
 
 fn unavailable(detail: String) -> Response {
     tracing::warn!(%detail, "refusing items: broker unavailable");
-    let mut response = problem(StatusCode::SERVICE_UNAVAILABLE, "broker_unavailable", detail, Vec::new());
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    let mut response = problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "broker_unavailable",
+        detail,
+        Vec::new(),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     response
 }

@@ -4,8 +4,13 @@
 //! has acknowledged the write, so an accepted item is never lost.
 
 mod api;
+mod auth;
+mod body;
+mod feed_state;
+mod feeds;
 mod metrics;
 mod publisher;
+mod spool;
 
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
@@ -29,11 +34,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         &tracker,
     )?;
 
+    let tokens = auth::Tokens::load(&config.ingest.auth).context("invalid [ingest.auth]")?;
+    if tokens.is_enabled() {
+        // Names only: tokens never reach the logs.
+        tracing::info!(tokens = ?tokens.names(), "the API requires a bearer token");
+    }
     let state = api::ApiState::new(publisher.clone(), readiness.clone(), &config);
-    let router = api::router(state, config.ingest.max_body_bytes)
-        .merge(ops::router(metrics_handle, readiness));
+    spawn_transports(&config, &state, &publisher, &readiness, &shutdown, &tracker)?;
+    // /health, /ready and /metrics stay open: probes and scrapers hold no token.
+    let router = api::router(state, tokens).merge(ops::router(metrics_handle, readiness));
     let listener = ops::bind(config.ingest.listen).await?;
-    let addr = listener.local_addr().context("failed to read the bound address")?;
+    let addr = listener
+        .local_addr()
+        .context("failed to read the bound address")?;
     tracing::info!(%addr, topic = %config.kafka.raw_topic, "ingest listening");
 
     // Requests in flight finish (their items are acknowledged or refused)
@@ -43,5 +56,47 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let drained = shutdown::drain(&tracker, config.shutdown.grace).await;
     publisher.flush(config.shutdown.grace);
     tracing::info!(drained, "ingest stopped");
+    Ok(())
+}
+
+/// Starts the spool folder and feed pollers configured, as tracked tasks.
+fn spawn_transports(
+    config: &Config,
+    api: &api::ApiState,
+    publisher: &Publisher,
+    readiness: &ops::Readiness,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<()> {
+    let ingest = &config.ingest;
+    if let Some(dir) = &ingest.spool.dir {
+        let spool = spool::Spool::new(
+            &ingest.spool,
+            dir.clone(),
+            api.limits(),
+            ingest.default_provider.clone(),
+            publisher.clone(),
+            readiness.clone(),
+        )?;
+        tracker.spawn(spool.run(shutdown.clone()));
+    }
+    if !ingest.feeds.is_empty() {
+        let state_dir = ingest
+            .state_dir
+            .as_deref()
+            .context("[[ingest.feeds]] needs ingest.state_dir")?;
+        for feed in &ingest.feeds {
+            let poller = feeds::FeedPoller::new(
+                feed,
+                state_dir,
+                api.limits(),
+                ingest.default_provider.clone(),
+                publisher.clone(),
+                readiness.clone(),
+            )
+            .with_context(|| format!("cannot poll {}", feed.url))?;
+            tracker.spawn(poller.run(shutdown.clone()));
+        }
+    }
     Ok(())
 }

@@ -25,9 +25,32 @@ pub fn produced(items: usize, elapsed: Duration) {
 }
 
 pub fn produce_failed(kind: &'static str, items: usize) {
-    metrics::counter!("wirestream_ingest_produce_errors_total", "kind" => kind).increment(items as u64);
+    metrics::counter!("wirestream_ingest_produce_errors_total", "kind" => kind)
+        .increment(items as u64);
 }
 
 pub fn in_flight(items: usize) {
     metrics::gauge!("wirestream_ingest_in_flight_items").set(items as f64);
+}
+
+/// A request refused for its token (`presented`: a wrong one, else none).
+pub fn unauthorized(presented: bool) {
+    let reason = if presented {
+        "invalid_token"
+    } else {
+        "missing_token"
+    };
+    metrics::counter!("wirestream_ingest_unauthorized_total", "reason" => reason).increment(1);
+}
+
+/// A spool file's outcome: `done`, `failed` or `retry` (left in place).
+pub fn spool_file(source: &str, outcome: &'static str) {
+    metrics::counter!("wirestream_ingest_spool_files_total", "source" => source.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// A feed poll's outcome: `new`, `unchanged`, `not_modified` or `error`.
+pub fn feed_poll(source: &str, outcome: &'static str) {
+    metrics::counter!("wirestream_ingest_feed_polls_total", "source" => source.to_owned(), "outcome" => outcome)
+        .increment(1);
 }

@@ -55,7 +55,10 @@ impl Publisher {
             return Ok(());
         }
         let waiting = self.in_flight.fetch_add(items.len(), Ordering::SeqCst) + items.len();
-        let _guard = InFlight { counter: &self.in_flight, items: items.len() };
+        let _guard = InFlight {
+            counter: &self.in_flight,
+            items: items.len(),
+        };
         metrics::in_flight(waiting);
         if waiting > self.max_in_flight {
             metrics::produce_failed("busy", items.len());
@@ -65,15 +68,31 @@ impl Publisher {
         let started = Instant::now();
         let mut deliveries = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let payload = serde_json::to_vec(item)
-                .map_err(|e| PublishError::Encode { index, error: e.to_string() })?;
+            let payload = serde_json::to_vec(item).map_err(|e| PublishError::Encode {
+                index,
+                error: e.to_string(),
+            })?;
             let key = item.key();
-            let received = item.received_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let received = item
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
             let record_headers = OwnedHeaders::new_with_capacity(4)
-                .insert(Header { key: headers::FORMAT, value: Some(item.format.as_str()) })
-                .insert(Header { key: headers::SOURCE, value: Some(item.source.as_str()) })
-                .insert(Header { key: headers::RECEIVED_AT, value: Some(received.as_str()) })
-                .insert(Header { key: headers::SCHEMA, value: Some("raw/1") });
+                .insert(Header {
+                    key: headers::FORMAT,
+                    value: Some(item.format.as_str()),
+                })
+                .insert(Header {
+                    key: headers::SOURCE,
+                    value: Some(item.source.as_str()),
+                })
+                .insert(Header {
+                    key: headers::RECEIVED_AT,
+                    value: Some(received.as_str()),
+                })
+                .insert(Header {
+                    key: headers::SCHEMA,
+                    value: Some("raw/1"),
+                });
             let record = FutureRecord::to(&self.topic)
                 .key(key.as_str())
                 .payload(payload.as_slice())
@@ -96,7 +115,10 @@ impl Publisher {
             .await
             .map_err(|_| {
                 metrics::produce_failed("timeout", items.len());
-                PublishError::Unavailable(format!("no acknowledgement within {:?}", self.ack_timeout))
+                PublishError::Unavailable(format!(
+                    "no acknowledgement within {:?}",
+                    self.ack_timeout
+                ))
             })?;
         for ack in acks {
             match ack {

@@ -6,6 +6,7 @@
 //! a crash changes nothing.
 
 mod consume;
+mod rebalance;
 mod metrics;
 
 use std::time::Duration;

@@ -27,6 +27,7 @@ pub struct Worker {
     dead_letter_topic: String,
     batch_size: usize,
     batch_deadline: Duration,
+    lag: kafka::LagReporter,
 }
 
 impl Worker {
@@ -35,10 +36,13 @@ impl Worker {
         consumer
             .subscribe(&[config.kafka.raw_topic.as_str()])
             .context("failed to subscribe to the raw topic")?;
+        metrics::register();
+        let lag = kafka::LagReporter::new(&config.kafka, &config.worker.group_id, &[config.kafka.raw_topic.as_str()])?;
         Ok(Worker {
+            lag,
             consumer,
             producer: kafka::producer(&config.kafka)?,
-            dedup: Deduplicator::new(PgLedger::new(pool)),
+            dedup: Deduplicator::with_config(PgLedger::new(pool), config.worker.dedup.clone()),
             articles_topic: config.kafka.articles_topic.clone(),
             dead_letter_topic: config.kafka.dead_letter_topic.clone(),
             batch_size: config.worker.batch_size.max(1),
@@ -47,9 +51,16 @@ impl Worker {
     }
 
     pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        // The lag reporter stops with this loop, however it ends.
+        let lag_stop = shutdown.child_token();
+        let _lag_guard = lag_stop.clone().drop_guard();
+        self.lag.spawn(Duration::from_secs(5), lag_stop);
         while let Some(batch) = self.next_batch(&shutdown).await {
             let started = Instant::now();
-            if !self.handle(&batch, &shutdown).await? {
+            metrics::in_flight(batch.len());
+            let handled = self.handle(&batch, &shutdown).await;
+            metrics::in_flight(0);
+            if !handled? {
                 break; // shutdown while waiting on a dependency: the batch will be read again
             }
             metrics::batch(batch.len(), started.elapsed());
@@ -94,7 +105,9 @@ impl Worker {
 
     /// Handles one batch end to end. Returns `false` when shutdown interrupted it.
     async fn handle(&mut self, batch: &[OwnedMessage], shutdown: &CancellationToken) -> anyhow::Result<bool> {
-        metrics::consumed(batch.len());
+        for message in batch {
+            metrics::consumed(source_of(message), 1);
+        }
         let now = chrono::Utc::now();
         let mut articles = Vec::with_capacity(batch.len());
         let mut letters = Vec::new();
@@ -105,7 +118,9 @@ impl Worker {
                 Processed::DeadLetter(letter) => letters.push(*letter),
             }
         }
-        metrics::normalised(articles.len());
+        for article in &articles {
+            metrics::normalised(&article.source, 1);
+        }
 
         // Postgres holds the dedup state: while it is away, wait (and stop
         // consuming) rather than guess.
@@ -199,4 +214,15 @@ impl Worker {
             }
         }
     }
+}
+
+/// The `wirestream-source` header ingest puts on every raw record.
+fn source_of(message: &OwnedMessage) -> &str {
+    use rdkafka::message::Headers as _;
+    message
+        .headers()
+        .and_then(|h| h.iter().find(|h| h.key == headers::SOURCE))
+        .and_then(|h| h.value)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .unwrap_or("unknown")
 }

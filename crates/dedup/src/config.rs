@@ -1,0 +1,72 @@
+//! The dedup thresholds. Every one is documented in docs/dedup.md, with the
+//! evaluation that chose its default.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Near-copy detection settings (`[worker.dedup]` in the config file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedupConfig {
+    /// Near-copy detection on or off (exact copies are always found).
+    pub near: bool,
+    /// Words per shingle.
+    pub shingle_words: usize,
+    /// MinHash values per article; `bands * rows` of them make the LSH keys.
+    pub bands: usize,
+    pub rows: usize,
+    /// One more LSH key: the hash of the first this many shingles, so that a
+    /// first take (the opening paragraphs) meets its full story even though
+    /// their Jaccard similarity is low. 0 turns it off.
+    pub lead_shingles: usize,
+    /// Shingle digests kept per article for verification (a bottom-k sketch:
+    /// exact for shorter articles, an unbiased sample for longer ones).
+    pub sketch_shingles: usize,
+    /// Number digests kept per article.
+    pub sketch_numbers: usize,
+    /// A copy when the Jaccard similarity of the shingle sets reaches this…
+    pub jaccard: f32,
+    /// …or when the smaller article's shingles are this much contained in
+    /// the larger one's (first takes, updates with added paragraphs)…
+    pub containment: f32,
+    /// …and the smaller article has at least this many shingles (a short
+    /// item is contained in too many others to say anything).
+    pub containment_min_shingles: usize,
+    /// Numbers of the smaller article missing from the larger one that are
+    /// tolerated: at most `max(number_misses, number_miss_ratio * count)`.
+    /// A correction changes one figure; two companies' results share none.
+    pub number_misses: usize,
+    pub number_miss_ratio: f32,
+    /// Entries kept per LSH key; later articles are not indexed under a key
+    /// that is full (boilerplate that every results table shares).
+    pub max_per_key: usize,
+    /// How long an article stays in the index, in its own time
+    /// (`versioncreated`, else `received_at`).
+    #[serde(with = "humantime_serde")]
+    pub horizon: Duration,
+    /// Expired entries are deleted every this many batches.
+    pub expire_every: u32,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            near: true,
+            shingle_words: 3,
+            bands: 16,
+            rows: 4,
+            lead_shingles: 10,
+            sketch_shingles: 128,
+            sketch_numbers: 32,
+            jaccard: 0.7,
+            containment: 0.85,
+            containment_min_shingles: 8,
+            number_misses: 1,
+            number_miss_ratio: 0.1,
+            max_per_key: 64,
+            horizon: Duration::from_secs(30 * 24 * 3600),
+            expire_every: 20,
+        }
+    }
+}
