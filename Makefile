@@ -47,3 +47,11 @@ bench-dedup:
 dedup-eval:
 	@cargo build --release -q -p wirestream-cli
 	@python3 scripts/dedup-eval/eval.py
+
+.PHONY: bench-sink
+# Sink rows/s (UNNEST and COPY-staging) against `psql \copy` of the same rows
+# into the same table, on the Reuters corpus. Needs the local stack (make up).
+bench-sink:
+	@cargo build --release -q -p wirestream-bench
+	@eval "$$(scripts/stack.sh status | grep '^DATABASE_URL=')" && \
+	  DATABASE_URL="$$DATABASE_URL" target/release/wirestream-bench sink --corpus ../shared/corpus/reuters21578.ndjson

@@ -98,6 +98,8 @@ pub struct Options {
     pub wait_ready: bool,
     /// More `WIRESTREAM_*` variables for the services (they win over the defaults).
     pub env: Vec<(&'static str, String)>,
+    /// More TOML for the services' config file (whole sections, e.g. `[kafka.consumer]`).
+    pub config_toml: Option<String>,
 }
 
 impl Default for Options {
@@ -108,6 +110,7 @@ impl Default for Options {
             brokers: None,
             wait_ready: true,
             env: Vec::new(),
+            config_toml: None,
         }
     }
 }
@@ -168,9 +171,17 @@ impl Pipeline {
             services: Vec::new(),
             extra_env: Vec::new(),
         };
-        if let Some(toml) = &options.ingest_toml {
-            let path = std::env::temp_dir().join(format!("{}-ingest.toml", pipeline.name));
-            std::fs::write(&path, format!("[ingest]\n{toml}\n"))?;
+        if options.ingest_toml.is_some() || options.config_toml.is_some() {
+            let mut toml = String::new();
+            if let Some(ingest) = &options.ingest_toml {
+                toml.push_str(&format!("[ingest]\n{ingest}\n"));
+            }
+            if let Some(more) = &options.config_toml {
+                toml.push_str(more);
+                toml.push('\n');
+            }
+            let path = std::env::temp_dir().join(format!("{}-config.toml", pipeline.name));
+            std::fs::write(&path, toml)?;
             pipeline
                 .extra_env
                 .push(("WIRESTREAM_CONFIG".into(), path.display().to_string()));

@@ -52,6 +52,27 @@ fn wins_over(candidate: &Article, current: &Article) -> bool {
     (killed(candidate), candidate.version) > (killed(current), current.version)
 }
 
+/// The version rules, as the conflict clause of an `INSERT INTO articles AS a`:
+/// a higher version replaces the row, a lower or equal one is ignored, and a
+/// cancellation marks the row killed (keeping its text when the kill has none).
+pub(crate) const UPSERT_LATEST: &str = "ON CONFLICT (provider, uri) DO UPDATE SET
+             version = excluded.version, pubstatus = excluded.pubstatus, verdict = excluded.verdict,
+             duplicate_of = excluded.duplicate_of, similarity = excluded.similarity,
+             headline = CASE WHEN excluded.pubstatus = 'canceled' AND excluded.body = '' THEN a.headline ELSE excluded.headline END,
+             body = CASE WHEN excluded.pubstatus = 'canceled' AND excluded.body = '' THEN a.body ELSE excluded.body END,
+             byline = excluded.byline, dateline = excluded.dateline, language = excluded.language,
+             language_confidence = excluded.language_confidence, language_source = excluded.language_source,
+             word_count = excluded.word_count, urgency = excluded.urgency, subjects = excluded.subjects,
+             places = excluded.places, tickers = excluded.tickers, tags = excluded.tags,
+             copyright = excluded.copyright, versioncreated = excluded.versioncreated,
+             firstcreated = excluded.firstcreated, embargoed = excluded.embargoed,
+             warnings = excluded.warnings, content_hash = excluded.content_hash,
+             format = excluded.format, source = excluded.source, received_at = excluded.received_at,
+             processed_at = excluded.processed_at, stored_at = now(),
+             original = excluded.original, original_encoding = excluded.original_encoding,
+             killed_at = coalesce(a.killed_at, excluded.killed_at)
+         WHERE (excluded.pubstatus = 'canceled', excluded.version) > (a.pubstatus = 'canceled', a.version)";
+
 fn original_columns(original: &Original) -> (&str, &'static str) {
     match original {
         Original::Utf8(text) => (text, "utf8"),
@@ -147,7 +168,7 @@ async fn upsert_latest(tx: &mut sqlx::PgConnection, rows: &[&Article]) -> Result
         c.original.push(original);
         c.original_encoding.push(encoding);
     }
-    let result = sqlx::query(
+    let sql = format!(
         "INSERT INTO articles AS a (
              provider, uri, version, pubstatus, verdict, duplicate_of, similarity,
              headline, body, byline, dateline, language, language_confidence, language_source,
@@ -165,24 +186,9 @@ async fn upsert_latest(tx: &mut sqlx::PgConnection, rows: &[&Article]) -> Result
                    word_count, urgency, subjects, places, tickers, tags, copyright,
                    versioncreated, firstcreated, embargoed, warnings, content_hash, format, source,
                    received_at, processed_at, original, original_encoding)
-         ON CONFLICT (provider, uri) DO UPDATE SET
-             version = excluded.version, pubstatus = excluded.pubstatus, verdict = excluded.verdict,
-             duplicate_of = excluded.duplicate_of, similarity = excluded.similarity,
-             headline = CASE WHEN excluded.pubstatus = 'canceled' AND excluded.body = '' THEN a.headline ELSE excluded.headline END,
-             body = CASE WHEN excluded.pubstatus = 'canceled' AND excluded.body = '' THEN a.body ELSE excluded.body END,
-             byline = excluded.byline, dateline = excluded.dateline, language = excluded.language,
-             language_confidence = excluded.language_confidence, language_source = excluded.language_source,
-             word_count = excluded.word_count, urgency = excluded.urgency, subjects = excluded.subjects,
-             places = excluded.places, tickers = excluded.tickers, tags = excluded.tags,
-             copyright = excluded.copyright, versioncreated = excluded.versioncreated,
-             firstcreated = excluded.firstcreated, embargoed = excluded.embargoed,
-             warnings = excluded.warnings, content_hash = excluded.content_hash,
-             format = excluded.format, source = excluded.source, received_at = excluded.received_at,
-             processed_at = excluded.processed_at, stored_at = now(),
-             original = excluded.original, original_encoding = excluded.original_encoding,
-             killed_at = coalesce(a.killed_at, excluded.killed_at)
-         WHERE (excluded.pubstatus = 'canceled', excluded.version) > (a.pubstatus = 'canceled', a.version)",
-    )
+         {UPSERT_LATEST}"
+    );
+    let result = sqlx::query(&sql)
     .bind(&c.provider)
     .bind(&c.uri)
     .bind(&c.version)

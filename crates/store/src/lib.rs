@@ -6,6 +6,8 @@
 //! them changes nothing.
 
 mod articles;
+mod copy;
+pub mod csv;
 mod dead_letters;
 mod ledger;
 mod offsets;
@@ -13,6 +15,7 @@ mod offsets;
 use std::time::Duration;
 
 pub use articles::write_articles;
+pub use copy::write_articles_copy;
 pub use dead_letters::write_dead_letters;
 pub use ledger::PgLedger;
 pub use offsets::{load_offsets, OffsetCommit, PartitionOffset};
