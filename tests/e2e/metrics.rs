@@ -13,7 +13,14 @@ use wirestream_tests::Pipeline;
 /// Labels Prometheus adds to every scraped series: never exported by a service.
 const TARGET_LABELS: &[&str] = &["job", "instance"];
 /// Keywords after which PromQL lists label names in parentheses.
-const GROUPING_KEYWORDS: &[&str] = &["by", "without", "on", "ignoring", "group_left", "group_right"];
+const GROUPING_KEYWORDS: &[&str] = &[
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
 
 fn ninjs(uri: &str, headline: &str, body: &str) -> String {
     json!({
@@ -29,7 +36,10 @@ fn ninjs(uri: &str, headline: &str, body: &str) -> String {
 async fn dashboard_and_alert_metrics_are_exported() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let expressions = deploy_expressions(&root);
-    assert!(expressions.len() >= 10, "too few expressions found in deploy/: {expressions:?}");
+    assert!(
+        expressions.len() >= 10,
+        "too few expressions found in deploy/: {expressions:?}"
+    );
 
     let pipeline = Pipeline::start().await.expect("pipeline starts");
     let body = "LONDON, March 1 - The Bank of England held rates at 5.25 pct on Thursday, \
@@ -42,22 +52,34 @@ async fn dashboard_and_alert_metrics_are_exported() {
         ninjs("urn:metrics:empty", "", ""),
     ]
     .join("\n");
-    let response = pipeline.post("/v1/articles:batch", "application/x-ndjson", batch).await;
+    let response = pipeline
+        .post("/v1/articles:batch", "application/x-ndjson", batch)
+        .await;
     assert_eq!(response.status(), 202, "{}", pipeline.logs());
     // And a request ingest refuses, for the rejections panel.
-    let response = pipeline.post("/v1/articles", "application/json", "{\"uri\": ").await;
+    let response = pipeline
+        .post("/v1/articles", "application/json", "{\"uri\": ")
+        .await;
     assert_eq!(response.status(), 400);
 
     let within = Duration::from_secs(60);
-    let stored = pipeline.wait_for_count("SELECT count(*) FROM articles", 2, within).await;
+    let stored = pipeline
+        .wait_for_count("SELECT count(*) FROM articles", 2, within)
+        .await;
     assert_eq!(stored, 2, "{}", pipeline.logs());
-    let letters = pipeline.wait_for_count("SELECT count(*) FROM dead_letters", 1, within).await;
+    let letters = pipeline
+        .wait_for_count("SELECT count(*) FROM dead_letters", 1, within)
+        .await;
     assert_eq!(letters, 1, "{}", pipeline.logs());
 
     let client = reqwest::Client::new();
     for port in pipeline.ports {
         for (path, status) in [("/health", 200), ("/ready", 200)] {
-            let response = client.get(format!("http://127.0.0.1:{port}{path}")).send().await.expect("ops answer");
+            let response = client
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .expect("ops answer");
             assert_eq!(response.status().as_u16(), status, "{path} on port {port}");
         }
     }
@@ -78,20 +100,31 @@ async fn dashboard_and_alert_metrics_are_exported() {
                 .expect("/metrics text");
             exported.add(&text);
         }
-        let missing: Vec<String> = expressions.iter().flat_map(|e| exported.missing(e)).collect();
+        let missing: Vec<String> = expressions
+            .iter()
+            .flat_map(|e| exported.missing(e))
+            .collect();
         if missing.is_empty() || started.elapsed() > Duration::from_secs(30) {
             break missing;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    assert!(missing.is_empty(), "not exported:\n{}\n{}", missing.join("\n"), pipeline.logs());
+    assert!(
+        missing.is_empty(),
+        "not exported:\n{}\n{}",
+        missing.join("\n"),
+        pipeline.logs()
+    );
 
     // Every metric the dashboards and alerts use is documented.
     let docs = std::fs::read_to_string(root.join("docs/metrics.md")).expect("docs/metrics.md");
     for expression in &expressions {
         for selector in parse(expression).selectors {
             let base = base_name(&selector.metric);
-            assert!(docs.contains(base), "{base} is not documented in docs/metrics.md");
+            assert!(
+                docs.contains(base),
+                "{base} is not documented in docs/metrics.md"
+            );
         }
     }
     pipeline.stop().await;
@@ -102,11 +135,13 @@ fn deploy_expressions(root: &Path) -> Vec<String> {
     let mut expressions = Vec::new();
     let dashboards = root.join("deploy/grafana/dashboards");
     for entry in std::fs::read_dir(&dashboards).expect("deploy/grafana/dashboards") {
-        let text = std::fs::read_to_string(entry.expect("a dashboard").path()).expect("a dashboard file");
+        let text =
+            std::fs::read_to_string(entry.expect("a dashboard").path()).expect("a dashboard file");
         let dashboard: serde_json::Value = serde_json::from_str(&text).expect("dashboard JSON");
         collect_targets(&dashboard, &mut expressions);
     }
-    let rules = std::fs::read_to_string(root.join("deploy/prometheus/rules/wirestream.rules.yml")).expect("the rules");
+    let rules = std::fs::read_to_string(root.join("deploy/prometheus/rules/wirestream.rules.yml"))
+        .expect("the rules");
     expressions.extend(rule_expressions(&rules));
     expressions
 }
@@ -179,7 +214,9 @@ fn parse(expression: &str) -> Needs {
     let mut i = 0;
     let identifier = |i: &mut usize| {
         let start = *i;
-        while *i < chars.len() && (chars[*i].is_ascii_alphanumeric() || chars[*i] == '_' || chars[*i] == ':') {
+        while *i < chars.len()
+            && (chars[*i].is_ascii_alphanumeric() || chars[*i] == '_' || chars[*i] == ':')
+        {
             *i += 1;
         }
         chars[start..*i].iter().collect::<String>()
@@ -235,8 +272,14 @@ fn parse(expression: &str) -> Needs {
                     }
                     i = j + 1;
                 }
-                needs.selectors.push(Selector { metric: word, labels });
-            } else if GROUPING_KEYWORDS.contains(&word.as_str()) && j < chars.len() && chars[j] == '(' {
+                needs.selectors.push(Selector {
+                    metric: word,
+                    labels,
+                });
+            } else if GROUPING_KEYWORDS.contains(&word.as_str())
+                && j < chars.len()
+                && chars[j] == '('
+            {
                 j += 1;
                 while j < chars.len() && chars[j] != ')' {
                     skip_space(&mut j);
@@ -271,7 +314,10 @@ struct Exported {
 
 impl Exported {
     fn add(&mut self, text: &str) {
-        for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
             let name_end = line.find(['{', ' ']).unwrap_or(line.len());
             let entry = self.labels.entry(line[..name_end].to_owned()).or_default();
             if line[name_end..].starts_with('{') {
@@ -303,7 +349,10 @@ impl Exported {
             };
             for label in selector.labels.iter().chain(&needs.grouping) {
                 if !TARGET_LABELS.contains(&label.as_str()) && !labels.contains(label) {
-                    missing.push(format!("{} without label {label} (in `{expression}`)", selector.metric));
+                    missing.push(format!(
+                        "{} without label {label} (in `{expression}`)",
+                        selector.metric
+                    ));
                 }
             }
         }
@@ -324,7 +373,10 @@ fn the_scanner_finds_metrics_and_labels() {
 
     let mut exported = Exported::default();
     exported.add("# TYPE wirestream_y counter\nwirestream_y{job=\"x\",quote=\"a\\\"b=\\\"c\"} 1\nwirestream_z 2\n");
-    assert_eq!(exported.labels["wirestream_y"], BTreeSet::from(["job".to_string(), "quote".to_string()]));
+    assert_eq!(
+        exported.labels["wirestream_y"],
+        BTreeSet::from(["job".to_string(), "quote".to_string()])
+    );
     assert!(exported.labels["wirestream_z"].is_empty());
 
     let rules = "    - alert: A\n      expr: up == 0\n    - alert: B\n      expr: |\n        sum(a)\n          > 1\n      for: 1m\n";

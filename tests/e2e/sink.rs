@@ -10,7 +10,11 @@ use wirestream_tests::pg_proxy::PgProxy;
 use wirestream_tests::{Options, Pipeline, Stack};
 
 fn sink_only(env: Vec<(&'static str, String)>) -> Options {
-    Options { services: Some(&["sink"]), env, ..Options::default() }
+    Options {
+        services: Some(&["sink"]),
+        env,
+        ..Options::default()
+    }
 }
 
 /// Counts and a checksum of every stored row, to compare two states of the store.
@@ -58,7 +62,9 @@ async fn wait_consumed(pipeline: &Pipeline, expected: u64, within: Duration) -> 
 /// shuffled; the table ends as it was after one pass.
 #[tokio::test(flavor = "multi_thread")]
 async fn replaying_the_same_items_three_times_changes_nothing() {
-    let pipeline = Pipeline::start_with(sink_only(vec![])).await.expect("the sink starts");
+    let pipeline = Pipeline::start_with(sink_only(vec![]))
+        .await
+        .expect("the sink starts");
     let mut items = story_set(8_772);
     items.truncate(10_000);
     let total = items.len() as i64;
@@ -69,9 +75,18 @@ async fn replaying_the_same_items_three_times_changes_nothing() {
         keys.len() as i64
     };
 
-    produce(&pipeline.kafka.brokers, &pipeline.kafka.articles_topic, &items).await;
+    produce(
+        &pipeline.kafka.brokers,
+        &pipeline.kafka.articles_topic,
+        &items,
+    )
+    .await;
     let versions = pipeline
-        .wait_for_count("SELECT count(*) FROM article_versions", total, Duration::from_secs(180))
+        .wait_for_count(
+            "SELECT count(*) FROM article_versions",
+            total,
+            Duration::from_secs(180),
+        )
         .await;
     assert_eq!(versions, total, "{}", pipeline.logs());
     let once = fingerprint(&pipeline).await;
@@ -83,8 +98,18 @@ async fn replaying_the_same_items_three_times_changes_nothing() {
     // A fixed permutation: deterministic, and far from the original order.
     let n = shuffled.len();
     shuffled = (0..n).map(|i| items[(i * 7_919) % n].clone()).collect();
-    produce(&pipeline.kafka.brokers, &pipeline.kafka.articles_topic, &backwards).await;
-    produce(&pipeline.kafka.brokers, &pipeline.kafka.articles_topic, &shuffled).await;
+    produce(
+        &pipeline.kafka.brokers,
+        &pipeline.kafka.articles_topic,
+        &backwards,
+    )
+    .await;
+    produce(
+        &pipeline.kafka.brokers,
+        &pipeline.kafka.articles_topic,
+        &shuffled,
+    )
+    .await;
     let read = wait_consumed(&pipeline, 3 * total as u64, Duration::from_secs(300)).await;
     assert_eq!(read, 3 * total as u64, "{}", pipeline.logs());
 
@@ -114,30 +139,68 @@ async fn killed_sink(mode: &str) {
     ];
     // A killed member stays in the group until its session times out, and
     // tansu 0.6 hands its partitions over only then: keep that short here.
-    let consumer = "[kafka.consumer]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"";
-    let options = Options { config_toml: Some(consumer.into()), ..sink_only(env) };
-    let mut pipeline = Pipeline::start_with(options).await.expect("the sink starts");
-    let items: Vec<_> = (0..12_000).map(|n| article(n, 1, PubStatus::Usable)).collect();
+    let consumer =
+        "[kafka.consumer]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"";
+    let options = Options {
+        config_toml: Some(consumer.into()),
+        ..sink_only(env)
+    };
+    let mut pipeline = Pipeline::start_with(options)
+        .await
+        .expect("the sink starts");
+    let items: Vec<_> = (0..12_000)
+        .map(|n| article(n, 1, PubStatus::Usable))
+        .collect();
     let total = items.len() as i64;
-    produce(&pipeline.kafka.brokers, &pipeline.kafka.articles_topic, &items).await;
+    produce(
+        &pipeline.kafka.brokers,
+        &pipeline.kafka.articles_topic,
+        &items,
+    )
+    .await;
 
     // Kill it mid-stream, twice; the second time only after the restarted
     // sink has written again, so that each kill interrupts real work.
     let mut threshold = 1_500;
     for _ in 0..2 {
         let seen = pipeline
-            .wait_for_count("SELECT count(*) FROM articles", threshold, Duration::from_secs(180))
+            .wait_for_count(
+                "SELECT count(*) FROM articles",
+                threshold,
+                Duration::from_secs(180),
+            )
             .await;
-        assert!(seen >= threshold, "the sink stalled at {seen}\n{}", pipeline.logs());
+        assert!(
+            seen >= threshold,
+            "the sink stalled at {seen}\n{}",
+            pipeline.logs()
+        );
         assert!(seen < total, "the sink finished before it could be killed");
-        pipeline.restart("sink").await.expect("the sink restarts after SIGKILL");
+        pipeline
+            .restart("sink")
+            .await
+            .expect("the sink restarts after SIGKILL");
         threshold = seen + 1_500;
     }
-    let stored = pipeline.wait_for_count("SELECT count(*) FROM article_versions", total, Duration::from_secs(240)).await;
+    let stored = pipeline
+        .wait_for_count(
+            "SELECT count(*) FROM article_versions",
+            total,
+            Duration::from_secs(240),
+        )
+        .await;
     let (articles, versions, _) = fingerprint(&pipeline).await;
     println!("{mode} offsets: {articles} articles, {versions} versions of {total} sent");
-    assert_eq!((stored, articles, versions), (total, total, total), "{}", pipeline.logs());
-    let letters: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters").fetch_one(&pipeline.pool).await.unwrap();
+    assert_eq!(
+        (stored, articles, versions),
+        (total, total, total),
+        "{}",
+        pipeline.logs()
+    );
+    let letters: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+        .fetch_one(&pipeline.pool)
+        .await
+        .unwrap();
     assert_eq!(letters, 0);
     if mode == "postgres" {
         let covered: i64 = sqlx::query_scalar::<_, Option<i64>>(
@@ -158,15 +221,28 @@ async fn killed_sink(mode: &str) {
 /// batch is stored and the partition moves on.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_poison_row_is_dead_lettered_and_the_batch_goes_on() {
-    let pipeline = Pipeline::start_with(sink_only(vec![])).await.expect("the sink starts");
+    let pipeline = Pipeline::start_with(sink_only(vec![]))
+        .await
+        .expect("the sink starts");
     let mut items: Vec<_> = (0..50).map(|n| article(n, 1, PubStatus::Usable)).collect();
     items[17].headline = "BROKEN \u{0} HEADLINE".into();
-    produce(&pipeline.kafka.brokers, &pipeline.kafka.articles_topic, &items).await;
+    produce(
+        &pipeline.kafka.brokers,
+        &pipeline.kafka.articles_topic,
+        &items,
+    )
+    .await;
     let letters = pipeline
-        .wait_for_count("SELECT count(*) FROM dead_letters", 1, Duration::from_secs(60))
+        .wait_for_count(
+            "SELECT count(*) FROM dead_letters",
+            1,
+            Duration::from_secs(60),
+        )
         .await;
     assert_eq!(letters, 1, "{}", pipeline.logs());
-    let stored = pipeline.wait_for_count("SELECT count(*) FROM articles", 49, Duration::from_secs(30)).await;
+    let stored = pipeline
+        .wait_for_count("SELECT count(*) FROM articles", 49, Duration::from_secs(30))
+        .await;
     assert_eq!(stored, 49);
     let row = sqlx::query("SELECT stage, reason, detail, item_key FROM dead_letters")
         .fetch_one(&pipeline.pool)
@@ -174,8 +250,14 @@ async fn a_poison_row_is_dead_lettered_and_the_batch_goes_on() {
         .unwrap();
     assert_eq!(row.get::<String, _>("stage"), "sink");
     assert_eq!(row.get::<String, _>("reason"), "rejected_by_database");
-    assert!(row.get::<String, _>("detail").contains("0x00"), "the database error is kept");
-    assert_eq!(row.get::<Option<String>, _>("item_key"), Some(items[17].key()));
+    assert!(
+        row.get::<String, _>("detail").contains("0x00"),
+        "the database error is kept"
+    );
+    assert_eq!(
+        row.get::<Option<String>, _>("item_key"),
+        Some(items[17].key())
+    );
     pipeline.stop().await;
 }
 
@@ -185,31 +267,77 @@ async fn a_poison_row_is_dead_lettered_and_the_batch_goes_on() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sink_waits_for_postgres_and_loses_nothing() {
     let stack = Stack::from_env();
-    let target = stack.database_url.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:15432");
-    let proxy = PgProxy::start(target.to_owned()).await.expect("the proxy listens");
-    // The harness makes the database; the sink reaches it through the proxy.
-    let mut pipeline = Pipeline::start_with(sink_only(vec![("WIRESTREAM_SINK__RETRY_MAX", "1s".into())]))
+    let target = stack
+        .database_url
+        .split('@')
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("127.0.0.1:15432");
+    let proxy = PgProxy::start(target.to_owned())
         .await
-        .expect("the sink starts");
+        .expect("the proxy listens");
+    // The harness makes the database; the sink reaches it through the proxy.
+    let mut pipeline =
+        Pipeline::start_with(sink_only(vec![("WIRESTREAM_SINK__RETRY_MAX", "1s".into())]))
+            .await
+            .expect("the sink starts");
     let url = proxy.url(&pipeline.database_url);
     pipeline.set_env("WIRESTREAM_DATABASE__URL", url);
-    pipeline.restart("sink").await.expect("the sink restarts behind the proxy");
+    pipeline
+        .restart("sink")
+        .await
+        .expect("the sink restarts behind the proxy");
 
     let first: Vec<_> = (0..500).map(|n| article(n, 1, PubStatus::Usable)).collect();
-    produce(&pipeline.kafka.brokers, &pipeline.kafka.articles_topic, &first).await;
-    assert_eq!(pipeline.wait_for_count("SELECT count(*) FROM articles", 500, Duration::from_secs(60)).await, 500);
+    produce(
+        &pipeline.kafka.brokers,
+        &pipeline.kafka.articles_topic,
+        &first,
+    )
+    .await;
+    assert_eq!(
+        pipeline
+            .wait_for_count(
+                "SELECT count(*) FROM articles",
+                500,
+                Duration::from_secs(60)
+            )
+            .await,
+        500
+    );
 
     proxy.cut();
-    let second: Vec<_> = (500..1_000).map(|n| article(n, 1, PubStatus::Usable)).collect();
-    produce(&pipeline.kafka.brokers, &pipeline.kafka.articles_topic, &second).await;
+    let second: Vec<_> = (500..1_000)
+        .map(|n| article(n, 1, PubStatus::Usable))
+        .collect();
+    produce(
+        &pipeline.kafka.brokers,
+        &pipeline.kafka.articles_topic,
+        &second,
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let during: i64 = sqlx::query_scalar("SELECT count(*) FROM articles").fetch_one(&pipeline.pool).await.unwrap();
-    assert_eq!(during, 500, "nothing can be written while the database is away");
-    let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", pipeline.ports[2])).await.unwrap();
+    let during: i64 = sqlx::query_scalar("SELECT count(*) FROM articles")
+        .fetch_one(&pipeline.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        during, 500,
+        "nothing can be written while the database is away"
+    );
+    let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", pipeline.ports[2]))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 503, "the sink reports it is not ready");
 
     proxy.restore();
-    let after = pipeline.wait_for_count("SELECT count(*) FROM articles", 1_000, Duration::from_secs(60)).await;
+    let after = pipeline
+        .wait_for_count(
+            "SELECT count(*) FROM articles",
+            1_000,
+            Duration::from_secs(60),
+        )
+        .await;
     assert_eq!(after, 1_000, "{}", pipeline.logs());
     pipeline.stop().await;
 }

@@ -33,6 +33,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Sink { corpus, batch, database_url } => sink::run(&corpus, batch, &database_url).await,
+        Command::Sink {
+            corpus,
+            batch,
+            database_url,
+        } => sink::run(&corpus, batch, &database_url).await,
     }
 }

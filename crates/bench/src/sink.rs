@@ -13,7 +13,8 @@ use wirestream_formats::{parse_ndjson, Context};
 use wirestream_model::Article;
 
 async fn articles(corpus: &Path) -> anyhow::Result<Vec<Article>> {
-    let bytes = std::fs::read(corpus).with_context(|| format!("failed to read {}", corpus.display()))?;
+    let bytes =
+        std::fs::read(corpus).with_context(|| format!("failed to read {}", corpus.display()))?;
     let now = chrono::Utc::now();
     Ok(parse_ndjson(&bytes, &Context::new("bench"))
         .into_iter()
@@ -23,7 +24,9 @@ async fn articles(corpus: &Path) -> anyhow::Result<Vec<Article>> {
 }
 
 async fn reset(pool: &PgPool) -> anyhow::Result<()> {
-    sqlx::query("TRUNCATE articles, article_versions").execute(pool).await?;
+    sqlx::query("TRUNCATE articles, article_versions")
+        .execute(pool)
+        .await?;
     sqlx::query("CHECKPOINT").execute(pool).await?;
     Ok(())
 }
@@ -36,15 +39,21 @@ pub async fn run(corpus: &Path, batch: usize, server_url: &str) -> anyhow::Resul
     let articles = articles(corpus).await?;
     let rows = articles.len();
     let name = format!("wirestream_bench_{}", std::process::id());
-    let admin = PgPool::connect(server_url).await.context("failed to reach PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await?;
+    let admin = PgPool::connect(server_url)
+        .await
+        .context("failed to reach PostgreSQL")?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await?;
     let url = match server_url.rfind('/') {
         Some(i) => format!("{}/{name}", &server_url[..i]),
         None => anyhow::bail!("DATABASE_URL has no database name"),
     };
     let pool = PgPool::connect(&url).await?;
     wirestream_store::migrate(&pool).await?;
-    let synchronous_commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&pool).await?;
+    let synchronous_commit: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(&pool)
+        .await?;
 
     let started = Instant::now();
     for chunk in articles.chunks(batch.max(1)) {
@@ -82,15 +91,32 @@ pub async fn run(corpus: &Path, batch: usize, server_url: &str) -> anyhow::Resul
     let _ = std::fs::remove_file(&file);
 
     pool.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin).await?;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await?;
 
-    let (u, c, p) = (rate(rows, unnest), rate(rows, copy_staging), rate(rows, psql_copy));
+    let (u, c, p) = (
+        rate(rows, unnest),
+        rate(rows, copy_staging),
+        rate(rows, psql_copy),
+    );
     println!("sink writes: {rows} Reuters articles, batches of {batch}, synchronous_commit={synchronous_commit}");
     println!("| method | seconds | rows/s | vs psql \\copy |");
     println!("|---|---|---|---|");
-    println!("| sink: UNNEST upsert + versions | {:.2} | {u:.0} | {:.2} |", unnest.as_secs_f64(), u / p);
-    println!("| COPY to staging + upsert + versions | {:.2} | {c:.0} | {:.2} |", copy_staging.as_secs_f64(), c / p);
-    println!("| psql \\copy into the empty table | {:.2} | {p:.0} | 1.00 |", psql_copy.as_secs_f64());
+    println!(
+        "| sink: UNNEST upsert + versions | {:.2} | {u:.0} | {:.2} |",
+        unnest.as_secs_f64(),
+        u / p
+    );
+    println!(
+        "| COPY to staging + upsert + versions | {:.2} | {c:.0} | {:.2} |",
+        copy_staging.as_secs_f64(),
+        c / p
+    );
+    println!(
+        "| psql \\copy into the empty table | {:.2} | {p:.0} | 1.00 |",
+        psql_copy.as_secs_f64()
+    );
     println!("sink_rows_per_s={u:.0}");
     println!("copy_staging_rows_per_s={c:.0}");
     println!("psql_copy_rows_per_s={p:.0}");

@@ -25,7 +25,9 @@ pub fn parse_input(input: &Input, config: &Config) -> Vec<Result<RawItem, ParseE
     if input.is_ndjson() {
         return parse_ndjson(&input.bytes, &ctx);
     }
-    match Hint::from_content_type(input.content_type()).and_then(|hint| parse_document(&input.bytes, hint, &ctx)) {
+    match Hint::from_content_type(input.content_type())
+        .and_then(|hint| parse_document(&input.bytes, hint, &ctx))
+    {
         Ok(items) => items.into_iter().map(Ok).collect(),
         Err(error) => vec![Err(error)],
     }
@@ -51,5 +53,9 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

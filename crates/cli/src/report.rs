@@ -30,11 +30,15 @@ impl Counts {
 }
 
 async fn count(pool: &sqlx::PgPool) -> anyhow::Result<Counts> {
-    let rows = sqlx::query("SELECT verdict, count(*) FROM articles GROUP BY verdict ORDER BY verdict")
-        .fetch_all(pool)
-        .await
-        .context("failed to count articles")?;
-    let by_verdict = rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))).collect();
+    let rows =
+        sqlx::query("SELECT verdict, count(*) FROM articles GROUP BY verdict ORDER BY verdict")
+            .fetch_all(pool)
+            .await
+            .context("failed to count articles")?;
+    let by_verdict = rows
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+        .collect();
     let dead_letters: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
         .fetch_one(pool)
         .await
@@ -45,23 +49,34 @@ async fn count(pool: &sqlx::PgPool) -> anyhow::Result<Counts> {
     .fetch_one(pool)
     .await
     .context("failed to read timestamps")?;
-    Ok(Counts { by_verdict, dead_letters, seconds: seconds.unwrap_or(0.0) })
+    Ok(Counts {
+        by_verdict,
+        dead_letters,
+        seconds: seconds.unwrap_or(0.0),
+    })
 }
 
 pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
-    let pool = wirestream_store::connect_lazy(&config.database.url, 1, config.database.connect_timeout)?;
+    let pool =
+        wirestream_store::connect_lazy(&config.database.url, 1, config.database.connect_timeout)?;
     let started = Instant::now();
     let mut counts = count(&pool).await?;
     if let Some(expect) = args.expect {
         let mut last = -1;
         while counts.accounted() < expect {
             if started.elapsed() > Duration::from_secs(args.timeout) {
-                eprintln!("timed out: {} of {expect} items accounted for", counts.accounted());
+                eprintln!(
+                    "timed out: {} of {expect} items accounted for",
+                    counts.accounted()
+                );
                 print(&counts);
                 return Ok(ExitCode::FAILURE);
             }
             if counts.accounted() != last {
-                eprintln!("waiting: {} of {expect} items accounted for", counts.accounted());
+                eprintln!(
+                    "waiting: {} of {expect} items accounted for",
+                    counts.accounted()
+                );
                 last = counts.accounted();
             }
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -62,7 +62,11 @@ impl PubStatus {
     /// (`usable`, `stat:usable`, `canceled`, `cancelled`, …).
     pub fn parse(value: &str) -> Option<Self> {
         let value = value.trim();
-        let value = value.rsplit(':').next().unwrap_or(value).to_ascii_lowercase();
+        let value = value
+            .rsplit(':')
+            .next()
+            .unwrap_or(value)
+            .to_ascii_lowercase();
         match value.as_str() {
             "usable" => Some(PubStatus::Usable),
             "withheld" => Some(PubStatus::Withheld),

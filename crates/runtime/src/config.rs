@@ -70,7 +70,9 @@ impl Config {
                 .filter(|key| key.as_str().contains("__"))
                 .split("__"),
         );
-        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 }
 
@@ -149,7 +151,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: LogFormat::Text, filter: "info".into() }
+        LogConfig {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
     }
 }
 
@@ -165,7 +170,9 @@ pub struct ShutdownConfig {
 
 impl Default for ShutdownConfig {
     fn default() -> Self {
-        ShutdownConfig { grace: Duration::from_secs(15) }
+        ShutdownConfig {
+            grace: Duration::from_secs(15),
+        }
     }
 }
 
@@ -361,6 +368,8 @@ pub enum OffsetStore {
 }
 
 #[cfg(test)]
+// figment::Jail's closures return figment::Error, which is large; that is its API.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
@@ -383,9 +392,15 @@ mod tests {
             jail.set_env("WIRESTREAM_SHARED", "/not/a/config/key");
             let config = Config::load(Some(Path::new("wirestream.toml"))).expect("loads");
             assert_eq!(config.kafka.brokers, "kafka:9092");
-            assert_eq!(config.kafka.producer.get("linger.ms").map(String::as_str), Some("20"));
+            assert_eq!(
+                config.kafka.producer.get("linger.ms").map(String::as_str),
+                Some("20")
+            );
             assert_eq!(config.sink.batch_deadline, Duration::from_millis(250));
-            assert_eq!(config.sink.batch_size, 42, "the environment wins over the file");
+            assert_eq!(
+                config.sink.batch_size, 42,
+                "the environment wins over the file"
+            );
             assert_eq!(config.worker, WorkerConfig::default());
             Ok(())
         });
@@ -411,7 +426,10 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("WIRESTREAM_SHUTDOWN__GRACE", "ten seconds");
             let err = Config::load(None).unwrap_err();
-            assert!(err.to_string().to_lowercase().contains("shutdown.grace"), "{err}");
+            assert!(
+                err.to_string().to_lowercase().contains("shutdown.grace"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -61,7 +61,11 @@ pub fn consumer(config: &KafkaConfig, group_id: &str) -> anyhow::Result<StreamCo
 }
 
 /// [`consumer`] with a context of the caller's, e.g. to hear about rebalances.
-pub fn consumer_with_context<C>(config: &KafkaConfig, group_id: &str, context: C) -> anyhow::Result<StreamConsumer<C>>
+pub fn consumer_with_context<C>(
+    config: &KafkaConfig,
+    group_id: &str,
+    context: C,
+) -> anyhow::Result<StreamConsumer<C>>
 where
     C: rdkafka::consumer::ConsumerContext + 'static,
 {
@@ -75,7 +79,10 @@ where
         .set("auto.offset.reset", "earliest")
         .set("fetch.max.bytes", (fetch_max * 4).to_string())
         .set("max.partition.fetch.bytes", fetch_max.to_string())
-        .set("receive.message.max.bytes", (fetch_max * 4 + 1024 * 1024).to_string());
+        .set(
+            "receive.message.max.bytes",
+            (fetch_max * 4 + 1024 * 1024).to_string(),
+        );
     for (key, value) in &config.consumer {
         client.set(key, value);
     }
@@ -105,7 +112,9 @@ pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
         .context("failed to create topics")?;
     for result in results {
         match result {
-            Ok(name) => tracing::info!(topic = %name, partitions = config.partitions, "created topic"),
+            Ok(name) => {
+                tracing::info!(topic = %name, partitions = config.partitions, "created topic")
+            }
             Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
                 tracing::debug!(topic = %name, "topic exists")
             }

@@ -49,7 +49,12 @@ impl Readiness {
             ready: !checks.is_empty() && checks.values().all(Result::is_ok),
             checks: checks
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.as_ref().err().cloned().unwrap_or_else(|| "ok".into())))
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        v.as_ref().err().cloned().unwrap_or_else(|| "ok".into()),
+                    )
+                })
                 .collect(),
         }
     }
@@ -79,14 +84,21 @@ pub fn router(metrics: PrometheusHandle, readiness: Readiness) -> Router {
 
 async fn render_metrics(State(state): State<OpsState>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(),
     )
 }
 
 async fn ready(State(state): State<OpsState>) -> impl IntoResponse {
     let report = state.readiness.report();
-    let status = if report.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if report.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(report))
 }
 
@@ -100,7 +112,11 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves `router` until `shutdown` fires.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     use anyhow::Context as _;
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

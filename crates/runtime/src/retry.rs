@@ -28,7 +28,8 @@ where
             Ok(value) => return Some(Ok(value)),
             Err(error) if is_transient(&error) => {
                 tracing::warn!(%error, attempt, retry_in = ?pause, "{what} failed, retrying");
-                metrics::counter!("wirestream_retries_total", "operation" => what.to_owned()).increment(1);
+                metrics::counter!("wirestream_retries_total", "operation" => what.to_owned())
+                    .increment(1);
                 tokio::select! {
                     _ = shutdown.cancelled() => return None,
                     _ = tokio::time::sleep(pause) => {}

@@ -17,7 +17,11 @@ pub fn init_tracing(config: &LogConfig) {
     // Logs go to stderr so that CLI output on stdout stays machine-readable.
     let result = match config.format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
         LogFormat::Text => registry
             .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
@@ -35,10 +39,13 @@ const LATENCY_BUCKETS: &[f64] = &[
 /// (a bulk load, a consumer catching up) takes minutes, not the 60 s the
 /// other latencies top out at, and p99 must not be clamped to the last bucket.
 const END_TO_END_BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+    1800.0,
 ];
 /// Buckets for batch sizes, in items.
-const SIZE_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0];
+const SIZE_BUCKETS: &[f64] = &[
+    1.0, 5.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+];
 
 /// Installs the Prometheus recorder for the `metrics` facade and returns the
 /// handle that renders `/metrics`. Idempotent within a process.
@@ -52,8 +59,12 @@ pub fn init_metrics() -> PrometheusHandle {
                     Matcher::Full("wirestream_end_to_end_latency_seconds".into()),
                     END_TO_END_BUCKETS,
                 )
-                .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS))
-                .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_items".into()), SIZE_BUCKETS))
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Suffix("_items".into()), SIZE_BUCKETS)
+                })
                 .expect("bucket lists are not empty");
             match builder.install_recorder() {
                 Ok(handle) => handle,

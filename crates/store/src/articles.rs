@@ -15,11 +15,16 @@ use crate::StoreError;
 ///
 /// Returns the number of rows of `articles` that changed.
 pub async fn write_articles(pool: &PgPool, batch: &[Article]) -> Result<u64, StoreError> {
-    Ok(crate::write_batch(pool, batch, &[], None).await?.articles_changed)
+    Ok(crate::write_batch(pool, batch, &[], None)
+        .await?
+        .articles_changed)
 }
 
 /// Writes articles inside the caller's transaction.
-pub(crate) async fn write_in(tx: &mut sqlx::PgConnection, batch: &[Article]) -> Result<u64, StoreError> {
+pub(crate) async fn write_in(
+    tx: &mut sqlx::PgConnection,
+    batch: &[Article],
+) -> Result<u64, StoreError> {
     if batch.is_empty() {
         return Ok(0);
     }
@@ -189,40 +194,40 @@ async fn upsert_latest(tx: &mut sqlx::PgConnection, rows: &[&Article]) -> Result
          {UPSERT_LATEST}"
     );
     let result = sqlx::query(&sql)
-    .bind(&c.provider)
-    .bind(&c.uri)
-    .bind(&c.version)
-    .bind(&c.pubstatus)
-    .bind(&c.verdict)
-    .bind(&c.duplicate_of)
-    .bind(&c.similarity)
-    .bind(&c.headline)
-    .bind(&c.body)
-    .bind(&c.byline)
-    .bind(&c.dateline)
-    .bind(&c.language)
-    .bind(&c.language_confidence)
-    .bind(&c.language_source)
-    .bind(&c.word_count)
-    .bind(&c.urgency)
-    .bind(&c.subjects)
-    .bind(&c.places)
-    .bind(&c.tickers)
-    .bind(&c.tags)
-    .bind(&c.copyright)
-    .bind(&c.versioncreated)
-    .bind(&c.firstcreated)
-    .bind(&c.embargoed)
-    .bind(&c.warnings)
-    .bind(&c.content_hash)
-    .bind(&c.format)
-    .bind(&c.source)
-    .bind(&c.received_at)
-    .bind(&c.processed_at)
-    .bind(&c.original)
-    .bind(&c.original_encoding)
-    .execute(&mut *tx)
-    .await?;
+        .bind(&c.provider)
+        .bind(&c.uri)
+        .bind(&c.version)
+        .bind(&c.pubstatus)
+        .bind(&c.verdict)
+        .bind(&c.duplicate_of)
+        .bind(&c.similarity)
+        .bind(&c.headline)
+        .bind(&c.body)
+        .bind(&c.byline)
+        .bind(&c.dateline)
+        .bind(&c.language)
+        .bind(&c.language_confidence)
+        .bind(&c.language_source)
+        .bind(&c.word_count)
+        .bind(&c.urgency)
+        .bind(&c.subjects)
+        .bind(&c.places)
+        .bind(&c.tickers)
+        .bind(&c.tags)
+        .bind(&c.copyright)
+        .bind(&c.versioncreated)
+        .bind(&c.firstcreated)
+        .bind(&c.embargoed)
+        .bind(&c.warnings)
+        .bind(&c.content_hash)
+        .bind(&c.format)
+        .bind(&c.source)
+        .bind(&c.received_at)
+        .bind(&c.processed_at)
+        .bind(&c.original)
+        .bind(&c.original_encoding)
+        .execute(&mut *tx)
+        .await?;
     Ok(result.rows_affected())
 }
 

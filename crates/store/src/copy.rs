@@ -24,7 +24,9 @@ pub async fn write_articles_copy(pool: &PgPool, batch: &[Article]) -> Result<(),
         .execute(&mut *tx)
         .await?;
     let mut copy = tx
-        .copy_in_raw(&format!("COPY articles_staging ({COLUMNS}) FROM STDIN (FORMAT csv)"))
+        .copy_in_raw(&format!(
+            "COPY articles_staging ({COLUMNS}) FROM STDIN (FORMAT csv)"
+        ))
         .await?;
     copy.send(csv.as_bytes()).await?;
     copy.finish().await?;

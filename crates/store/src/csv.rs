@@ -29,7 +29,10 @@ fn opt(out: &mut String, value: Option<&str>) {
 }
 
 fn json<T: serde::Serialize>(out: &mut String, value: &T) {
-    text(out, &serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
+    text(
+        out,
+        &serde_json::to_string(value).unwrap_or_else(|_| "null".into()),
+    );
 }
 
 fn time(out: &mut String, value: Option<chrono::DateTime<chrono::Utc>>) {
@@ -46,7 +49,13 @@ pub fn row(out: &mut String, a: &Article) {
     text(out, &a.provider);
     out.push(',');
     text(out, &a.uri);
-    let _ = write!(out, ",{},{},{},", a.version, a.pubstatus.as_str(), a.verdict.as_str());
+    let _ = write!(
+        out,
+        ",{},{},{},",
+        a.version,
+        a.pubstatus.as_str(),
+        a.verdict.as_str()
+    );
     opt(out, a.duplicate_of.as_deref());
     out.push(',');
     if let Some(s) = a.similarity {

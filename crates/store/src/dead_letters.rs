@@ -7,12 +7,20 @@ use crate::StoreError;
 /// was read from (`topic/partition/offset`). A dead letter is identified by its
 /// stage, reason, item key and original bytes, so storing it again (a replay,
 /// or the same item re-sent) is a no-op.
-pub async fn write_dead_letters(pool: &PgPool, batch: &[(String, DeadLetter)]) -> Result<u64, StoreError> {
-    Ok(crate::write_batch(pool, &[], batch, None).await?.dead_letters_stored)
+pub async fn write_dead_letters(
+    pool: &PgPool,
+    batch: &[(String, DeadLetter)],
+) -> Result<u64, StoreError> {
+    Ok(crate::write_batch(pool, &[], batch, None)
+        .await?
+        .dead_letters_stored)
 }
 
 /// Writes dead letters inside the caller's transaction.
-pub(crate) async fn write_in(tx: &mut sqlx::PgConnection, batch: &[(String, DeadLetter)]) -> Result<u64, StoreError> {
+pub(crate) async fn write_in(
+    tx: &mut sqlx::PgConnection,
+    batch: &[(String, DeadLetter)],
+) -> Result<u64, StoreError> {
     if batch.is_empty() {
         return Ok(0);
     }

@@ -47,7 +47,10 @@ pub async fn write_batch(
         offsets::save_offsets(&mut tx, commit).await?;
     }
     tx.commit().await?;
-    Ok(BatchOutcome { articles_changed, dead_letters_stored })
+    Ok(BatchOutcome {
+        articles_changed,
+        dead_letters_stored,
+    })
 }
 
 /// The schema migrations, embedded in the binaries.
@@ -77,13 +80,18 @@ impl StoreError {
 /// Connection errors and server-side states that pass: the rest is about the data.
 pub fn is_transient(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // 08: connection exception, 40: transaction rollback (serialization,
             // deadlock), 53: insufficient resources, 57: operator intervention
             // (shutdown, cancel), 58: system error.
-            ["08", "40", "53", "57", "58"].iter().any(|class| code.starts_with(class))
+            ["08", "40", "53", "57", "58"]
+                .iter()
+                .any(|class| code.starts_with(class))
         }
         _ => false,
     }
@@ -91,7 +99,11 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
 
 /// Connects lazily: the pool is returned at once and connects on first use,
 /// so a service can start (and report not ready) while Postgres is down.
-pub fn connect_lazy(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<PgPool, StoreError> {
+pub fn connect_lazy(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<PgPool, StoreError> {
     let options: PgConnectOptions = url.parse().map_err(StoreError::Connect)?;
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
@@ -121,7 +133,9 @@ pub fn redact(text: &str) -> String {
     while let Some(scheme) = rest.find("://") {
         let (head, tail) = rest.split_at(scheme + 3);
         out.push_str(head);
-        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '"').unwrap_or(tail.len());
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '"')
+            .unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@') {
             Some(at) => {
@@ -148,6 +162,9 @@ mod tests {
             redact("cannot reach postgres://app:s3cret@db:5432/wirestream now"),
             "cannot reach postgres://app:***@db:5432/wirestream now"
         );
-        assert_eq!(redact("postgres://db/wirestream"), "postgres://db/wirestream");
+        assert_eq!(
+            redact("postgres://db/wirestream"),
+            "postgres://db/wirestream"
+        );
     }
 }

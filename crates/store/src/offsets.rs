@@ -41,14 +41,22 @@ pub async fn load_offsets(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|row| ((row.get::<String, _>(0), row.get::<i32, _>(1)), row.get::<i64, _>(2)))
+        .map(|row| {
+            (
+                (row.get::<String, _>(0), row.get::<i32, _>(1)),
+                row.get::<i64, _>(2),
+            )
+        })
         .collect())
 }
 
 /// Saves offsets inside the caller's transaction. Offsets only move forward:
 /// a late writer (a sink that lost its partition in a rebalance) cannot move
 /// one back.
-pub(crate) async fn save_offsets(tx: &mut PgConnection, commit: &OffsetCommit<'_>) -> Result<(), StoreError> {
+pub(crate) async fn save_offsets(
+    tx: &mut PgConnection,
+    commit: &OffsetCommit<'_>,
+) -> Result<(), StoreError> {
     if commit.offsets.is_empty() {
         return Ok(());
     }

@@ -63,29 +63,67 @@ fn article(uri: &str, language: &str, headline: &str, body: &str, minutes_ago: i
 }
 
 async fn seed(pool: &PgPool) {
-    let story = article("urn:test:story-1", "fr", "La Chine et la Russie", "L'armée chinoise a été sollicitée par Moscou.", 30);
+    let story = article(
+        "urn:test:story-1",
+        "fr",
+        "La Chine et la Russie",
+        "L'armée chinoise a été sollicitée par Moscou.",
+        30,
+    );
     let mut update = story.clone();
     update.version = 2;
     update.verdict = Verdict::Version;
     update.headline = "La Chine et la Russie (mise à jour)".into();
-    let mut copy = article("urn:test:copy-1", "fr", "La Chine et la Russie", "L'armée chinoise a été sollicitée par Moscou.", 20);
+    let mut copy = article(
+        "urn:test:copy-1",
+        "fr",
+        "La Chine et la Russie",
+        "L'armée chinoise a été sollicitée par Moscou.",
+        20,
+    );
     copy.verdict = Verdict::Duplicate;
     copy.duplicate_of = Some("urn:test:story-1".into());
     copy.similarity = Some(1.0);
-    let english = article("urn:test:story-2", "en", "COCOA PRICES RISE", "Cocoa prices rose in London trading.", 10);
-    let old = article("urn:test:story-3", "en", "AN OLD STORY", "It happened long ago.", 180);
+    let english = article(
+        "urn:test:story-2",
+        "en",
+        "COCOA PRICES RISE",
+        "Cocoa prices rose in London trading.",
+        10,
+    );
+    let old = article(
+        "urn:test:story-3",
+        "en",
+        "AN OLD STORY",
+        "It happened long ago.",
+        180,
+    );
     let mut killed = article("urn:test:story-4", "en", "KILLED STORY", "Withdrawn.", 5);
     killed.pubstatus = PubStatus::Canceled;
     killed.verdict = Verdict::Kill;
-    wirestream_store::write_articles(pool, &[story, copy, english, old, killed]).await.unwrap();
-    wirestream_store::write_articles(pool, &[update]).await.unwrap();
-    let letter = |reason: &str, original: &[u8]| DeadLetter::new("worker", reason, "detail", Original::from_bytes(original));
+    wirestream_store::write_articles(pool, &[story, copy, english, old, killed])
+        .await
+        .unwrap();
+    wirestream_store::write_articles(pool, &[update])
+        .await
+        .unwrap();
+    let letter = |reason: &str, original: &[u8]| {
+        DeadLetter::new("worker", reason, "detail", Original::from_bytes(original))
+    };
     let letters = vec![
-        ("raw/0/1".to_string(), letter("empty_article", b"{\"uri\":\"a\"}")),
-        ("raw/0/2".to_string(), letter("empty_article", b"{\"uri\":\"b\"}")),
+        (
+            "raw/0/1".to_string(),
+            letter("empty_article", b"{\"uri\":\"a\"}"),
+        ),
+        (
+            "raw/0/2".to_string(),
+            letter("empty_article", b"{\"uri\":\"b\"}"),
+        ),
         ("raw/1/9".to_string(), letter("invalid_raw_item", b"<x")),
     ];
-    wirestream_store::write_dead_letters(pool, &letters).await.unwrap();
+    wirestream_store::write_dead_letters(pool, &letters)
+        .await
+        .unwrap();
 }
 
 async fn column(pool: &PgPool, sql: &str, name: &str) -> Vec<String> {
@@ -94,7 +132,10 @@ async fn column(pool: &PgPool, sql: &str, name: &str) -> Vec<String> {
         .await
         .unwrap_or_else(|e| panic!("{sql}\nfails: {e}"))
         .iter()
-        .map(|row| row.try_get::<String, _>(name).unwrap_or_else(|_| row.get::<i64, _>(name).to_string()))
+        .map(|row| {
+            row.try_get::<String, _>(name)
+                .unwrap_or_else(|_| row.get::<i64, _>(name).to_string())
+        })
         .collect()
 }
 
@@ -102,17 +143,34 @@ async fn column(pool: &PgPool, sql: &str, name: &str) -> Vec<String> {
 async fn every_documented_query_runs_and_answers_right(pool: PgPool) {
     seed(&pool).await;
     let queries = documented_queries();
-    let q = |name: &str| queries.get(name).unwrap_or_else(|| panic!("docs/queries.md has no query {name}")).clone();
+    let q = |name: &str| {
+        queries
+            .get(name)
+            .unwrap_or_else(|| panic!("docs/queries.md has no query {name}"))
+            .clone()
+    };
 
     // Latest first, no duplicates, nothing killed.
     assert_eq!(
         column(&pool, &q("latest_stories"), "uri").await,
         ["urn:test:story-2", "urn:test:story-1", "urn:test:story-3"]
     );
-    assert_eq!(column(&pool, &q("story_copies"), "uri").await, ["urn:test:story-1", "urn:test:copy-1"]);
+    assert_eq!(
+        column(&pool, &q("story_copies"), "uri").await,
+        ["urn:test:story-1", "urn:test:copy-1"]
+    );
     let stories = column(&pool, &q("stories"), "story_uri").await;
-    assert_eq!(stories.first().map(String::as_str), Some("urn:test:story-1"));
-    assert_eq!(column(&pool, &q("stories"), "copies").await.first().map(String::as_str), Some("2"));
+    assert_eq!(
+        stories.first().map(String::as_str),
+        Some("urn:test:story-1")
+    );
+    assert_eq!(
+        column(&pool, &q("stories"), "copies")
+            .await
+            .first()
+            .map(String::as_str),
+        Some("2")
+    );
     // French stemming: "armée" matches "armée", "Chine" matches "chinoise"? No: it matches the headline's "Chine".
     let found = column(&pool, &q("search_french"), "uri").await;
     assert_eq!(found.len(), 2, "both French copies match: {found:?}");
@@ -121,9 +179,27 @@ async fn every_documented_query_runs_and_answers_right(pool: PgPool) {
     let last_hour = column(&pool, &q("provider_last_hour"), "uri").await;
     assert_eq!(last_hour.len(), 4, "{last_hour:?}");
     assert!(!last_hour.contains(&"urn:test:story-3".to_string()));
-    assert_eq!(column(&pool, &q("item_versions"), "version").await, ["1", "2"]);
-    assert_eq!(column(&pool, &q("dead_letters_by_reason"), "reason").await, ["empty_article", "invalid_raw_item"]);
-    assert_eq!(column(&pool, &q("dead_letters_by_reason"), "letters").await, ["2", "1"]);
-    assert_eq!(column(&pool, &q("recent_dead_letters"), "reason").await.len(), 3);
-    assert_eq!(queries.len(), 8, "a new query in docs/queries.md needs a check here");
+    assert_eq!(
+        column(&pool, &q("item_versions"), "version").await,
+        ["1", "2"]
+    );
+    assert_eq!(
+        column(&pool, &q("dead_letters_by_reason"), "reason").await,
+        ["empty_article", "invalid_raw_item"]
+    );
+    assert_eq!(
+        column(&pool, &q("dead_letters_by_reason"), "letters").await,
+        ["2", "1"]
+    );
+    assert_eq!(
+        column(&pool, &q("recent_dead_letters"), "reason")
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(
+        queries.len(),
+        8,
+        "a new query in docs/queries.md needs a check here"
+    );
 }

@@ -14,7 +14,11 @@ fn article(uri: &str, version: u64, pubstatus: PubStatus, body: &str) -> Article
         uri: uri.into(),
         version,
         pubstatus,
-        verdict: if pubstatus == PubStatus::Canceled { Verdict::Kill } else { Verdict::New },
+        verdict: if pubstatus == PubStatus::Canceled {
+            Verdict::Kill
+        } else {
+            Verdict::New
+        },
         duplicate_of: None,
         similarity: None,
         headline: format!("Headline of {uri}"),
@@ -61,27 +65,44 @@ async fn version_rules_hold_whatever_the_order(pool: PgPool) {
     let v3 = article("a", 3, PubStatus::Canceled, "");
     let other = article("b", 1, PubStatus::Usable, "another story");
 
-    write_articles(&pool, &[v2.clone(), other.clone()]).await.unwrap();
-    write_articles(&pool, std::slice::from_ref(&v1)).await.unwrap(); // lower version: ignored
-    write_articles(&pool, std::slice::from_ref(&v2)).await.unwrap(); // same version: no-op
+    write_articles(&pool, &[v2.clone(), other.clone()])
+        .await
+        .unwrap();
+    write_articles(&pool, std::slice::from_ref(&v1))
+        .await
+        .unwrap(); // lower version: ignored
+    write_articles(&pool, std::slice::from_ref(&v2))
+        .await
+        .unwrap(); // same version: no-op
     let before_kill = snapshot(&pool).await;
     assert_eq!(before_kill[0].1, 2);
     assert_eq!(before_kill[0].4, "the full story");
 
-    write_articles(&pool, &[v3.clone(), v1.clone()]).await.unwrap();
+    write_articles(&pool, &[v3.clone(), v1.clone()])
+        .await
+        .unwrap();
     let after = snapshot(&pool).await;
     assert_eq!(after[0].2, "canceled");
     assert!(after[0].5, "killed_at is set");
-    assert_eq!(after[0].4, "the full story", "a kill without text keeps the story's text");
+    assert_eq!(
+        after[0].4, "the full story",
+        "a kill without text keeps the story's text"
+    );
 
     // Every version is kept once in the history.
-    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM article_versions").fetch_one(&pool).await.unwrap();
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM article_versions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(versions, 4);
 
     // A replay of everything, in another order, changes nothing.
     write_articles(&pool, &[other, v3, v2, v1]).await.unwrap();
     assert_eq!(snapshot(&pool).await, after);
-    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM visible_articles").fetch_one(&pool).await.unwrap();
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM visible_articles")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(visible, 1);
 }
 
@@ -98,7 +119,12 @@ async fn one_batch_may_hold_several_versions_of_an_item(pool: PgPool) {
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn search_uses_the_language_of_the_article(pool: PgPool) {
-    let mut fr = article("fr", 1, PubStatus::Usable, "Les responsables américains ont déclaré que la Russie avait demandé du matériel.");
+    let mut fr = article(
+        "fr",
+        1,
+        PubStatus::Usable,
+        "Les responsables américains ont déclaré que la Russie avait demandé du matériel.",
+    );
     fr.language = Some("fr".into());
     write_articles(&pool, &[fr]).await.unwrap();
     // French stemming: "déclarait" and "déclaré" share a stem.
@@ -114,16 +140,29 @@ async fn search_uses_the_language_of_the_article(pool: PgPool) {
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn dead_letters_are_stored_once(pool: PgPool) {
     let letter = |uri: &str| {
-        let mut letter = DeadLetter::new("worker", "empty_article", "no text", Original::from_bytes(b"{}"));
+        let mut letter = DeadLetter::new(
+            "worker",
+            "empty_article",
+            "no text",
+            Original::from_bytes(b"{}"),
+        );
         letter.key = Some(format!("reuters\u{1f}{uri}"));
         letter
     };
-    let batch = vec![("raw/0/7".to_string(), letter("a")), ("raw/0/8".to_string(), letter("b"))];
+    let batch = vec![
+        ("raw/0/7".to_string(), letter("a")),
+        ("raw/0/8".to_string(), letter("b")),
+    ];
     write_dead_letters(&pool, &batch).await.unwrap();
     // A replay, and the same item re-sent (read at another offset), change nothing.
     write_dead_letters(&pool, &batch).await.unwrap();
-    write_dead_letters(&pool, &[("raw/1/40".to_string(), letter("a"))]).await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters").fetch_one(&pool).await.unwrap();
+    write_dead_letters(&pool, &[("raw/1/40".to_string(), letter("a"))])
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
 }
 
@@ -141,16 +180,30 @@ async fn two_workers_racing_on_one_copy_get_one_original(pool: PgPool) {
     let mut verdicts = [a[0].verdict, b[0].verdict];
     verdicts.sort_by_key(|v| v.as_str());
     assert_eq!(verdicts, [Verdict::Duplicate, Verdict::New]);
-    let duplicate = if a[0].verdict == Verdict::Duplicate { &a[0] } else { &b[0] };
-    let original = if a[0].verdict == Verdict::New { &a[0] } else { &b[0] };
-    assert_eq!(duplicate.duplicate_of.as_deref(), Some(original.uri.as_str()));
+    let duplicate = if a[0].verdict == Verdict::Duplicate {
+        &a[0]
+    } else {
+        &b[0]
+    };
+    let original = if a[0].verdict == Verdict::New {
+        &a[0]
+    } else {
+        &b[0]
+    };
+    assert_eq!(
+        duplicate.duplicate_of.as_deref(),
+        Some(original.uri.as_str())
+    );
 
     // A replay of the duplicate, by either worker, gets the same decision.
     let mut replay = vec![duplicate.clone()];
     replay[0].verdict = Verdict::New;
     first.decide(&mut replay).await.unwrap();
     assert_eq!(replay[0].verdict, Verdict::Duplicate);
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_decisions").fetch_one(&pool).await.unwrap();
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_decisions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(recorded, 2);
 }
 
@@ -169,7 +222,12 @@ async fn two_workers_racing_on_near_copies_get_one_original(pool: PgPool) {
         a
     };
     // Each round tells another story: every word carries the round's letter.
-    let mark = |text: &str, letter: char| text.split(' ').map(|w| format!("{w}{letter}")).collect::<Vec<_>>().join(" ");
+    let mark = |text: &str, letter: char| {
+        text.split(' ')
+            .map(|w| format!("{w}{letter}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     for (round, letter) in ['a', 'b', 'c', 'd', 'e'].into_iter().enumerate() {
         let (p1, p2, p3) = (mark(p1, letter), mark(p2, letter), mark(p3, letter));
         let (ua, ub) = (format!("take-{round}"), format!("full-{round}"));
@@ -182,8 +240,16 @@ async fn two_workers_racing_on_near_copies_get_one_original(pool: PgPool) {
         rb.unwrap();
         let mut verdicts = [a[0].verdict, b[0].verdict];
         verdicts.sort_by_key(|v| v.as_str());
-        assert_eq!(verdicts, [Verdict::Duplicate, Verdict::New], "round {round}");
-        let (dup, orig) = if a[0].verdict == Verdict::Duplicate { (&a[0], &b[0]) } else { (&b[0], &a[0]) };
+        assert_eq!(
+            verdicts,
+            [Verdict::Duplicate, Verdict::New],
+            "round {round}"
+        );
+        let (dup, orig) = if a[0].verdict == Verdict::Duplicate {
+            (&a[0], &b[0])
+        } else {
+            (&b[0], &a[0])
+        };
         assert_eq!(dup.duplicate_of.as_deref(), Some(orig.uri.as_str()));
         assert!(dup.similarity.is_some_and(|s| (0.85..=1.0).contains(&s)));
 
@@ -193,12 +259,21 @@ async fn two_workers_racing_on_near_copies_get_one_original(pool: PgPool) {
         second.decide(&mut replay).await.unwrap();
         assert_eq!(replay[0].duplicate_of, dup.duplicate_of);
     }
-    let indexed: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_sketches").fetch_one(&pool).await.unwrap();
+    let indexed: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_sketches")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(indexed, 10);
     // The horizon: everything is older than a cutoff in the future.
     let mut ledger = PgLedger::new(pool.clone());
-    let gone = wirestream_dedup::Ledger::expire(&mut ledger, Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    let gone =
+        wirestream_dedup::Ledger::expire(&mut ledger, Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap();
     assert_eq!(gone, 10);
-    let bands: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_bands").fetch_one(&pool).await.unwrap();
+    let bands: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_bands")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(bands, 0);
 }

@@ -42,12 +42,19 @@ pub struct Sink {
 impl Sink {
     pub fn new(config: &Config, pool: PgPool) -> anyhow::Result<Self> {
         let rebalances = RebalanceCounter::default();
-        let consumer = kafka::consumer_with_context(&config.kafka, &config.sink.group_id, rebalances.clone())?;
+        let consumer =
+            kafka::consumer_with_context(&config.kafka, &config.sink.group_id, rebalances.clone())?;
         consumer
-            .subscribe(&[config.kafka.articles_topic.as_str(), config.kafka.dead_letter_topic.as_str()])
+            .subscribe(&[
+                config.kafka.articles_topic.as_str(),
+                config.kafka.dead_letter_topic.as_str(),
+            ])
             .context("failed to subscribe to the articles and dead-letter topics")?;
         metrics::register();
-        let topics = [config.kafka.articles_topic.as_str(), config.kafka.dead_letter_topic.as_str()];
+        let topics = [
+            config.kafka.articles_topic.as_str(),
+            config.kafka.dead_letter_topic.as_str(),
+        ];
         let lag = kafka::LagReporter::new(&config.kafka, &config.sink.group_id, &topics)?;
         Ok(Sink {
             lag,
@@ -120,18 +127,29 @@ impl Sink {
     }
 
     /// Writes one batch. Returns `false` when shutdown came while Postgres was away.
-    async fn handle(&mut self, batch: &[OwnedMessage], shutdown: &CancellationToken) -> anyhow::Result<bool> {
-        let Some(fresh) = self.unapplied(batch, shutdown).await? else { return Ok(false) };
+    async fn handle(
+        &mut self,
+        batch: &[OwnedMessage],
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
+        let Some(fresh) = self.unapplied(batch, shutdown).await? else {
+            return Ok(false);
+        };
         let (articles, letters, mut poison) = self.decode(&fresh);
         metrics::consumed("articles", articles.len());
         metrics::consumed("dead_letters", letters.len());
 
         let offsets = next_offsets(batch);
-        let commit = (self.offsets == OffsetStore::Postgres)
-            .then(|| OffsetCommit { group_id: &self.group_id, offsets: &offsets });
+        let commit = (self.offsets == OffsetStore::Postgres).then(|| OffsetCommit {
+            group_id: &self.group_id,
+            offsets: &offsets,
+        });
 
         let all: Vec<Article> = articles.iter().map(|r| r.value.clone()).collect();
-        let letter_rows: Vec<(String, DeadLetter)> = letters.iter().map(|r| (r.origin.clone(), r.value.clone())).collect();
+        let letter_rows: Vec<(String, DeadLetter)> = letters
+            .iter()
+            .map(|r| (r.origin.clone(), r.value.clone()))
+            .collect();
         let Some(result) = self
             .with_retry("write batch", shutdown, || {
                 wirestream_store::write_batch(&self.pool, &all, &letter_rows, commit.clone())
@@ -148,7 +166,9 @@ impl Sink {
                 // partition moves on.
                 tracing::warn!(%error, rows = all.len(), "batch refused, isolating the rows Postgres rejects");
                 metrics::error(metrics::BATCH_REFUSED);
-                let Some(rejected) = self.write_one_by_one(&articles, shutdown).await? else { return Ok(false) };
+                let Some(rejected) = self.write_one_by_one(&articles, shutdown).await? else {
+                    return Ok(false);
+                };
                 poison.extend(rejected);
                 if !poison.is_empty() && !self.send_dead_letters(&poison, shutdown).await? {
                     return Ok(false);
@@ -170,7 +190,8 @@ impl Sink {
             return Ok(false);
         }
         for offset in &offsets {
-            self.applied.insert((offset.topic.clone(), offset.partition), offset.next_offset);
+            self.applied
+                .insert((offset.topic.clone(), offset.partition), offset.next_offset);
         }
         self.store_kafka_offsets(&offsets);
         Ok(true)
@@ -201,7 +222,9 @@ impl Sink {
         missing.dedup();
         if !missing.is_empty() {
             let Some(loaded) = self
-                .with_retry("load offsets", shutdown, || wirestream_store::load_offsets(&self.pool, &self.group_id, &missing))
+                .with_retry("load offsets", shutdown, || {
+                    wirestream_store::load_offsets(&self.pool, &self.group_id, &missing)
+                })
                 .await
             else {
                 return Ok(None);
@@ -218,33 +241,53 @@ impl Sink {
             .collect();
         if fresh.len() < batch.len() {
             metrics::skipped(batch.len() - fresh.len());
-            tracing::info!(skipped = batch.len() - fresh.len(), "skipped records already applied");
+            tracing::info!(
+                skipped = batch.len() - fresh.len(),
+                "skipped records already applied"
+            );
         }
         Ok(Some(fresh))
     }
 
-    fn decode(&self, messages: &[&OwnedMessage]) -> (Vec<Row<Article>>, Vec<Row<DeadLetter>>, Vec<DeadLetter>) {
+    fn decode(
+        &self,
+        messages: &[&OwnedMessage],
+    ) -> (Vec<Row<Article>>, Vec<Row<DeadLetter>>, Vec<DeadLetter>) {
         let mut articles = Vec::new();
         let mut letters = Vec::new();
         let mut poison = Vec::new();
         for message in messages {
-            let origin = format!("{}/{}/{}", message.topic(), message.partition(), message.offset());
+            let origin = format!(
+                "{}/{}/{}",
+                message.topic(),
+                message.partition(),
+                message.offset()
+            );
             let payload = message.payload().unwrap_or_default();
             if message.topic() == self.articles_topic {
                 match serde_json::from_slice::<Article>(payload) {
-                    Ok(article) => articles.push(Row { origin, value: article }),
+                    Ok(article) => articles.push(Row {
+                        origin,
+                        value: article,
+                    }),
                     Err(error) => poison.push(undecodable(&origin, payload, &error)),
                 }
             } else if message.topic() == self.dead_letter_topic {
                 match serde_json::from_slice::<DeadLetter>(payload) {
                     // The worker's origin (where the item was read from) keeps
                     // dead letters unique across replays of the raw topic too.
-                    Ok(letter) => letters.push(Row { origin: letter.origin.clone().unwrap_or(origin), value: letter }),
+                    Ok(letter) => letters.push(Row {
+                        origin: letter.origin.clone().unwrap_or(origin),
+                        value: letter,
+                    }),
                     Err(error) => {
                         // Sending it back to the dead-letter topic would loop: keep it, as text, in the table.
                         let mut letter = undecodable(&origin, payload, &error);
                         letter.reason = "invalid_dead_letter".into();
-                        letters.push(Row { origin, value: letter });
+                        letters.push(Row {
+                            origin,
+                            value: letter,
+                        });
                     }
                 }
             }
@@ -263,7 +306,9 @@ impl Sink {
         for row in rows {
             let one = std::slice::from_ref(&row.value);
             let Some(result) = self
-                .with_retry("write article", shutdown, || wirestream_store::write_batch(&self.pool, one, &[], None))
+                .with_retry("write article", shutdown, || {
+                    wirestream_store::write_batch(&self.pool, one, &[], None)
+                })
                 .await
             else {
                 return Ok(None);
@@ -289,7 +334,12 @@ impl Sink {
         Ok(Some(rejected))
     }
 
-    async fn with_retry<T, F, Fut>(&self, what: &str, shutdown: &CancellationToken, op: F) -> Option<Result<T, StoreError>>
+    async fn with_retry<T, F, Fut>(
+        &self,
+        what: &str,
+        shutdown: &CancellationToken,
+        op: F,
+    ) -> Option<Result<T, StoreError>>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, StoreError>>,
@@ -302,7 +352,15 @@ impl Sink {
             }
             transient
         };
-        retry::with_backoff(what, self.retry_initial, self.retry_max, shutdown, transient, op).await
+        retry::with_backoff(
+            what,
+            self.retry_initial,
+            self.retry_max,
+            shutdown,
+            transient,
+            op,
+        )
+        .await
     }
 
     fn committed(&self, articles: &[Article], outcome: BatchOutcome) {
@@ -315,7 +373,11 @@ impl Sink {
     }
 
     /// Sends dead letters to their topic. `false` when shutdown came first.
-    async fn send_dead_letters(&self, letters: &[DeadLetter], shutdown: &CancellationToken) -> anyhow::Result<bool> {
+    async fn send_dead_letters(
+        &self,
+        letters: &[DeadLetter],
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
         let payloads: Vec<(String, Vec<u8>)> = letters
             .iter()
             .map(|l| Ok((l.origin.clone().unwrap_or_default(), serde_json::to_vec(l)?)))
@@ -324,27 +386,40 @@ impl Sink {
         for letter in letters {
             metrics::dead_letter(&letter.reason);
         }
-        let sent = retry::with_backoff("produce dead letters", self.retry_initial, self.retry_max, shutdown, |_| true, || async {
-            let deliveries = payloads
-                .iter()
-                .map(|(key, payload)| {
-                    self.producer
-                        .send_result(FutureRecord::to(&self.dead_letter_topic).key(key).payload(payload))
-                        .map_err(|(error, _)| error.to_string())
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            for ack in join_all(deliveries).await {
-                match ack {
-                    Ok(Ok(_)) => {}
-                    Ok(Err((error, _))) => return Err(error.to_string()),
-                    Err(_) => return Err("the producer shut down".to_string()),
+        let sent = retry::with_backoff(
+            "produce dead letters",
+            self.retry_initial,
+            self.retry_max,
+            shutdown,
+            |_| true,
+            || async {
+                let deliveries = payloads
+                    .iter()
+                    .map(|(key, payload)| {
+                        self.producer
+                            .send_result(
+                                FutureRecord::to(&self.dead_letter_topic)
+                                    .key(key)
+                                    .payload(payload),
+                            )
+                            .map_err(|(error, _)| error.to_string())
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                for ack in join_all(deliveries).await {
+                    match ack {
+                        Ok(Ok(_)) => {}
+                        Ok(Err((error, _))) => return Err(error.to_string()),
+                        Err(_) => return Err("the producer shut down".to_string()),
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .await;
         match sent {
-            Some(result) => result.map(|()| true).map_err(|e| anyhow::anyhow!("failed to send dead letters: {e}")),
+            Some(result) => result
+                .map(|()| true)
+                .map_err(|e| anyhow::anyhow!("failed to send dead letters: {e}")),
             None => Ok(false),
         }
     }
@@ -354,7 +429,10 @@ impl Sink {
     fn store_kafka_offsets(&self, offsets: &[PartitionOffset]) {
         for offset in offsets {
             // librdkafka stores offset + 1: give it the last record's offset.
-            if let Err(error) = self.consumer.store_offset(&offset.topic, offset.partition, offset.next_offset - 1) {
+            if let Err(error) =
+                self.consumer
+                    .store_offset(&offset.topic, offset.partition, offset.next_offset - 1)
+            {
                 tracing::info!(%error, topic = %offset.topic, partition = offset.partition, "offset not stored (partition reassigned)");
             }
         }
@@ -371,11 +449,17 @@ struct Row<T> {
 fn next_offsets(batch: &[OwnedMessage]) -> Vec<PartitionOffset> {
     let mut last: BTreeMap<(&str, i32), i64> = BTreeMap::new();
     for message in batch {
-        let entry = last.entry((message.topic(), message.partition())).or_insert(message.offset());
+        let entry = last
+            .entry((message.topic(), message.partition()))
+            .or_insert(message.offset());
         *entry = (*entry).max(message.offset());
     }
     last.into_iter()
-        .map(|((topic, partition), offset)| PartitionOffset { topic: topic.to_owned(), partition, next_offset: offset + 1 })
+        .map(|((topic, partition), offset)| PartitionOffset {
+            topic: topic.to_owned(),
+            partition,
+            next_offset: offset + 1,
+        })
         .collect()
 }
 

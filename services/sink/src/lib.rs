@@ -6,8 +6,8 @@
 //! a crash changes nothing.
 
 mod consume;
-mod rebalance;
 mod metrics;
+mod rebalance;
 
 use std::time::Duration;
 
@@ -25,16 +25,33 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         config.database.max_connections,
         config.database.connect_timeout,
     )?;
-    kafka::spawn_broker_check(&config.kafka, readiness.clone(), Duration::from_secs(2), shutdown.clone(), &tracker)?;
+    kafka::spawn_broker_check(
+        &config.kafka,
+        readiness.clone(),
+        Duration::from_secs(2),
+        shutdown.clone(),
+        &tracker,
+    )?;
     let ping_pool = pool.clone();
-    ops::spawn_check("postgres", Duration::from_secs(2), readiness.clone(), shutdown.clone(), &tracker, move || {
-        let pool = ping_pool.clone();
-        async move { wirestream_store::ping(&pool).await }
-    });
+    ops::spawn_check(
+        "postgres",
+        Duration::from_secs(2),
+        readiness.clone(),
+        shutdown.clone(),
+        &tracker,
+        move || {
+            let pool = ping_pool.clone();
+            async move { wirestream_store::ping(&pool).await }
+        },
+    );
 
     let listener = ops::bind(config.sink.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "sink ops endpoints listening");
-    tracker.spawn(ops::serve(listener, ops::router(metrics_handle, readiness), shutdown.clone()));
+    tracker.spawn(ops::serve(
+        listener,
+        ops::router(metrics_handle, readiness),
+        shutdown.clone(),
+    ));
 
     let migrated = retry::with_backoff(
         "migrate",

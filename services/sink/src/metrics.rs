@@ -25,7 +25,11 @@ pub fn register() {
         Unit::Count,
         "Records committed to PostgreSQL, by table (articles, dead_letters)."
     );
-    metrics::describe_histogram!("wirestream_sink_batch_items", Unit::Count, "Records per flushed batch.");
+    metrics::describe_histogram!(
+        "wirestream_sink_batch_items",
+        Unit::Count,
+        "Records per flushed batch."
+    );
     metrics::describe_histogram!(
         "wirestream_sink_flush_seconds",
         Unit::Seconds,
@@ -64,7 +68,8 @@ pub fn register() {
 }
 
 pub fn consumed(topic: &'static str, items: usize) {
-    metrics::counter!("wirestream_sink_items_consumed_total", "topic" => topic).increment(items as u64);
+    metrics::counter!("wirestream_sink_items_consumed_total", "topic" => topic)
+        .increment(items as u64);
 }
 
 pub fn stored(table: &'static str, rows: usize) {
@@ -78,7 +83,11 @@ pub fn flush(items: usize, elapsed: Duration) {
 
 /// Receipt at ingest to commit in Postgres, per article.
 pub fn end_to_end(received_at: DateTime<Utc>, committed_at: DateTime<Utc>) {
-    let seconds = (committed_at - received_at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
+    let seconds = (committed_at - received_at)
+        .num_microseconds()
+        .unwrap_or(0)
+        .max(0) as f64
+        / 1e6;
     metrics::histogram!("wirestream_end_to_end_latency_seconds").record(seconds);
 }
 

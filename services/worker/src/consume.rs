@@ -37,7 +37,11 @@ impl Worker {
             .subscribe(&[config.kafka.raw_topic.as_str()])
             .context("failed to subscribe to the raw topic")?;
         metrics::register();
-        let lag = kafka::LagReporter::new(&config.kafka, &config.worker.group_id, &[config.kafka.raw_topic.as_str()])?;
+        let lag = kafka::LagReporter::new(
+            &config.kafka,
+            &config.worker.group_id,
+            &[config.kafka.raw_topic.as_str()],
+        )?;
         Ok(Worker {
             lag,
             consumer,
@@ -66,7 +70,10 @@ impl Worker {
             metrics::batch(batch.len(), started.elapsed());
         }
         // Commit what was stored before leaving the group.
-        if let Err(error) = self.consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync) {
+        if let Err(error) = self
+            .consumer
+            .commit_consumer_state(rdkafka::consumer::CommitMode::Sync)
+        {
             tracing::debug!(%error, "final offset commit skipped");
         }
         Ok(())
@@ -104,7 +111,11 @@ impl Worker {
     }
 
     /// Handles one batch end to end. Returns `false` when shutdown interrupted it.
-    async fn handle(&mut self, batch: &[OwnedMessage], shutdown: &CancellationToken) -> anyhow::Result<bool> {
+    async fn handle(
+        &mut self,
+        batch: &[OwnedMessage],
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
         for message in batch {
             metrics::consumed(source_of(message), 1);
         }
@@ -112,7 +123,12 @@ impl Worker {
         let mut articles = Vec::with_capacity(batch.len());
         let mut letters = Vec::new();
         for message in batch {
-            let origin = format!("{}/{}/{}", message.topic(), message.partition(), message.offset());
+            let origin = format!(
+                "{}/{}/{}",
+                message.topic(),
+                message.partition(),
+                message.offset()
+            );
             match process(message.payload(), &origin, now) {
                 Processed::Article(article) => articles.push(*article),
                 Processed::DeadLetter(letter) => letters.push(*letter),
@@ -154,7 +170,9 @@ impl Worker {
             || self.produce(&articles, &letters),
         )
         .await;
-        let Some(produced) = produced else { return Ok(false) };
+        let Some(produced) = produced else {
+            return Ok(false);
+        };
         produced?;
         self.store_offsets(batch);
         Ok(true)
@@ -164,12 +182,24 @@ impl Worker {
         let mut deliveries = Vec::with_capacity(articles.len() + letters.len());
         for article in articles {
             let payload = serde_json::to_vec(article).context("failed to encode an article")?;
-            deliveries.push(self.send(&self.articles_topic, &article.key(), &payload, "article/1", &article.source)?);
+            deliveries.push(self.send(
+                &self.articles_topic,
+                &article.key(),
+                &payload,
+                "article/1",
+                &article.source,
+            )?);
         }
         for letter in letters {
             let payload = serde_json::to_vec(letter).context("failed to encode a dead letter")?;
             let key = letter.origin.clone().unwrap_or_default();
-            deliveries.push(self.send(&self.dead_letter_topic, &key, &payload, "dead-letter/1", &letter.source)?);
+            deliveries.push(self.send(
+                &self.dead_letter_topic,
+                &key,
+                &payload,
+                "dead-letter/1",
+                &letter.source,
+            )?);
         }
         for ack in join_all(deliveries).await {
             match ack {
@@ -190,9 +220,18 @@ impl Worker {
         source: &str,
     ) -> anyhow::Result<rdkafka::producer::DeliveryFuture> {
         let record_headers = OwnedHeaders::new_with_capacity(2)
-            .insert(Header { key: headers::SCHEMA, value: Some(schema) })
-            .insert(Header { key: headers::SOURCE, value: Some(source) });
-        let record = FutureRecord::to(topic).key(key).payload(payload).headers(record_headers);
+            .insert(Header {
+                key: headers::SCHEMA,
+                value: Some(schema),
+            })
+            .insert(Header {
+                key: headers::SOURCE,
+                value: Some(source),
+            });
+        let record = FutureRecord::to(topic)
+            .key(key)
+            .payload(payload)
+            .headers(record_headers);
         self.producer
             .send_result(record)
             .map_err(|(error, _)| anyhow::anyhow!("failed to queue a write to {topic}: {error}"))
@@ -202,7 +241,9 @@ impl Worker {
     fn store_offsets(&self, batch: &[OwnedMessage]) {
         let mut last: BTreeMap<(&str, i32), i64> = BTreeMap::new();
         for message in batch {
-            let entry = last.entry((message.topic(), message.partition())).or_insert(message.offset());
+            let entry = last
+                .entry((message.topic(), message.partition()))
+                .or_insert(message.offset());
             *entry = (*entry).max(message.offset());
         }
         for ((topic, partition), offset) in last {

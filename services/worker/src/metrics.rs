@@ -46,7 +46,12 @@ pub fn register() {
         "Raw items read but not yet acknowledged downstream."
     );
     metrics::gauge!("wirestream_worker_in_flight_items").set(0.0);
-    for verdict in [Verdict::New, Verdict::Version, Verdict::Duplicate, Verdict::Kill] {
+    for verdict in [
+        Verdict::New,
+        Verdict::Version,
+        Verdict::Duplicate,
+        Verdict::Kill,
+    ] {
         // The verdict mix panel stacks all four; a verdict never seen still shows as 0.
         metrics::counter!("wirestream_worker_verdicts_total", "verdict" => verdict.as_str(), "provider" => "")
             .absolute(0);

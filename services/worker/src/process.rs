@@ -30,7 +30,8 @@ pub fn process(payload: Option<&[u8]>, origin: &str, now: DateTime<Utc>) -> Proc
     match wirestream_normalize::normalize(&raw, now) {
         Ok(article) => Processed::Article(Box::new(article)),
         Err(error) => {
-            let mut letter = DeadLetter::new("worker", error.reason(), error.to_string(), raw.original);
+            let mut letter =
+                DeadLetter::new("worker", error.reason(), error.to_string(), raw.original);
             letter.key = Some(wirestream_model::item_key(&raw.provider, &raw.uri));
             letter.source = raw.source;
             letter.received_at = Some(raw.received_at);
