@@ -135,46 +135,19 @@ impl Ledger for MemoryLedger {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use wirestream_model::{Article, Format, Original, PubStatus, Verdict, ARTICLE_SCHEMA};
+    use wirestream_model::{fixtures, Article, PubStatus, Verdict};
 
     use crate::{Deduplicator, MemoryLedger};
 
     fn article(uri: &str, version: u64, hash: &str, pubstatus: PubStatus) -> Article {
-        Article {
-            schema: ARTICLE_SCHEMA,
-            provider: "reuters".into(),
-            uri: uri.into(),
-            version,
-            pubstatus,
-            verdict: Verdict::New,
-            duplicate_of: None,
-            similarity: None,
-            headline: "H".into(),
-            // Distinct hashes, distinct words: no near copies here.
-            body: format!("the story told as {hash}"),
-            byline: None,
-            dateline: None,
-            language: None,
-            language_confidence: None,
-            language_source: None,
-            word_count: 1,
-            urgency: None,
-            subjects: vec![],
-            places: vec![],
-            tickers: vec![],
-            tags: vec![],
-            copyright: None,
-            versioncreated: None,
-            firstcreated: None,
-            embargoed: None,
-            warnings: vec![],
-            content_hash: hash.into(),
-            format: Format::Ninjs,
-            source: "test".into(),
-            received_at: Utc::now(),
-            processed_at: Utc::now(),
-            original: Original::Utf8(String::new()),
-        }
+        // Distinct hashes, distinct words: no near copies here.
+        let mut a = fixtures::article(uri, "H", &format!("the story told as {hash}"));
+        a.version = version;
+        a.pubstatus = pubstatus;
+        a.content_hash = hash.into();
+        a.versioncreated = None;
+        a.received_at = Utc::now();
+        a
     }
 
     fn verdicts(batch: &[Article]) -> Vec<(Verdict, Option<&str>)> {

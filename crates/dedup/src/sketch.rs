@@ -191,45 +191,16 @@ impl Reader<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use chrono::Utc;
-    use wirestream_model::{Article, Format, Original, PubStatus, Verdict, ARTICLE_SCHEMA};
+    use wirestream_model::{fixtures, Article};
 
     use super::*;
 
     pub(crate) fn article(uri: &str, headline: &str, body: &str) -> Article {
-        Article {
-            schema: ARTICLE_SCHEMA,
-            provider: "reuters".into(),
-            uri: uri.into(),
-            version: 1,
-            pubstatus: PubStatus::Usable,
-            verdict: Verdict::New,
-            duplicate_of: None,
-            similarity: None,
-            headline: headline.into(),
-            body: body.into(),
-            byline: None,
-            dateline: None,
-            language: None,
-            language_confidence: None,
-            language_source: None,
-            word_count: 1,
-            urgency: None,
-            subjects: vec![],
-            places: vec![],
-            tickers: vec![],
-            tags: vec![],
-            copyright: None,
-            versioncreated: None,
-            firstcreated: None,
-            embargoed: None,
-            warnings: vec![],
-            content_hash: wirestream_normalize::content_hash(headline, body),
-            format: Format::Ninjs,
-            source: "test".into(),
-            received_at: Utc::now(),
-            processed_at: Utc::now(),
-            original: Original::Utf8(String::new()),
-        }
+        let mut a = fixtures::article(uri, headline, body);
+        a.content_hash = wirestream_normalize::content_hash(headline, body);
+        a.versioncreated = None;
+        a.received_at = Utc::now();
+        a
     }
 
     #[test]

@@ -16,6 +16,9 @@ mod dead_letter;
 mod original;
 mod raw;
 
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
+
 pub use article::{Article, LanguageSource, Verdict, ARTICLE_SCHEMA};
 pub use dead_letter::{DeadLetter, DEAD_LETTER_SCHEMA};
 pub use original::Original;

@@ -11,6 +11,7 @@ pub mod csv;
 mod dead_letters;
 mod ledger;
 mod offsets;
+pub mod service;
 
 use std::time::Duration;
 

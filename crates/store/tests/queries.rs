@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use sqlx::{PgPool, Row as _};
-use wirestream_model::{Article, DeadLetter, Format, Original, PubStatus, Verdict, ARTICLE_SCHEMA};
+use wirestream_model::{fixtures, Article, DeadLetter, Original, PubStatus, Verdict};
 
 /// The `sql` blocks of docs/queries.md, by their `-- name:` line.
 fn documented_queries() -> HashMap<String, String> {
@@ -26,40 +26,11 @@ fn documented_queries() -> HashMap<String, String> {
 
 fn article(uri: &str, language: &str, headline: &str, body: &str, minutes_ago: i64) -> Article {
     let at = Utc::now() - Duration::minutes(minutes_ago);
-    Article {
-        schema: ARTICLE_SCHEMA,
-        provider: "reuters".into(),
-        uri: uri.into(),
-        version: 1,
-        pubstatus: PubStatus::Usable,
-        verdict: Verdict::New,
-        duplicate_of: None,
-        similarity: None,
-        headline: headline.into(),
-        body: body.into(),
-        byline: None,
-        dateline: None,
-        language: Some(language.into()),
-        language_confidence: Some(1.0),
-        language_source: None,
-        word_count: body.split_whitespace().count() as u32,
-        urgency: None,
-        subjects: vec![],
-        places: vec![],
-        tickers: vec![],
-        tags: vec![],
-        copyright: None,
-        versioncreated: Some(at),
-        firstcreated: None,
-        embargoed: None,
-        warnings: vec![],
-        content_hash: format!("hash-{uri}"),
-        format: Format::Ninjs,
-        source: "test".into(),
-        received_at: at,
-        processed_at: at,
-        original: Original::Utf8("{}".into()),
-    }
+    let mut a = fixtures::article(uri, headline, body);
+    a.language = Some(language.into());
+    a.content_hash = format!("hash-{uri}");
+    (a.versioncreated, a.received_at, a.processed_at) = (Some(at), at, at);
+    a
 }
 
 async fn seed(pool: &PgPool) {

@@ -4,48 +4,18 @@
 use chrono::Utc;
 use sqlx::{PgPool, Row as _};
 use wirestream_dedup::Deduplicator;
-use wirestream_model::{Article, DeadLetter, Format, Original, PubStatus, Verdict, ARTICLE_SCHEMA};
+use wirestream_model::{fixtures, Article, DeadLetter, Original, PubStatus, Verdict};
 use wirestream_store::{write_articles, write_dead_letters, PgLedger};
 
 fn article(uri: &str, version: u64, pubstatus: PubStatus, body: &str) -> Article {
-    Article {
-        schema: ARTICLE_SCHEMA,
-        provider: "reuters".into(),
-        uri: uri.into(),
-        version,
-        pubstatus,
-        verdict: if pubstatus == PubStatus::Canceled {
-            Verdict::Kill
-        } else {
-            Verdict::New
-        },
-        duplicate_of: None,
-        similarity: None,
-        headline: format!("Headline of {uri}"),
-        body: body.into(),
-        byline: None,
-        dateline: Some("LONDON, March 1".into()),
-        language: Some("en".into()),
-        language_confidence: Some(1.0),
-        language_source: None,
-        word_count: body.split_whitespace().count() as u32,
-        urgency: Some(3),
-        subjects: vec![],
-        places: vec![],
-        tickers: vec!["BAC".into()],
-        tags: vec![],
-        copyright: None,
-        versioncreated: Some(Utc::now()),
-        firstcreated: None,
-        embargoed: None,
-        warnings: vec![],
-        content_hash: format!("hash-of-{body}"),
-        format: Format::Ninjs,
-        source: "test".into(),
-        received_at: Utc::now(),
-        processed_at: Utc::now(),
-        original: Original::Utf8("{}".into()),
+    let mut a = fixtures::article(uri, &format!("Headline of {uri}"), body);
+    a.version = version;
+    a.pubstatus = pubstatus;
+    if pubstatus == PubStatus::Canceled {
+        a.verdict = Verdict::Kill;
     }
+    a.tickers = vec!["BAC".into()];
+    a
 }
 
 async fn snapshot(pool: &PgPool) -> Vec<(String, i64, String, String, String, bool)> {

@@ -13,18 +13,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use wirestream_runtime::{kafka, ops, retry, shutdown, telemetry, Config};
+use wirestream_runtime::{kafka, ops, shutdown, telemetry, Config};
 
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let metrics_handle = telemetry::init_metrics();
     let readiness = ops::Readiness::new();
     let tracker = TaskTracker::new();
 
-    let pool = wirestream_store::connect_lazy(
-        &config.database.url,
-        config.database.max_connections,
-        config.database.connect_timeout,
-    )?;
     kafka::spawn_broker_check(
         &config.kafka,
         readiness.clone(),
@@ -32,38 +27,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         shutdown.clone(),
         &tracker,
     )?;
-    let ping_pool = pool.clone();
-    ops::spawn_check(
-        "postgres",
-        Duration::from_secs(2),
-        readiness.clone(),
-        shutdown.clone(),
-        &tracker,
-        move || {
-            let pool = ping_pool.clone();
-            async move { wirestream_store::ping(&pool).await }
-        },
-    );
-
     let listener = ops::bind(config.sink.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "sink ops endpoints listening");
     tracker.spawn(ops::serve(
         listener,
-        ops::router(metrics_handle, readiness),
+        ops::router(metrics_handle, readiness.clone()),
         shutdown.clone(),
     ));
 
-    let migrated = retry::with_backoff(
-        "migrate",
-        config.sink.retry_initial,
-        config.sink.retry_max,
-        &shutdown,
-        wirestream_store::StoreError::is_transient,
-        || wirestream_store::migrate(&pool),
-    )
-    .await;
-    if let Some(result) = migrated {
-        result?;
+    let pool =
+        wirestream_store::service::open(&config.database, &readiness, &shutdown, &tracker).await?;
+    if let Some(pool) = pool {
         let sink = consume::Sink::new(&config, pool)?;
         let token = shutdown.clone();
         tracker.spawn(async move {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use wirestream_runtime::{kafka, ops, retry, shutdown, telemetry, Config};
+use wirestream_runtime::{kafka, ops, shutdown, telemetry, Config};
 
 pub use process::{process, Processed};
 
@@ -23,11 +23,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let readiness = ops::Readiness::new();
     let tracker = TaskTracker::new();
 
-    let pool = wirestream_store::connect_lazy(
-        &config.database.url,
-        config.database.max_connections,
-        config.database.connect_timeout,
-    )?;
     kafka::spawn_broker_check(
         &config.kafka,
         readiness.clone(),
@@ -35,39 +30,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         shutdown.clone(),
         &tracker,
     )?;
-    let ping_pool = pool.clone();
-    ops::spawn_check(
-        "postgres",
-        Duration::from_secs(2),
-        readiness.clone(),
-        shutdown.clone(),
-        &tracker,
-        move || {
-            let pool = ping_pool.clone();
-            async move { wirestream_store::ping(&pool).await }
-        },
-    );
-
     let listener = ops::bind(config.worker.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "worker ops endpoints listening");
     tracker.spawn(ops::serve(
         listener,
-        ops::router(metrics_handle, readiness),
+        ops::router(metrics_handle, readiness.clone()),
         shutdown.clone(),
     ));
 
-    // The schema (and so the dedup state) must exist before the first batch.
-    let migrated = retry::with_backoff(
-        "migrate",
-        Duration::from_millis(200),
-        Duration::from_secs(5),
-        &shutdown,
-        wirestream_store::StoreError::is_transient,
-        || wirestream_store::migrate(&pool),
-    )
-    .await;
-    if let Some(result) = migrated {
-        result?;
+    let pool =
+        wirestream_store::service::open(&config.database, &readiness, &shutdown, &tracker).await?;
+    if let Some(pool) = pool {
         let consumer = consume::Worker::new(&config, pool)?;
         let token = shutdown.clone();
         tracker.spawn(async move {
