@@ -1,6 +1,7 @@
 //! End-to-end tests: the real ingest, worker and sink binaries against the
 //! real broker and PostgreSQL of the local stack (`make test`).
 
+mod cli;
 mod ingest_cli;
 mod ingest_feeds;
 mod ingest_formats;

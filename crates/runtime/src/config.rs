@@ -435,6 +435,27 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../../../README.md");
+        let toml = readme
+            .split("```toml")
+            .nth(1)
+            .and_then(|block| block.split("```").next())
+            .expect("the README has a TOML example");
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("wirestream.toml", toml)?;
+            let config = Config::load(Some(Path::new("wirestream.toml")))
+                .expect("the README's example loads");
+            assert_eq!(config.sink.offsets, OffsetStore::Kafka);
+            assert_eq!(
+                config.kafka.producer.get("linger.ms").map(String::as_str),
+                Some("5")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_missing_file_is_an_error() {
         let err = Config::load(Some(Path::new("/nonexistent/wirestream.toml"))).unwrap_err();
         assert!(matches!(err, ConfigError::MissingFile(_)));
