@@ -18,13 +18,21 @@ export WIRESTREAM_SHARED="${WIRESTREAM_SHARED:-$ROOT/../shared}"
 echo "==> deployment checks (promtool, compose schema, k8s, dashboard)"
 deploy/check.sh
 
+# Every cargo test run is also written here, for the summary at the end.
+RESULTS="$ROOT/.dev/test-results.log"
+: >"$RESULTS"
+
 echo "==> unit and database tests"
 status=0
-cargo test --workspace --exclude wirestream-tests --no-fail-fast || status=$?
+cargo test --workspace --exclude wirestream-tests --no-fail-fast 2>&1 | tee -a "$RESULTS" || status=$?
 
 # The end-to-end tests each start real services against the one local broker;
 # run one at a time so that two tests' consumer groups do not compete for two
 # cores and the broker's attention.
 echo "==> end-to-end tests"
-cargo test -p wirestream-tests --no-fail-fast -- --test-threads=1 || status=$?
+cargo test -p wirestream-tests --no-fail-fast -- --test-threads=1 2>&1 | tee -a "$RESULTS" || status=$?
+
+# One line with the totals of every runner above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$RESULTS"
 exit "$status"
