@@ -2,61 +2,37 @@
 
 use std::time::Duration;
 
-use chrono::{TimeZone as _, Utc};
 use futures::future::join_all;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
-use wirestream_model::{Article, Format, Original, PubStatus, Verdict, ARTICLE_SCHEMA};
+use wirestream_model::{fixtures, Article, Original, PubStatus, Verdict};
 
 /// A normalised article as the worker would write it. The timestamps are
 /// fixed, so that two runs make identical rows.
 pub fn article(n: usize, version: u64, pubstatus: PubStatus) -> Article {
-    let at = Utc
-        .with_ymd_and_hms(2024, 3, 1, 10, 0, 0)
-        .single()
-        .expect("a valid date")
-        + chrono::Duration::seconds((n * 10 + version as usize) as i64);
     let body = format!(
         "Story {n}, version {version}: the body of a made-up wire story with some words in it."
     );
-    Article {
-        schema: ARTICLE_SCHEMA,
-        provider: "test".into(),
-        uri: format!("urn:test:{n}"),
-        version,
-        pubstatus,
-        verdict: match (pubstatus, version) {
-            (PubStatus::Canceled, _) => Verdict::Kill,
-            (_, 1) => Verdict::New,
-            _ => Verdict::Version,
-        },
-        duplicate_of: None,
-        similarity: None,
-        headline: format!("STORY {n} V{version}"),
-        word_count: body.split_whitespace().count() as u32,
-        content_hash: format!("{n}-{version}"),
-        body,
-        byline: None,
-        dateline: Some("LONDON, March 1".into()),
-        language: Some("en".into()),
-        language_confidence: Some(1.0),
-        language_source: None,
-        urgency: Some(3),
-        subjects: vec![],
-        places: vec![],
-        tickers: vec![],
-        tags: vec![],
-        copyright: None,
-        versioncreated: Some(at),
-        firstcreated: None,
-        embargoed: None,
-        warnings: vec![],
-        format: Format::Ninjs,
-        source: "test".into(),
-        received_at: at,
-        processed_at: at,
-        original: Original::Utf8(format!("{{\"uri\":\"urn:test:{n}\"}}")),
-    }
+    let mut a = fixtures::article(
+        &format!("urn:test:{n}"),
+        &format!("STORY {n} V{version}"),
+        &body,
+    );
+    let at = a.received_at + chrono::Duration::seconds((n * 10 + version as usize) as i64);
+    a.provider = "test".into();
+    a.version = version;
+    a.pubstatus = pubstatus;
+    a.verdict = match (pubstatus, version) {
+        (PubStatus::Canceled, _) => Verdict::Kill,
+        (_, 1) => Verdict::New,
+        _ => Verdict::Version,
+    };
+    a.dateline = Some("LONDON, March 1".into());
+    a.urgency = Some(3);
+    a.content_hash = format!("{n}-{version}");
+    (a.versioncreated, a.received_at, a.processed_at) = (Some(at), at, at);
+    a.original = Original::Utf8(format!("{{\"uri\":\"urn:test:{n}\"}}"));
+    a
 }
 
 /// `stories` stories; every tenth has a second version and every fiftieth is
