@@ -2,6 +2,7 @@
 //! real broker and PostgreSQL of the local stack (`make test`).
 
 mod cli;
+mod dlq;
 mod ingest_cli;
 mod ingest_feeds;
 mod ingest_formats;

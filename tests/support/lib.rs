@@ -209,6 +209,14 @@ impl Pipeline {
         Ok(pipeline)
     }
 
+    /// The environment the services run with, for running the `wirestream`
+    /// command against the same topics and database.
+    pub fn service_env(&self) -> Vec<(String, String)> {
+        let mut env = self.env();
+        env.extend(self.extra_env.iter().cloned());
+        env
+    }
+
     /// Sets a variable for the services started from now on (see [`Pipeline::restart`]).
     pub fn set_env(&mut self, key: &str, value: String) {
         self.extra_env.retain(|(k, _)| k != key);

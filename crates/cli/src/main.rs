@@ -2,6 +2,7 @@
 
 mod admin;
 mod dedup;
+mod dlq;
 mod feed;
 mod input;
 mod parse;
@@ -34,6 +35,9 @@ enum Command {
     Migrate,
     /// Create the pipeline's Kafka topics when they are missing.
     Topics,
+    /// Inspect dead letters and replay them after a fix.
+    #[command(subcommand)]
+    Dlq(dlq::Command),
     /// Count the outcomes stored in Postgres, optionally waiting until N items are accounted for.
     Report(report::Args),
 }
@@ -60,6 +64,7 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate => admin::migrate(&config).await,
         Command::Topics => admin::topics(&config).await,
         Command::Report(args) => report::run(&config, args).await,
+        Command::Dlq(command) => dlq::run(&config, command).await,
     };
     match result {
         Ok(code) => code,

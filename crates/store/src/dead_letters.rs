@@ -72,3 +72,69 @@ pub(crate) async fn write_in(
     .await?;
     Ok(result.rows_affected())
 }
+
+/// A stored dead letter, as `wirestream dlq` shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredDeadLetter {
+    pub id: i64,
+    pub origin: String,
+    pub stage: String,
+    pub reason: String,
+    pub detail: String,
+    pub item_key: Option<String>,
+    pub source: String,
+    pub failed_at: chrono::DateTime<chrono::Utc>,
+    pub replayed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub original: String,
+    pub original_encoding: String,
+}
+
+impl StoredDeadLetter {
+    /// The bytes as the stage received them.
+    pub fn original_bytes(&self) -> Vec<u8> {
+        match self.original_encoding.as_str() {
+            "base64" => Original::Base64(self.original.clone()).to_bytes(),
+            _ => self.original.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Which dead letters to read.
+#[derive(Debug, Clone, Default)]
+pub struct DeadLetterFilter {
+    pub ids: Vec<i64>,
+    pub reason: Option<String>,
+    /// Only the ones not replayed yet.
+    pub pending: bool,
+    pub limit: i64,
+}
+
+pub async fn find_dead_letters(
+    pool: &PgPool,
+    filter: &DeadLetterFilter,
+) -> Result<Vec<StoredDeadLetter>, StoreError> {
+    Ok(sqlx::query_as::<_, StoredDeadLetter>(
+        "SELECT id, origin, stage, reason, detail, item_key, source, failed_at, replayed_at, original, original_encoding
+         FROM dead_letters
+         WHERE (cardinality($1::int8[]) = 0 OR id = ANY($1))
+           AND ($2::text IS NULL OR reason = $2)
+           AND (NOT $3 OR replayed_at IS NULL)
+         ORDER BY id
+         LIMIT $4",
+    )
+    .bind(&filter.ids)
+    .bind(&filter.reason)
+    .bind(filter.pending)
+    .bind(filter.limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Records that dead letters were sent back into the pipeline.
+pub async fn mark_replayed(pool: &PgPool, ids: &[i64]) -> Result<(), StoreError> {
+    sqlx::query("UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -17,7 +17,9 @@ use std::time::Duration;
 
 pub use articles::write_articles;
 pub use copy::write_articles_copy;
-pub use dead_letters::write_dead_letters;
+pub use dead_letters::{
+    find_dead_letters, mark_replayed, write_dead_letters, DeadLetterFilter, StoredDeadLetter,
+};
 pub use ledger::PgLedger;
 pub use offsets::{load_offsets, OffsetCommit, PartitionOffset};
 

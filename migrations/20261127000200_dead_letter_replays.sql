@@ -1,0 +1,2 @@
+-- When `wirestream dlq replay` sent a dead letter back into the pipeline.
+ALTER TABLE dead_letters ADD COLUMN replayed_at timestamptz;
