@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use wirestream_model::PubStatus;
-use wirestream_tests::articles::{article, produce};
+use wirestream_tests::articles::article;
 use wirestream_tests::{binary_path, Options, Pipeline};
 
 fn wirestream(pipeline: &Pipeline, args: &[&str]) -> (bool, String) {
@@ -38,12 +38,7 @@ async fn a_dead_letter_replayed_after_a_fix_is_stored_once() {
         .expect("the constraint is added");
     let mut items: Vec<_> = (0..3).map(|n| article(n, 1, PubStatus::Usable)).collect();
     items[1].headline = "A HEADLINE FAR TOO LONG FOR THE CONSTRAINT A DBA ADDED".into();
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &items,
-    )
-    .await;
+    pipeline.produce_articles(&items).await;
     let letters = pipeline
         .wait_for_count(
             "SELECT count(*) FROM dead_letters",

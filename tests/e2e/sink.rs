@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::Row as _;
 use wirestream_model::PubStatus;
-use wirestream_tests::articles::{article, produce, story_set};
+use wirestream_tests::articles::{article, story_set};
 use wirestream_tests::pg_proxy::PgProxy;
 use wirestream_tests::{Options, Pipeline, Stack};
 
@@ -75,12 +75,7 @@ async fn replaying_the_same_items_three_times_changes_nothing() {
         keys.len() as i64
     };
 
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &items,
-    )
-    .await;
+    pipeline.produce_articles(&items).await;
     let versions = pipeline
         .wait_for_count(
             "SELECT count(*) FROM article_versions",
@@ -98,18 +93,8 @@ async fn replaying_the_same_items_three_times_changes_nothing() {
     // A fixed permutation: deterministic, and far from the original order.
     let n = shuffled.len();
     shuffled = (0..n).map(|i| items[(i * 7_919) % n].clone()).collect();
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &backwards,
-    )
-    .await;
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &shuffled,
-    )
-    .await;
+    pipeline.produce_articles(&backwards).await;
+    pipeline.produce_articles(&shuffled).await;
     let read = wait_consumed(&pipeline, 3 * total as u64, Duration::from_secs(300)).await;
     assert_eq!(read, 3 * total as u64, "{}", pipeline.logs());
 
@@ -152,12 +137,7 @@ async fn killed_sink(mode: &str) {
         .map(|n| article(n, 1, PubStatus::Usable))
         .collect();
     let total = items.len() as i64;
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &items,
-    )
-    .await;
+    pipeline.produce_articles(&items).await;
 
     // Kill it mid-stream, twice; the second time only after the restarted
     // sink has written again, so that each kill interrupts real work.
@@ -226,12 +206,7 @@ async fn a_poison_row_is_dead_lettered_and_the_batch_goes_on() {
         .expect("the sink starts");
     let mut items: Vec<_> = (0..50).map(|n| article(n, 1, PubStatus::Usable)).collect();
     items[17].headline = "BROKEN \u{0} HEADLINE".into();
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &items,
-    )
-    .await;
+    pipeline.produce_articles(&items).await;
     let letters = pipeline
         .wait_for_count(
             "SELECT count(*) FROM dead_letters",
@@ -289,12 +264,7 @@ async fn the_sink_waits_for_postgres_and_loses_nothing() {
         .expect("the sink restarts behind the proxy");
 
     let first: Vec<_> = (0..500).map(|n| article(n, 1, PubStatus::Usable)).collect();
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &first,
-    )
-    .await;
+    pipeline.produce_articles(&first).await;
     assert_eq!(
         pipeline
             .wait_for_count(
@@ -310,12 +280,7 @@ async fn the_sink_waits_for_postgres_and_loses_nothing() {
     let second: Vec<_> = (500..1_000)
         .map(|n| article(n, 1, PubStatus::Usable))
         .collect();
-    produce(
-        &pipeline.kafka.brokers,
-        &pipeline.kafka.articles_topic,
-        &second,
-    )
-    .await;
+    pipeline.produce_articles(&second).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let during: i64 = sqlx::query_scalar("SELECT count(*) FROM articles")
         .fetch_one(&pipeline.pool)

@@ -209,6 +209,11 @@ impl Pipeline {
         Ok(pipeline)
     }
 
+    /// Writes articles to this pipeline's articles topic, as the worker would.
+    pub async fn produce_articles(&self, articles: &[wirestream_model::Article]) {
+        articles::produce(&self.kafka.brokers, &self.kafka.articles_topic, articles).await;
+    }
+
     /// The environment the services run with, for running the `wirestream`
     /// command against the same topics and database.
     pub fn service_env(&self) -> Vec<(String, String)> {

@@ -147,3 +147,19 @@ pub fn spawn_check<F, Fut>(
         }
     });
 }
+
+/// Serves only `/metrics`, `/health` and `/ready` on `listen` until shutdown,
+/// for a service with no API of its own.
+pub async fn start(
+    service: &str,
+    listen: SocketAddr,
+    metrics: PrometheusHandle,
+    readiness: Readiness,
+    shutdown: CancellationToken,
+    tracker: &tokio_util::task::TaskTracker,
+) -> anyhow::Result<()> {
+    let listener = bind(listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "{service} ops endpoints listening");
+    tracker.spawn(serve(listener, router(metrics, readiness), shutdown));
+    Ok(())
+}

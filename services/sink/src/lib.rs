@@ -27,13 +27,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         shutdown.clone(),
         &tracker,
     )?;
-    let listener = ops::bind(config.sink.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "sink ops endpoints listening");
-    tracker.spawn(ops::serve(
-        listener,
-        ops::router(metrics_handle, readiness.clone()),
+    ops::start(
+        "sink",
+        config.sink.listen,
+        metrics_handle,
+        readiness.clone(),
         shutdown.clone(),
-    ));
+        &tracker,
+    )
+    .await?;
 
     let pool =
         wirestream_store::service::open(&config.database, &readiness, &shutdown, &tracker).await?;

@@ -30,13 +30,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         shutdown.clone(),
         &tracker,
     )?;
-    let listener = ops::bind(config.worker.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "worker ops endpoints listening");
-    tracker.spawn(ops::serve(
-        listener,
-        ops::router(metrics_handle, readiness.clone()),
+    ops::start(
+        "worker",
+        config.worker.listen,
+        metrics_handle,
+        readiness.clone(),
         shutdown.clone(),
-    ));
+        &tracker,
+    )
+    .await?;
 
     let pool =
         wirestream_store::service::open(&config.database, &readiness, &shutdown, &tracker).await?;

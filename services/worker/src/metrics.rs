@@ -68,13 +68,13 @@ pub fn normalised(source: &str, items: usize) {
         .increment(items as u64);
 }
 
-pub fn verdict(verdict: Verdict, provider: &str) {
+pub fn verdict(verdict: Verdict, provider: &str, items: usize) {
     metrics::counter!(
         "wirestream_worker_verdicts_total",
         "verdict" => verdict.as_str(),
         "provider" => provider.to_owned()
     )
-    .increment(1);
+    .increment(items as u64);
 }
 
 pub fn dead_letter(reason: &str) {
