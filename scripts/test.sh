@@ -26,6 +26,13 @@ echo "==> unit and database tests"
 status=0
 cargo test --workspace --exclude wirestream-tests --no-fail-fast 2>&1 | tee -a "$RESULTS" || status=$?
 
+# Every parser and the normaliser under libFuzzer, briefly (scripts/fuzz.sh):
+# a crash, a hang or a memory blow-up fails the run.
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+export FUZZ_SECONDS
+echo "==> fuzzing ($FUZZ_SECONDS s per target)"
+scripts/fuzz.sh || status=$?
+
 # The end-to-end tests each start real services against the one local broker;
 # run one at a time so that two tests' consumer groups do not compete for two
 # cores and the broker's attention.
