@@ -2,12 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status demo test test-unit test-e2e build lint fmt
+.PHONY: help up down status demo test test-unit test-e2e build lint fmt fuzz
 
 help:
 	@echo "make demo    set up the local stack, run the pipeline on the sample corpus"
 	@echo "make test    set up the local stack, run the unit and end-to-end tests"
 	@echo "make up | down | status    the local stack (PostgreSQL, tansu)"
+	@echo "make bench   the performance harness: prints figures, updates docs/benchmarks.md"
+	@echo "make fuzz    every parser and the normaliser under cargo fuzz (FUZZ_SECONDS each, default 30)"
 
 up:
 	@scripts/stack.sh up
@@ -27,6 +29,10 @@ test:
 build:
 	cargo build --workspace --bins
 
+# cargo-fuzz on the stable toolchain (RUSTC_BOOTSTRAP=1); see scripts/fuzz.sh.
+fuzz:
+	@scripts/fuzz.sh
+
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -37,16 +43,23 @@ fmt:
 .PHONY: bench-dedup dedup-eval
 
 # Normalise + dedup throughput of `wirestream dedup` on the Reuters corpus
-# (release build, one thread), with peak RSS. See docs/dedup.md.
+# (release build, pinned to one core, RUNS runs), with peak RSS; the last
+# line is `dedup_items_per_s_per_core=<best>`. See docs/dedup.md.
+RUNS ?= 5
 bench-dedup:
 	@cargo build --release -q -p wirestream-cli
-	@/usr/bin/time -f "wall_s=%e peak_rss_kb=%M" target/release/wirestream dedup --stats ../shared/corpus/reuters21578.ndjson > /dev/null
-	@echo "whole process: 18000 items / wall_s above"
+	@scripts/dedup-eval/bench.sh $(RUNS)
 
 # Builds the labelled set and scores wirestream and datasketch (pip install datasketch).
 dedup-eval:
 	@cargo build --release -q -p wirestream-cli
 	@python3 scripts/dedup-eval/eval.py
+
+.PHONY: bench
+# The whole pipeline's figures (end to end, latency, ceilings, side by side);
+# see scripts/bench.sh for the steps and its BENCH_* settings.
+bench:
+	@scripts/bench.sh
 
 .PHONY: bench-sink
 # Sink rows/s (UNNEST and COPY-staging) against `psql \copy` of the same rows

@@ -93,6 +93,8 @@ unix_socket_directories = '$data'
 max_connections = 200
 synchronous_commit = on
 shared_buffers = 256MB
+# make bench measures receipt-to-commit latency from commit timestamps.
+track_commit_timestamp = on
 CONF
   fi
   if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
@@ -168,17 +170,7 @@ tansu_up() {
 # record scans every header ever written: consumers slow down quadratically
 # as the broker fills, until requests time out. The index is ours to add.
 tansu_index() {
-  python3 - "$DEV/tansu/tansu.db" <<'PY' >&2
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=30)
-for _ in range(100):
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'header'").fetchone():
-        db.execute("CREATE INDEX IF NOT EXISTS wirestream_header_record ON header (topition, offset_id)")
-        db.commit()
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit("tansu did not create its schema in .dev/tansu/tansu.db")
-PY
+  python3 "$ROOT/scripts/tansu-index.py" "$DEV/tansu/tansu.db" >&2
 }
 
 stop_pid() { # stop_pid NAME
@@ -245,6 +237,12 @@ cmd_status() {
   done
   "$ROOT/scripts/prometheus.sh" status | grep '^PROMETHEUS_URL=' || true
   echo "LOGS=$LOGS"
+  echo "PG_DATA=$(pg_data)"
+}
+
+# A settings change that needs a restart (make bench turns on commit timestamps).
+cmd_pg_restart() {
+  as_pg "$(pg_bindir)/pg_ctl" -D "$(pg_data)" restart -w -m fast >/dev/null
 }
 
 case "${1:-}" in
@@ -252,5 +250,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   services-down) services_down ;;
+  pg-restart) cmd_pg_restart ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

@@ -1,6 +1,8 @@
 //! `wirestream-bench`: figures for `make bench`. A harness, not a test: it
 //! prints what it measured and asserts nothing.
 
+mod broker;
+mod corpus;
 mod sink;
 
 use std::path::PathBuf;
@@ -28,6 +30,37 @@ enum Command {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
     },
+    /// Writes the corpus repeated with fresh ids until there are `items` lines.
+    Corpus {
+        #[arg(long, default_value = "../shared/corpus/reuters21578.ndjson")]
+        corpus: PathBuf,
+        #[arg(long)]
+        items: usize,
+        #[arg(long)]
+        out: PathBuf,
+        /// Marks this run's ids, so that two runs into one database do not collide.
+        #[arg(long, default_value = "")]
+        tag: String,
+    },
+    /// The broker's ceiling: reads `topic` with a bare consumer, then sends the
+    /// same messages to `to` with a bare producer. Prints both rates.
+    Broker {
+        #[arg(long, env = "KAFKA_BROKERS")]
+        brokers: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        to: String,
+        /// Messages on `topic`.
+        #[arg(long)]
+        expected: usize,
+        /// Sends awaiting acknowledgement at once.
+        #[arg(long, default_value_t = 10_000)]
+        in_flight: usize,
+        /// librdkafka producer settings, `key=value`, to try other tunings.
+        #[arg(short = 'X', value_parser = key_value)]
+        producer: Vec<(String, String)>,
+    },
 }
 
 #[tokio::main]
@@ -38,5 +71,48 @@ async fn main() -> anyhow::Result<()> {
             batch,
             database_url,
         } => sink::run(&corpus, batch, &database_url).await,
+        Command::Corpus {
+            corpus,
+            items,
+            out,
+            tag,
+        } => {
+            let written = corpus::write(&corpus, &out, items, &tag)?;
+            println!("items={written}");
+            Ok(())
+        }
+        Command::Broker {
+            brokers,
+            topic,
+            to,
+            expected,
+            in_flight,
+            producer,
+        } => {
+            let config = wirestream_runtime::config::KafkaConfig {
+                brokers,
+                producer: producer.into_iter().collect(),
+                ..Default::default()
+            };
+            let cpu = broker::cpu_seconds();
+            let (records, consumed) =
+                tokio::task::block_in_place(|| broker::consume(&config, &topic, expected))?;
+            let consume_cpu = broker::cpu_seconds() - cpu;
+            let cpu = broker::cpu_seconds();
+            let produced = broker::produce(&config, &to, &records, in_flight).await?;
+            let produce_cpu = broker::cpu_seconds() - cpu;
+            let per_1k = |seconds: f64| seconds * 1000.0 / records.len().max(1) as f64;
+            println!("bare_consume_cpu_s_per_1k={:.3}", per_1k(consume_cpu));
+            println!("bare_produce_cpu_s_per_1k={:.3}", per_1k(produce_cpu));
+            println!("bare_consume_msgs_per_s={consumed:.0}");
+            println!("bare_produce_msgs_per_s={produced:.0}");
+            Ok(())
+        }
     }
+}
+
+fn key_value(arg: &str) -> Result<(String, String), String> {
+    arg.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected key=value, got {arg:?}"))
 }

@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# `make bench`: the whole pipeline's figures on this machine, in one run.
+# A harness, not a test: it measures, prints a table, writes it into
+# docs/benchmarks.md, and ends with one name=value line per headline figure.
+#
+#   1. ingest alone: the items through `wirestream feed` into the raw topic;
+#   2. the broker's ceiling: a bare consumer reads that topic, a bare producer
+#      sends the same messages again (wirestream-bench broker);
+#   3. end to end: >= 200,000 items through the CLI, ingest, worker and sink
+#      into PostgreSQL, with CPU-seconds per 1,000 articles and peak RSS per
+#      process;
+#   4. latency at 25%, 50% and 80% of the rate measured in 3;
+#   5. the sink against `psql \copy`, and normalise + dedup against datasketch;
+#   6. step 3 again with tansu's in-memory storage: what the pipeline does when
+#      the broker's sqlite is not the limit.
+#
+# The broker is a fresh tansu started here (the stack's tansu keeps every test
+# run's topics, and its sqlite file slows down as it grows); PostgreSQL is the
+# stack's, in a new database.
+#
+# Environment: BENCH_ITEMS (default 200000), BENCH_STEP_SECONDS (steady feed
+# per latency step, default 20), BENCH_STEPS (e.g. 3,6: only those; 3 always
+# runs), BENCH_PROFILE=1 (perf profiles of the services during step 3),
+# BENCH_BIN (prebuilt binaries; default: build target/release), BENCH_CONFIG
+# (a config file for the services, to try other settings).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SHARED="${WIRESTREAM_SHARED:-$ROOT/../shared}"
+CORPUS="$SHARED/corpus/reuters21578.ndjson"
+ITEMS="${BENCH_ITEMS:-200000}"
+STEP_SECONDS="${BENCH_STEP_SECONDS:-20}"
+BIN="${BENCH_BIN:-$ROOT/target/release}"
+RUN="wsbench_$(date +%Y%m%d_%H%M%S)"
+WORK="$ROOT/.dev/bench/$RUN"
+HZ="$(getconf CLK_TCK)"
+BROKER_PORT=29092
+say() { echo "==> $*" >&2; }
+want() { [ -z "${BENCH_STEPS:-}" ] || [[ ",$BENCH_STEPS," == *",$1,"* ]]; }
+
+[ -f "$CORPUS" ] || { echo "error: the corpus is not at $CORPUS (set WIRESTREAM_SHARED)" >&2; exit 1; }
+mkdir -p "$WORK"
+
+if [ -z "${BENCH_BIN:-}" ]; then
+  say "building the release binaries"
+  cargo build --release --bins --manifest-path "$ROOT/Cargo.toml" >&2
+fi
+WIRESTREAM_CLI="$BIN/wirestream" "$ROOT/scripts/stack.sh" up >/dev/null
+eval "$("$ROOT/scripts/stack.sh" status | grep -E '^(DATABASE_URL|PG_DATA)=')"
+ADMIN_URL="$DATABASE_URL"
+TANSU_BIN="$("$ROOT/scripts/ensure-tansu.sh" | tail -n 1)"
+
+# Commit timestamps give "receipt to commit" exactly, rather than the start of
+# the sink's transaction that `stored_at` records.
+if [ "$(psql "$ADMIN_URL" -qAt -c 'SHOW track_commit_timestamp')" != "on" ]; then
+  say "turning on track_commit_timestamp (restarts the stack's PostgreSQL)"
+  psql "$ADMIN_URL" -qAt -c 'ALTER SYSTEM SET track_commit_timestamp = on' >/dev/null
+  "$ROOT/scripts/stack.sh" pg-restart
+fi
+
+# --- process accounting --------------------------------------------------------
+# CPU ticks (user + system) of one process, and of PostgreSQL as a whole: its
+# live processes plus what the postmaster collected from backends that exited.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  local master total=0 pid
+  master="$(head -n 1 "$PG_DATA/postmaster.pid")"
+  for pid in $(pgrep -P "$master") "$master"; do total=$((total + $(ticks "$pid"))); done
+  echo $((total + $(awk '{ print $16 + $17 }' "/proc/$master/stat")))
+}
+peak_rss_mib() { awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# --- the broker ------------------------------------------------------------------
+BROKER_PID=""
+broker_up() { # $1 = sqlite | memory
+  local dir="$WORK/tansu-$1" url
+  mkdir -p "$dir"
+  case $1 in sqlite) url="sqlite://tansu.db" ;; memory) url="memory://tansu/" ;; esac
+  # The sqlite URL is relative to the working directory.
+  (cd "$dir" && exec "$TANSU_BIN" broker --storage-engine "$url" \
+    --listener-url "tcp://127.0.0.1:$BROKER_PORT" --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
+    >>"$dir/tansu.log" 2>&1) &
+  BROKER_PID=$!
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null && break; sleep 0.1; done
+  [ "$1" = memory ] || python3 "$ROOT/scripts/tansu-index.py" "$dir/tansu.db"
+  KAFKA_BROKERS="127.0.0.1:$BROKER_PORT"
+}
+broker_down() {
+  [ -n "$BROKER_PID" ] || return 0
+  kill -TERM "$BROKER_PID" 2>/dev/null || true
+  wait "$BROKER_PID" 2>/dev/null || true
+  BROKER_PID=""
+}
+
+# --- the services ------------------------------------------------------------------
+declare -A PID PORT
+PORT[ingest]=28080 PORT[worker]=28081 PORT[sink]=28082
+
+service_env() { # $1 = topic prefix and database name
+  cat <<ENV
+WIRESTREAM_DATABASE__URL=${ADMIN_URL%/*}/$1
+WIRESTREAM_KAFKA__BROKERS=$KAFKA_BROKERS
+WIRESTREAM_KAFKA__RAW_TOPIC=$1.raw
+WIRESTREAM_KAFKA__ARTICLES_TOPIC=$1.articles
+WIRESTREAM_KAFKA__DEAD_LETTER_TOPIC=$1.dead-letters
+WIRESTREAM_INGEST__LISTEN=127.0.0.1:${PORT[ingest]}
+WIRESTREAM_WORKER__LISTEN=127.0.0.1:${PORT[worker]}
+WIRESTREAM_SINK__LISTEN=127.0.0.1:${PORT[sink]}
+WIRESTREAM_WORKER__GROUP_ID=$1-worker
+WIRESTREAM_SINK__GROUP_ID=$1-sink
+WIRESTREAM_LOG__FORMAT=json
+${BENCH_CONFIG:+WIRESTREAM_CONFIG=$BENCH_CONFIG}
+ENV
+}
+
+start() { # $1 = service, $2 = prefix
+  env $(service_env "$2") "$BIN/wirestream-$1" >>"$WORK/$1.log" 2>&1 &
+  PID[$1]=$!
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:${PORT[$1]}/ready" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "error: $1 did not become ready (see $WORK/$1.log)" >&2
+  exit 1
+}
+
+stop_all() {
+  local service
+  for service in "${!PID[@]}"; do kill -TERM "${PID[$service]}" 2>/dev/null || true; done
+  for service in "${!PID[@]}"; do wait "${PID[$service]}" 2>/dev/null || true; done
+  PID=()
+}
+trap 'stop_all; broker_down' EXIT
+
+cli() { env $(service_env "$1") "$BIN/wirestream" "${@:2}"; }
+sql() { psql "${ADMIN_URL%/*}/$1" -qAt -c "$2"; }
+new_run() { # $1 = prefix: a database and topics of its own
+  psql "$ADMIN_URL" -qAt -c "CREATE DATABASE $1" >/dev/null
+  cli "$1" migrate >/dev/null
+  cli "$1" topics >/dev/null
+}
+feed() { # $1 = prefix, $2 = file, more options
+  cli "$1" feed --quiet --url "http://127.0.0.1:${PORT[ingest]}" "${@:3}" "$2"
+}
+
+say "writing $ITEMS items (the corpus repeated with fresh ids)"
+"$BIN/wirestream-bench" corpus --corpus "$CORPUS" --items "$ITEMS" --out "$WORK/items.ndjson" >/dev/null
+
+declare -A CPU RSS P50 P99
+MEM_CPU="" ingest_per_s="" bare_produce="" bare_consume="" bare_produce_cpu="" sink_vs_copy="" dedup_per_s="" datasketch_per_s="" mem_per_s=""
+broker_up sqlite
+
+# --- 1. ingest alone -----------------------------------------------------------------
+if want 1; then
+  say "1/6 ingest alone: $ITEMS items through the CLI into the raw topic"
+  new_run "${RUN}_ingest"
+  start ingest "${RUN}_ingest"
+  begin=$(date +%s.%N)
+  feed "${RUN}_ingest" "$WORK/items.ndjson"
+  ingest_per_s=$(echo "$ITEMS / ($(date +%s.%N) - $begin)" | bc)
+  stop_all
+fi
+
+# --- 2. the broker's ceiling -----------------------------------------------------------
+if want 1 && want 2; then
+  say "2/6 bare consumer and bare producer: the same messages, the same broker"
+  new_run "${RUN}_copy"
+  "$BIN/wirestream-bench" broker --brokers "$KAFKA_BROKERS" --topic "${RUN}_ingest.raw" --to "${RUN}_copy.raw" \
+    --expected "$ITEMS" | tee "$WORK/broker.txt" >&2
+  bare_consume=$(sed -n 's/^bare_consume_msgs_per_s=//p' "$WORK/broker.txt")
+  bare_produce=$(sed -n 's/^bare_produce_msgs_per_s=//p' "$WORK/broker.txt")
+  bare_produce_cpu=$(sed -n 's/^bare_produce_cpu_s_per_1k=//p' "$WORK/broker.txt")
+fi
+
+# --- 3. end to end ---------------------------------------------------------------------
+# Sets E2E_PER_S, ACCOUNTED, and CPU/RSS per process (when $2 = measure).
+e2e() { # $1 = prefix, $2 = measure | quiet
+  local prefix=$1 service p articles dead seconds
+  new_run "$prefix"
+  for service in ingest worker sink; do start "$service" "$prefix"; done
+  declare -A cpu0
+  for service in ingest worker sink; do cpu0[$service]=$(ticks "${PID[$service]}"); done
+  cpu0[broker]=$(ticks "$BROKER_PID")
+  cpu0[postgres]=$(pg_ticks)
+  local perf=()
+  if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$2" = measure ]; then
+    for service in ingest worker sink; do
+      perf record -e cpu-clock -F 499 -g -p "${PID[$service]}" -o "$WORK/$service.perf" >/dev/null 2>&1 &
+      perf+=($!)
+    done
+  fi
+  /usr/bin/time -f "%U %S %M" -o "$WORK/cli.time" \
+    env $(service_env "$prefix") "$BIN/wirestream" feed --quiet --url "http://127.0.0.1:${PORT[ingest]}" "$WORK/items.ndjson"
+  cli "$prefix" report --expect "$ITEMS" --timeout 3600 >"$WORK/$prefix.report.txt"
+  for service in ingest worker sink; do CPU[$service]=$(($(ticks "${PID[$service]}") - cpu0[$service])); done
+  CPU[broker]=$(($(ticks "$BROKER_PID") - cpu0[broker]))
+  CPU[postgres]=$(($(pg_ticks) - cpu0[postgres]))
+  CPU[cli]=$(awk -v hz="$HZ" '{ printf "%d", ($1 + $2) * hz }' "$WORK/cli.time")
+  for p in "${perf[@]}"; do kill -INT "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  seconds=$(sql "$prefix" "SELECT extract(epoch FROM max(stored_at) - min(received_at)) FROM articles")
+  articles=$(sql "$prefix" "SELECT count(*) FROM articles")
+  dead=$(sql "$prefix" "SELECT count(*) FROM dead_letters")
+  ACCOUNTED=$((articles + dead))
+  E2E_PER_S=$(echo "$ACCOUNTED / $seconds" | bc)
+  E2E_DETAIL="$articles articles + $dead dead letters in ${seconds%.*} s"
+  for service in ingest worker sink; do RSS[$service]=$(peak_rss_mib "${PID[$service]}"); done
+  RSS[cli]=$(awk '{ printf "%d", $3 / 1024 }' "$WORK/cli.time")
+  RSS[broker]=$(peak_rss_mib "$BROKER_PID")
+}
+per_1k() { echo "scale=3; ${CPU[$1]} / $HZ * 1000 / $ACCOUNTED" | bc | sed 's/^\./0./'; }
+
+say "3/6 end to end: $ITEMS items, CLI -> ingest -> broker -> worker -> broker -> sink -> PostgreSQL"
+E2E="${RUN}_e2e"
+e2e "$E2E" measure
+e2e_per_s=$E2E_PER_S e2e_detail=$E2E_DETAIL
+say "$e2e_per_s articles/s; CPU-s per 1,000: $(for p in cli ingest worker sink broker postgres; do printf '%s %s  ' "$p" "$(per_1k $p)"; done)"
+CPU_TABLE=$(for p in cli ingest worker sink broker; do echo "| $p | $(per_1k $p) | ${RSS[$p]} |"; done
+  echo "| postgres (all backends) | $(per_1k postgres) | - |")
+max_rss=0
+for p in ingest worker sink; do [ "${RSS[$p]}" -gt "$max_rss" ] && max_rss=${RSS[$p]}; done
+
+# --- 4. latency at a steady rate -------------------------------------------------------
+if want 4; then
+  accounted=$ACCOUNTED
+  for pct in 25 50 80; do
+    rate=$((e2e_per_s * pct / 100))
+    count=$((rate * STEP_SECONDS))
+    say "4/6 latency at $pct% of the maximum: $rate items/s for ${STEP_SECONDS}s"
+    "$BIN/wirestream-bench" corpus --corpus "$CORPUS" --items "$count" --tag "l$pct" --out "$WORK/rate$pct.ndjson" >/dev/null
+    # Small requests (about 20 a second), so that items arrive steadily
+    # rather than in bursts of the CLI's default 500.
+    feed "$E2E" "$WORK/rate$pct.ndjson" --rate "$rate" --batch $((rate / 20 + 1))
+    accounted=$((accounted + count))
+    cli "$E2E" report --expect "$accounted" --timeout 600 >/dev/null
+    read -r P50[$pct] P99[$pct] < <(sql "$E2E" "
+      SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))
+      FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - received_at) * 1000 AS ms
+            FROM articles WHERE uri LIKE '%~l${pct}r%') AS l" | tr '|' ' ')
+  done
+fi
+stop_all
+
+# --- 5. sink against psql \copy, dedup against datasketch -------------------------------------
+if want 5; then
+  say "5/6 the sink against psql \\copy; normalise + dedup against datasketch"
+  DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" sink --corpus "$CORPUS" | tee "$WORK/sink.txt" >&2
+  sink_vs_copy=$(sed -n 's/^sink_vs_copy=//p' "$WORK/sink.txt")
+  make -s -C "$ROOT" bench-dedup 2>&1 | tee "$WORK/dedup.txt" >&2 || say "warning: make bench-dedup failed"
+  dedup_per_s=$(sed -n 's/^dedup_items_per_s_per_core=//p' "$WORK/dedup.txt" | tail -n 1)
+  datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" | sed -n 's/^datasketch_items_per_s=//p' || true)
+fi
+
+# --- 6. the same end to end run on an in-memory broker ------------------------------------------
+if want 6; then
+  say "6/6 end to end again, tansu with memory storage"
+  broker_down
+  broker_up memory
+  e2e "${RUN}_mem" quiet
+  mem_per_s=$E2E_PER_S
+  MEM_CPU=$(for p in cli ingest worker sink broker postgres; do printf '%s %s, ' "$p" "$(per_1k $p)"; done)
+  say "$mem_per_s articles/s; CPU-s per 1,000: $MEM_CPU"
+  stop_all
+fi
+
+# --- the report ------------------------------------------------------------------------------
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; else echo "n/a"; fi; }
+or_na() { echo "${1:-n/a}"; }
+{
+  echo "### make bench, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "$(rustc --version); PostgreSQL $(psql "$ADMIN_URL" -qAt -c 'SHOW server_version') with synchronous_commit $(psql "$ADMIN_URL" -qAt -c 'SHOW synchronous_commit');"
+  echo "broker: a fresh tansu 0.6.0 with sqlite storage, on the same machine. $ITEMS items: the Reuters corpus repeated with fresh ids."
+  echo
+  echo "| figure | value |"
+  echo "|---|---|"
+  echo "| end to end, first item accepted to last row committed | **$e2e_per_s articles/s** ($e2e_detail) |"
+  echo "| the same, tansu with memory storage | $(or_na "$mem_per_s") articles/s (CPU-s per 1,000: ${MEM_CPU%, }) |"
+  echo "| ingest alone (CLI -> ingest -> broker) | $(or_na "$ingest_per_s") items/s |"
+  echo "| bare rdkafka producer, same payloads, same broker | $(or_na "$bare_produce") msgs/s ($(or_na "$bare_produce_cpu") CPU-s per 1,000) |"
+  echo "| bare rdkafka consumer, same topic | $(or_na "$bare_consume") msgs/s |"
+  echo "| ingest vs the bare producer | $(ratio "$ingest_per_s" "$bare_produce") |"
+  echo "| sink vs psql \\copy | $(or_na "$sink_vs_copy") |"
+  echo "| normalise + dedup, one core | $(or_na "$dedup_per_s") items/s |"
+  echo "| datasketch MinHashLSH, one core | $(or_na "$datasketch_per_s") items/s |"
+  echo "| normalise + dedup vs datasketch | $(ratio "$dedup_per_s" "$datasketch_per_s") |"
+  echo
+  echo "| process (step 3) | CPU-s per 1,000 articles | peak RSS MiB |"
+  echo "|---|---|---|"
+  echo "$CPU_TABLE"
+  if want 4; then
+    echo
+    echo "| steady rate | items/s | p50 ms | p99 ms |"
+    echo "|---|---|---|---|"
+    for pct in 25 50 80; do echo "| $pct% | $((e2e_per_s * pct / 100)) | ${P50[$pct]} | ${P99[$pct]} |"; done
+  fi
+} | tee "$WORK/table.md"
+
+# docs/benchmarks.md keeps its prose; the block between the markers is replaced.
+python3 - "$ROOT/docs/benchmarks.md" "$WORK/table.md" <<'PY'
+import sys
+doc, table = sys.argv[1], open(sys.argv[2]).read()
+text = open(doc).read()
+begin, end = "<!-- make bench: begin -->", "<!-- make bench: end -->"
+block = f"{begin}\n{table}\n{end}"
+if begin in text and end in text:
+    text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + "\n\n" + block + "\n"
+open(doc, "w").write(text)
+PY
+
+echo
+echo "e2e_articles_per_s=$e2e_per_s"
+echo "ingest_vs_bare_producer=$(ratio "$ingest_per_s" "$bare_produce")"
+echo "sink_vs_copy=$(or_na "$sink_vs_copy")"
+echo "dedup_items_per_s_per_core=$(or_na "$dedup_per_s")"
+echo "p99_ms_at_50pct=$(or_na "${P99[50]:-}")"
+echo "max_rss_mib=$max_rss"
