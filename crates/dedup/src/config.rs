@@ -38,6 +38,20 @@ pub struct DedupConfig {
     /// A correction changes one figure; two companies' results share none.
     pub number_misses: usize,
     pub number_miss_ratio: f32,
+    /// A near copy sent more than this long after (or before) its
+    /// candidate must be a closer copy: Jaccard >= `late_jaccard` and no
+    /// figure changed. A correction or an update follows its story within
+    /// days; the same template with new figures weeks later ("FED ADDS
+    /// RESERVES VIA CUSTOMER REPURCHASES", every morning) is a new story.
+    #[serde(with = "humantime_serde")]
+    pub recent: Duration,
+    pub late_jaccard: f32,
+    /// Below this many shingles (the smaller article), two headlines that
+    /// each have a word the other lacks are two subjects: short templated
+    /// notices ("FRANKLIN CALIFORNIA SETS MONTHLY PAYOUT" and "FRANKLIN
+    /// MASSACHUSETTS …") differ in little else. A re-titled re-send drops or
+    /// adds words on one side only.
+    pub short_shingles: usize,
     /// Entries kept per LSH key; later articles are not indexed under a key
     /// that is full (boilerplate that every results table shares).
     pub max_per_key: usize,
@@ -54,16 +68,19 @@ impl Default for DedupConfig {
         DedupConfig {
             near: true,
             shingle_words: 3,
-            bands: 16,
-            rows: 4,
+            bands: 32,
+            rows: 2,
             lead_shingles: 10,
             sketch_shingles: 128,
             sketch_numbers: 32,
             jaccard: 0.7,
-            containment: 0.85,
+            containment: 0.75,
             containment_min_shingles: 8,
             number_misses: 1,
             number_miss_ratio: 0.1,
+            recent: Duration::from_secs(3 * 24 * 3600),
+            late_jaccard: 0.9,
+            short_shingles: 60,
             max_per_key: 64,
             horizon: Duration::from_secs(30 * 24 * 3600),
             expire_every: 20,

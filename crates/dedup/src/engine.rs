@@ -1,12 +1,15 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use wirestream_model::{Article, PubStatus, Verdict};
 
 use crate::config::DedupConfig;
 use crate::horizon;
 use crate::index::Index;
-use crate::ledger::{Claim, Decision, Entry, ItemVersion, Ledger, LedgerError};
-use crate::sketch::{fingerprint, Fingerprint};
+use crate::ledger::{
+    Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Record,
+};
+use crate::sketch::{fingerprint, Fingerprint, Sketch};
 
 /// Applies the dedup rules to batches of articles, with state in a [`Ledger`].
 pub struct Deduplicator<L> {
@@ -23,6 +26,9 @@ struct Draft {
     story: String,
     /// None for a kill, or when near-copy detection is off.
     fingerprint: Option<Fingerprint>,
+    /// Its index entry, built once and shared by the batch's index and the
+    /// ledger's.
+    entry: Option<Arc<Entry>>,
 }
 
 impl<L: Ledger> Deduplicator<L> {
@@ -49,20 +55,24 @@ impl<L: Ledger> Deduplicator<L> {
     /// Decides every article of the batch, in order, and writes the verdict,
     /// `duplicate_of` and similarity into it.
     ///
-    /// Per batch: the recorded decisions, the earlier versions, then (for the
-    /// undecided) a near-copy claim on their LSH keys, the exact-hash claim,
-    /// the index insert that ends the near-copy claim, and the decisions.
+    /// Per batch: one lookup (recorded decisions and earlier versions), then
+    /// for the undecided a near-copy claim on their LSH keys, the exact-hash
+    /// claim, and the commit of index entries and decisions.
     pub async fn decide(&mut self, batch: &mut [Article]) -> Result<(), LedgerError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let items: Vec<ItemVersion> = batch.iter().map(item_version).collect();
-        let mut decisions = self.ledger.recorded(&items).await?;
+        let mut items: Vec<ItemVersion> = batch.iter().map(item_version).collect();
+        let known = self.ledger.lookup(&items).await?;
+        let mut decisions: Vec<Option<Decision>> =
+            known.iter().map(|k| k.decision.clone()).collect();
         let pending: Vec<usize> = (0..batch.len())
             .filter(|&i| decisions[i].is_none())
             .collect();
         if !pending.is_empty() {
-            let held = self.decide_pending(batch, &items, &pending).await?;
+            let held = self
+                .decide_pending(batch, &mut items, &known, &pending)
+                .await?;
             for (&i, decision) in pending.iter().zip(held) {
                 decisions[i] = Some(decision);
             }
@@ -80,21 +90,20 @@ impl<L: Ledger> Deduplicator<L> {
     async fn decide_pending(
         &mut self,
         batch: &[Article],
-        items: &[ItemVersion],
+        items: &mut [ItemVersion],
+        known: &[Known],
         pending: &[usize],
     ) -> Result<Vec<Decision>, LedgerError> {
-        let pending_items: Vec<ItemVersion> = pending.iter().map(|&i| items[i].clone()).collect();
-        let earlier = self.ledger.earlier_versions(&pending_items).await?;
-
         // Kills and versions first: they follow the item's story. Within one
         // batch an item may come in several versions: the first one seen
         // defines the story for the later ones.
         let mut story_in_batch: HashMap<(&str, &str), String> = HashMap::new();
         let mut drafts = Vec::with_capacity(pending.len());
-        for (slot, &at) in pending.iter().enumerate() {
+        for &at in pending {
             let article = &batch[at];
             let key = (article.provider.as_str(), article.uri.as_str());
-            let earlier_story = earlier[slot]
+            let earlier_story = known[at]
+                .earlier_story
                 .clone()
                 .or_else(|| story_in_batch.get(&key).cloned());
             let story = earlier_story.clone().unwrap_or_else(|| article.uri.clone());
@@ -117,6 +126,7 @@ impl<L: Ledger> Deduplicator<L> {
                 },
                 story,
                 fingerprint,
+                entry: None,
             });
         }
 
@@ -124,27 +134,38 @@ impl<L: Ledger> Deduplicator<L> {
         self.exact_copies(batch, &mut drafts).await?;
 
         // Index every article that has text, copies too: a later copy may
-        // match any of them, and points to their story.
-        let entries: Vec<(Vec<u64>, Entry)> = drafts
+        // match any of them, and points to their story. The entry's story
+        // is the one the exact claim settled.
+        let entries: Vec<Keyed> = drafts
             .iter()
             .filter_map(|draft| {
                 let fp = draft
                     .fingerprint
                     .as_ref()
                     .filter(|fp| !fp.keys.is_empty())?;
-                let article = &batch[draft.at];
-                Some((fp.keys.clone(), entry(article, &draft.story, fp)))
+                let entry = draft.entry.as_ref()?;
+                let entry = if entry.story_uri == draft.story {
+                    Arc::clone(entry)
+                } else {
+                    Arc::new(Entry {
+                        story_uri: draft.story.clone(),
+                        ..Entry::clone(entry)
+                    })
+                };
+                Some((fp.keys.clone(), entry))
+            })
+            .collect();
+        let records: Vec<Record> = drafts
+            .iter()
+            .map(|d| Record {
+                item: std::mem::take(&mut items[d.at]),
+                decision: d.decision.clone(),
+                seen_at: horizon::seen_at(&batch[d.at]),
             })
             .collect();
         self.ledger
-            .near_insert(&entries, self.config.max_per_key)
-            .await?;
-
-        let to_record: Vec<(ItemVersion, Decision)> = drafts
-            .iter()
-            .map(|d| (items[d.at].clone(), d.decision.clone()))
-            .collect();
-        self.ledger.record(&to_record).await
+            .commit(&entries, &records, self.config.max_per_key)
+            .await
     }
 
     /// Starts the near-copy claim and decides `new` drafts against the
@@ -167,20 +188,20 @@ impl<L: Ledger> Deduplicator<L> {
             .await?;
         // The store's candidates and then the batch's own articles, each
         // under its keys: an article matches what came before it.
-        let mut index = Index::default();
+        let listed = candidates.iter().map(|(k, _)| k.len()).sum::<usize>() + keys.len();
+        let mut index = Index::with_capacity(candidates.len() + drafts.len(), listed);
         for (keys, candidate) in candidates {
             index.insert(&keys, candidate, usize::MAX);
         }
         for draft in drafts.iter_mut() {
-            let Some(fp) = draft.fingerprint.as_ref() else {
+            let Some(fp) = draft.fingerprint.as_mut() else {
                 continue;
             };
             let article = &batch[draft.at];
             if draft.decision.verdict == Verdict::New && !fp.keys.is_empty() {
-                let not_before = horizon::cutoff(horizon::seen_at(article), self.config.horizon);
+                let at = horizon::seen_at(article);
                 let own = (article.provider.as_str(), article.uri.as_str());
-                if let Some(found) = index.best(&fp.keys, &fp.sketch, own, not_before, &self.config)
-                {
+                if let Some(found) = index.best(&fp.keys, &fp.sketch, own, at, &self.config) {
                     draft.story = found.entry.story_uri.clone();
                     draft.decision = Decision {
                         verdict: Verdict::Duplicate,
@@ -189,11 +210,12 @@ impl<L: Ledger> Deduplicator<L> {
                     };
                 }
             }
-            index.insert(
-                &fp.keys,
-                entry(article, &draft.story, fp),
-                self.config.max_per_key,
-            );
+            // The sketch moves into the entry: nothing reads it from the
+            // fingerprint after this (the keys stay for the commit).
+            let sketch = std::mem::take(&mut fp.sketch);
+            let entry = Arc::new(entry(article, &draft.story, sketch));
+            index.insert(&fp.keys, Arc::clone(&entry), self.config.max_per_key);
+            draft.entry = Some(entry);
         }
         Ok(())
     }
@@ -214,10 +236,11 @@ impl<L: Ledger> Deduplicator<L> {
             .map(|&d| {
                 let article = &batch[drafts[d].at];
                 Claim {
-                    content_hash: article.content_hash.clone(),
+                    content_hash: claim_key(article),
                     provider: article.provider.clone(),
                     uri: article.uri.clone(),
                     story_uri: drafts[d].story.clone(),
+                    seen_at: horizon::seen_at(article),
                 }
             })
             .collect();
@@ -266,14 +289,34 @@ impl<L: Ledger> Deduplicator<L> {
     }
 }
 
-fn entry(article: &Article, story: &str, fp: &Fingerprint) -> Entry {
+fn entry(article: &Article, story: &str, sketch: Sketch) -> Entry {
     Entry {
         provider: article.provider.clone(),
         uri: article.uri.clone(),
         story_uri: story.to_owned(),
         seen_at: horizon::seen_at(article),
-        sketch: fp.sketch.clone(),
+        sketch,
     }
+}
+
+/// The exact-copy key: the content hash, and the tickers when the item
+/// names any. Two companies' notices can have the same body word for word
+/// ("Qtly div 20 cts vs 20 cts previously / Pay April 15 / Record March
+/// 23", Reuters-21578 #3774 QUAKER OATS <OAT> and #5085 UNIBANCORP <UBCP>);
+/// the ticker tells them apart. A re-send that drops the ticker is still
+/// found, as a near copy of similarity 1.0.
+fn claim_key(article: &Article) -> String {
+    if article.tickers.is_empty() {
+        return article.content_hash.clone();
+    }
+    let mut tickers: Vec<String> = article
+        .tickers
+        .iter()
+        .map(|t| crate::sketch::ticker_base(t))
+        .collect();
+    tickers.sort_unstable();
+    tickers.dedup();
+    format!("{}:{}", article.content_hash, tickers.join(","))
 }
 
 fn item_version(article: &Article) -> ItemVersion {

@@ -1,4 +1,5 @@
 use std::future::Future;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use wirestream_model::Verdict;
@@ -6,7 +7,7 @@ use wirestream_model::Verdict;
 use crate::sketch::Sketch;
 
 /// One version of one item.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ItemVersion {
     pub provider: String,
     pub uri: String,
@@ -29,6 +30,8 @@ pub struct Claim {
     pub provider: String,
     pub uri: String,
     pub story_uri: String,
+    /// The claiming article's own time (for the horizon).
+    pub seen_at: DateTime<Utc>,
 }
 
 /// Who holds a content hash: the first item that claimed it.
@@ -55,21 +58,52 @@ pub struct Entry {
 #[error("the dedup state is unavailable: {0}")]
 pub struct LedgerError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
-/// Where dedup state is kept. Each call takes a whole batch, so that a
-/// database-backed ledger makes one round trip per batch, not per article.
-pub trait Ledger: Send {
-    /// Decisions already recorded for these item versions.
-    fn recorded(
-        &mut self,
-        items: &[ItemVersion],
-    ) -> impl Future<Output = Result<Vec<Option<Decision>>, LedgerError>> + Send;
+/// An index entry with the LSH keys it is (to be) listed under.
+pub type Keyed = (Vec<u64>, Arc<Entry>);
 
-    /// For each item, the story of the latest recorded version below the
-    /// given one, if any: `Some(story_uri)` means this is a new version.
-    fn earlier_versions(
+/// What a ledger knows of an item version before it is decided.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Known {
+    /// The decision recorded for this very version (a replay).
+    pub decision: Option<Decision>,
+    /// The story of the latest recorded version below this one, if any:
+    /// `Some(story_uri)` makes this item a new version.
+    pub earlier_story: Option<String>,
+}
+
+/// A decision to record, with the article's own time (for the horizon).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub item: ItemVersion,
+    pub decision: Decision,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// Where dedup state is kept. Each call takes a whole batch, so that a
+/// database-backed ledger makes a fixed number of round trips per batch
+/// (six in Postgres), not a number per article.
+///
+/// A batch runs `lookup`, then `near_candidates` (which opens a claim),
+/// `claim`, and `commit` (which ends it).
+pub trait Ledger: Send {
+    /// For each item version: its recorded decision and its earlier
+    /// version's story.
+    fn lookup(
         &mut self,
         items: &[ItemVersion],
-    ) -> impl Future<Output = Result<Vec<Option<String>>, LedgerError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Known>, LedgerError>> + Send;
+
+    /// Starts a claim: returns the indexed entries under any of these LSH
+    /// keys (at most `max_per_key` per key), each once, with the keys of
+    /// `keys` it is indexed under. Until [`Ledger::commit`] ends the claim,
+    /// another claim on any of the same keys waits (in Postgres: advisory
+    /// locks), so that two near copies decided at once cannot both miss each
+    /// other.
+    fn near_candidates(
+        &mut self,
+        keys: &[u64],
+        max_per_key: usize,
+    ) -> impl Future<Output = Result<Vec<Keyed>, LedgerError>> + Send;
 
     /// Claims each hash, in order; an existing or earlier claim wins. Returns
     /// the owner of each hash after the claims.
@@ -78,34 +112,19 @@ pub trait Ledger: Send {
         claims: &[Claim],
     ) -> impl Future<Output = Result<Vec<Owner>, LedgerError>> + Send;
 
-    /// Records decisions, in order; a decision recorded earlier (by a replay
-    /// or by another worker) wins. Returns the decisions that hold.
-    fn record(
+    /// Indexes entries under their keys (skipping keys that hold
+    /// `max_per_key` entries already), records decisions (a decision
+    /// recorded earlier, by a replay or by another worker, wins) and ends
+    /// the claim. Returns the decisions that hold, in order.
+    fn commit(
         &mut self,
-        decisions: &[(ItemVersion, Decision)],
+        entries: &[Keyed],
+        decisions: &[Record],
+        max_per_key: usize,
     ) -> impl Future<Output = Result<Vec<Decision>, LedgerError>> + Send;
 
-    /// Starts a near-copy claim: returns the indexed entries under any of
-    /// these LSH keys (at most `max_per_key` per key), each once, with the
-    /// keys of `keys` it is indexed under. Until
-    /// [`Ledger::near_insert`] ends the claim, another claim on any of the
-    /// same keys waits (in Postgres: advisory locks), so that two near
-    /// copies decided at once cannot both miss each other.
-    fn near_candidates(
-        &mut self,
-        keys: &[u64],
-        max_per_key: usize,
-    ) -> impl Future<Output = Result<Vec<(Vec<u64>, Entry)>, LedgerError>> + Send;
-
-    /// Indexes entries under their keys (skipping keys that hold
-    /// `max_per_key` entries already) and ends the claim.
-    fn near_insert(
-        &mut self,
-        entries: &[(Vec<u64>, Entry)],
-        max_per_key: usize,
-    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
-
-    /// Removes index entries seen before `cutoff`; returns how many.
+    /// Removes index entries, content hashes and decisions of articles seen
+    /// before `cutoff`; returns how many index entries went.
     fn expire(
         &mut self,
         cutoff: DateTime<Utc>,

@@ -33,6 +33,8 @@ mod verify;
 
 pub use config::DedupConfig;
 pub use engine::Deduplicator;
-pub use ledger::{Claim, Decision, Entry, ItemVersion, Ledger, LedgerError, Owner};
+pub use ledger::{
+    Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record,
+};
 pub use memory::MemoryLedger;
 pub use sketch::{fingerprint, Fingerprint, Sketch, SketchError};

@@ -1,26 +1,56 @@
 //! MinHash signatures and their LSH band keys.
 //!
-//! Each of `bands * rows` hash functions `h_i(x) = (a_i * x + b_i) >> 32`
-//! (multiply-shift, with odd `a_i`) keeps its minimum over the shingles. Two
-//! articles agree on one value with probability equal to the Jaccard
-//! similarity of their shingle sets; they share a band key (all `rows`
-//! values of a band) with probability `J^rows`, and become candidates when
-//! any of `bands` keys match: `1 - (1 - J^rows)^bands`. With 16 bands of 4
-//! rows that is 0.99 at J = 0.7 and 0.12 at J = 0.3.
+//! One-permutation hashing with optimal densification (Shrivastava, 2017):
+//! each shingle's hash picks one of `count` bins by its top bits and the
+//! bin keeps the smallest of its other bits; an empty bin (short texts)
+//! borrows the value of the first non-empty bin on its own fixed,
+//! pseudo-random probe sequence. Two articles agree on one bin with
+//! probability equal to the Jaccard similarity of their shingle sets, as
+//! with `count` independent hash functions, but each shingle costs one
+//! comparison instead of `count` multiplications (it was the largest cost
+//! of fingerprinting). They share a band key (all `rows` values of a band)
+//! with probability `J^rows`, and become candidates when any of `bands`
+//! keys match: `1 - (1 - J^rows)^bands`. With 32 bands of 2 rows that is
+//! 0.9999 at J = 0.7, 0.95 at J = 0.3 and 0.73 at J = 0.2: a wide net, so
+//! that an update or a re-written first take (low Jaccard, high
+//! containment) meets its story; verification then decides.
 
 use crate::hash;
 
 /// The MinHash signature of a set of shingle hashes (`count` values).
 pub(crate) fn signature(shingles: &[u64], count: usize) -> Vec<u32> {
-    let params: Vec<(u64, u64)> = (0..count as u64)
-        .map(|i| (hash::mix(i * 2 + 1) | 1, hash::mix(i * 2 + 2)))
-        .collect();
     let mut mins = vec![u32::MAX; count];
+    let mut filled = vec![false; count];
+    if count == 0 || shingles.is_empty() {
+        return mins;
+    }
     for &shingle in shingles {
-        for (min, &(a, b)) in mins.iter_mut().zip(&params) {
-            let value = (a.wrapping_mul(shingle).wrapping_add(b) >> 32) as u32;
-            if value < *min {
-                *min = value;
+        // Re-mixed so that the bin does not depend on how the shingle hash
+        // was built; the high half picks the bin, the low half competes.
+        let h = hash::mix(shingle ^ 0x6d69_6e68_6173_6800);
+        let bin = (((h >> 32) * count as u64) >> 32) as usize;
+        let value = h as u32;
+        if value < mins[bin] || !filled[bin] {
+            mins[bin] = mins[bin].min(value);
+            filled[bin] = true;
+        }
+    }
+    // Optimal densification: bin i probes bins mix(i, attempt) until one was
+    // filled by a shingle. The probe sequence depends on i only, so two
+    // texts borrow from the same bins.
+    let own = mins.clone();
+    for (i, min) in mins.iter_mut().enumerate() {
+        if filled[i] {
+            continue;
+        }
+        let mut attempt = 0u64;
+        loop {
+            attempt += 1;
+            let probe = hash::combine(i as u64 + 1, attempt);
+            let j = (((probe >> 32) * count as u64) >> 32) as usize;
+            if filled[j] {
+                *min = own[j];
+                break;
             }
         }
     }

@@ -41,16 +41,14 @@ pub struct Fingerprint {
 /// Fingerprints an article's body (headline-only items get no keys: exact
 /// matching covers flashes).
 pub fn fingerprint(article: &Article, config: &DedupConfig) -> Fingerprint {
-    let body = matching_form(&article.body);
-    let mut word_hashes = Vec::with_capacity(body.len() / 5);
+    let mut word_hashes = Vec::with_capacity(article.body.len() / 5);
     let mut numbers = Vec::new();
-    for word in shingle::words(&body) {
-        let h = hash::bytes(word.as_bytes());
+    for_each_word(&article.body, |word, h| {
         word_hashes.push(h);
         if shingle::is_number(word) {
             numbers.push(hash::digest(h));
         }
-    }
+    });
     let shingles = shingle::shingles(&word_hashes, config.shingle_words);
     let (shingle_digests, shingle_count) = bottom_k(
         shingles.iter().map(|&s| hash::digest(s)).collect(),
@@ -58,19 +56,17 @@ pub fn fingerprint(article: &Article, config: &DedupConfig) -> Fingerprint {
     );
     let (numbers, number_count) = bottom_k(numbers, config.sketch_numbers);
 
-    let headline_form = matching_form(&article.headline);
-    let mut headline_words =
-        shingle::words(&headline_form).map(|w| hash::digest(hash::bytes(w.as_bytes())));
-    let headline_first = headline_words.next();
-    let (headline, _) = bottom_k(
-        headline_first.into_iter().chain(headline_words).collect(),
-        HEADLINE_WORDS,
-    );
+    let mut headline_words = Vec::new();
+    for_each_word(&article.headline, |_, h| {
+        headline_words.push(hash::digest(h))
+    });
+    let headline_first = headline_words.first().copied();
+    let (headline, _) = bottom_k(headline_words, HEADLINE_WORDS);
     let (tickers, _) = bottom_k(
         article
             .tickers
             .iter()
-            .map(|t| hash::digest(hash::bytes(t.to_ascii_lowercase().as_bytes())))
+            .map(|t| hash::digest(hash::bytes(ticker_base(t).as_bytes())))
             .collect(),
         TICKERS,
     );
@@ -98,6 +94,32 @@ pub fn fingerprint(article: &Article, config: &DedupConfig) -> Fingerprint {
     }
 }
 
+/// A ticker without its exchange suffix, lower-cased: `PARC.O` and `PARC`
+/// are one company (Reuters-21578 re-sends PARK COMMUNICATIONS under both).
+pub(crate) fn ticker_base(ticker: &str) -> String {
+    let base = ticker.split('.').next().unwrap_or(ticker);
+    base.trim().to_ascii_lowercase()
+}
+
+/// Calls `f` with each word of the text's matching form and the word's hash.
+///
+/// For ASCII text the matching form only lower-cases and collapses
+/// whitespace, which moves no word boundary: the words are read from the
+/// text itself and lower-cased as they are hashed, saving a copy of every
+/// body (the content hash has already built one).
+fn for_each_word(text: &str, mut f: impl FnMut(&str, u64)) {
+    if text.is_ascii() {
+        for word in shingle::words(text) {
+            f(word, hash::bytes_lower(word.as_bytes()));
+        }
+    } else {
+        let form = matching_form(text);
+        for word in shingle::words(&form) {
+            f(word, hash::bytes(word.as_bytes()));
+        }
+    }
+}
+
 /// Sorts, removes repeats and keeps the `k` smallest; returns them and how
 /// many distinct values there were.
 fn bottom_k(mut values: Vec<u32>, k: usize) -> (Vec<u32>, u32) {
@@ -105,6 +127,8 @@ fn bottom_k(mut values: Vec<u32>, k: usize) -> (Vec<u32>, u32) {
     values.dedup();
     let count = values.len() as u32;
     values.truncate(k);
+    // The sketch is kept for the horizon: hold only what it keeps.
+    values.shrink_to_fit();
     (values, count)
 }
 

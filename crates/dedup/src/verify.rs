@@ -47,9 +47,21 @@ fn contains(sorted: &[u32], value: u32) -> bool {
     sorted.binary_search(&value).is_ok()
 }
 
+/// Whether each headline has a word the other lacks.
+fn headlines_diverge(a: &Sketch, b: &Sketch) -> bool {
+    let only = |x: &Sketch, y: &Sketch| x.headline.iter().any(|w| !contains(&y.headline, *w));
+    !a.headline.is_empty() && !b.headline.is_empty() && only(a, b) && only(b, a)
+}
+
 /// The similarity of `item` to `candidate` when it is a near copy of it,
-/// else `None`.
-pub(crate) fn near_copy(item: &Sketch, candidate: &Sketch, config: &DedupConfig) -> Option<f32> {
+/// else `None`. `late` says the two were sent more than `config.recent`
+/// apart.
+pub(crate) fn near_copy(
+    item: &Sketch,
+    candidate: &Sketch,
+    late: bool,
+    config: &DedupConfig,
+) -> Option<f32> {
     // Tickers: both sent and none shared is two different companies.
     if !item.tickers.is_empty()
         && !candidate.tickers.is_empty()
@@ -64,6 +76,12 @@ pub(crate) fn near_copy(item: &Sketch, candidate: &Sketch, config: &DedupConfig)
         if a != b && !contains(&candidate.headline, a) && !contains(&item.headline, b) {
             return None;
         }
+    }
+
+    // Short templated notices: the headline is the subject.
+    let smaller = item.shingle_count.min(candidate.shingle_count) as usize;
+    if smaller < config.short_shingles && headlines_diverge(item, candidate) {
+        return None;
     }
 
     let (a, b) = common_range(
@@ -83,7 +101,13 @@ pub(crate) fn near_copy(item: &Sketch, candidate: &Sketch, config: &DedupConfig)
         (b, item, candidate)
     };
     let containment = shared as f32 / small.len() as f32;
-    let similarity = if jaccard >= config.jaccard {
+    let similarity = if late {
+        // Long after: only a close copy with every figure kept.
+        if jaccard < config.late_jaccard {
+            return None;
+        }
+        jaccard
+    } else if jaccard >= config.jaccard {
         jaccard
     } else if containment >= config.containment
         && small_all.shingle_count as usize >= config.containment_min_shingles
@@ -101,9 +125,13 @@ pub(crate) fn near_copy(item: &Sketch, candidate: &Sketch, config: &DedupConfig)
         large.number_count,
     );
     let misses = small_numbers.len() - intersection(small_numbers, large_numbers);
-    let allowed = config
-        .number_misses
-        .max((config.number_miss_ratio * small_numbers.len() as f32) as usize);
+    let allowed = if late {
+        0
+    } else {
+        config
+            .number_misses
+            .max((config.number_miss_ratio * small_numbers.len() as f32) as usize)
+    };
     (misses <= allowed).then_some(similarity)
 }
 
@@ -117,7 +145,7 @@ mod tests {
         let config = DedupConfig::default();
         let fa = fingerprint(&article("a", a.0, a.1), &config);
         let fb = fingerprint(&article("b", b.0, b.1), &config);
-        near_copy(&fb.sketch, &fa.sketch, &config)
+        near_copy(&fb.sketch, &fa.sketch, false, &config)
     }
 
     // Reuters-21578 #3 (the body's first two paragraphs and the rest).
@@ -171,6 +199,53 @@ mod tests {
             ),
             Some(1.0)
         );
+    }
+
+    #[test]
+    fn short_notices_of_two_subjects_are_not_copies() {
+        // Reuters-21578 #16468 and #16473: two funds, one template.
+        let body = |fund: &str| {
+            format!("Franklin {fund} Insured Tax-Free Income Fund said it declared a monthly dividend of 5.8 cts per share, payable April 30 to holders of record April 15.")
+        };
+        assert_eq!(
+            similarity(
+                (
+                    "FRANKLIN MASSACHUSETTS SETS MONTHLY PAYOUT",
+                    &body("Massachusetts")
+                ),
+                (
+                    "FRANKLIN CALIFORNIA SETS MONTHLY PAYOUT",
+                    &body("California")
+                )
+            ),
+            None
+        );
+        // A re-titled re-send only drops words: still a copy.
+        assert!(similarity(
+            (
+                "FRANKLIN MASSACHUSETTS SETS MONTHLY PAYOUT",
+                &body("Massachusetts")
+            ),
+            ("FRANKLIN MASSACHUSETTS PAYOUT", &body("Massachusetts"))
+        )
+        .is_some());
+    }
+
+    #[test]
+    fn long_after_only_close_copies_with_the_same_figures_count() {
+        // Reuters-21578 #3164 and #7207, ten days apart: the same notice
+        // with a new amount.
+        let config = DedupConfig::default();
+        let notice = |amount: &str| {
+            format!("The Federal Reserve entered the U.S. Government securities market to arrange {amount} billion dlrs of customer repurchase agreements, a Fed spokesman said. Dealers said Federal funds were trading at 6-3/16 pct when the Fed began its temporary and indirect supply of reserves to the banking system.")
+        };
+        let head = "FED ADDS RESERVES VIA CUSTOMER REPURCHASES";
+        let a = fingerprint(&article("a", head, &notice("2.5")), &config);
+        let b = fingerprint(&article("b", head, &notice("1.5")), &config);
+        assert!(near_copy(&b.sketch, &a.sketch, false, &config).is_some());
+        assert_eq!(near_copy(&b.sketch, &a.sketch, true, &config), None);
+        let same = fingerprint(&article("c", head, &notice("2.5")), &config);
+        assert_eq!(near_copy(&same.sketch, &a.sketch, true, &config), Some(1.0));
     }
 
     #[test]

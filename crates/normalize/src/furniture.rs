@@ -37,10 +37,21 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid dateline regex")
 });
 
+/// Longest dateline looked for, with its dash: five place words, two
+/// regions, a date and an agency fit several times over.
+const DATELINE_MAX_BYTES: usize = 256;
+
 /// Finds a dateline at the head of a (cleaned, single-line) paragraph.
 /// Returns the dateline and the byte length of the prefix to remove.
 pub(crate) fn find_dateline(paragraph: &str) -> Option<(&str, usize)> {
-    let captures = DATELINE.captures(paragraph)?;
+    // A dateline is a short head: the regex only sees the first bytes, so
+    // that its capture search does not scan a whole paragraph (it was a
+    // sixth of the cost of normalising a Reuters item).
+    let mut end = paragraph.len().min(DATELINE_MAX_BYTES);
+    while !paragraph.is_char_boundary(end) {
+        end -= 1;
+    }
+    let captures = DATELINE.captures(&paragraph[..end])?;
     let whole = captures.get(0)?;
     let dateline = captures
         .name("dateline")

@@ -165,16 +165,36 @@ fn guess_kind(description: &str) -> BodyKind {
 /// The form of a text used for matching: NFKC, lower case, typographic quotes
 /// and dashes folded to ASCII, whitespace collapsed to single spaces.
 pub fn matching_form(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
     // NFKC first: it maps compatibility forms (full-width letters, ligatures,
     // no-break spaces) to the plain characters the folding below expects.
     // ASCII is its own NFKC, and most wire copy is ASCII: skip the work.
     if text.is_ascii() {
-        fold(&mut out, text.chars());
-    } else {
-        fold(&mut out, text.nfkc());
+        return fold_ascii(text);
     }
+    let mut out = String::with_capacity(text.len());
+    fold(&mut out, text.nfkc());
     out
+}
+
+/// [`fold`] for ASCII text, byte by byte: the same result, several times
+/// faster than pushing `char`s (matching forms are built for every article).
+fn fold_ascii(text: &str) -> String {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut pending_space = false;
+    for &b in text.as_bytes() {
+        // char::is_whitespace on ASCII: space, \t, \n, \x0b, \x0c, \r.
+        if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            pending_space = !bytes.is_empty();
+            continue;
+        }
+        if pending_space {
+            bytes.push(b' ');
+            pending_space = false;
+        }
+        bytes.push(b.to_ascii_lowercase());
+    }
+    // Only ASCII bytes were pushed: always valid UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Folds quotes, dashes and case and collapses whitespace, appending to `out`.
@@ -218,4 +238,18 @@ pub fn content_hash(headline: &str, body: &str) -> String {
         hasher.update(body.as_bytes());
     }
     hasher.finalize().to_hex().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_fast_path_folds_like_the_general_one() {
+        let text = "  Shr 34 cts vs 1.19 dlrs\r\n\n    Net\t3,821,000\x0b vs <CH> \"QUOTED\"  ";
+        let mut general = String::new();
+        fold(&mut general, text.chars());
+        assert_eq!(matching_form(text), general);
+        assert_eq!(matching_form(""), "");
+    }
 }

@@ -39,6 +39,9 @@ pub(crate) fn clean(raw: &str, keep_newlines: bool) -> String {
     } else {
         Cow::Borrowed(raw)
     };
+    if decoded.is_ascii() {
+        return clean_ascii(&decoded, keep_newlines);
+    }
     let mut out = String::with_capacity(decoded.len());
     let mut chars = decoded.chars().peekable();
     while let Some(c) = chars.next() {
@@ -60,6 +63,33 @@ pub(crate) fn clean(raw: &str, keep_newlines: bool) -> String {
         }
     }
     nfc(out)
+}
+
+/// [`clean`] of ASCII text, byte by byte (most wire copy): the same rules,
+/// without decoding characters; ASCII is its own NFC.
+fn clean_ascii(text: &str, keep_newlines: bool) -> String {
+    let newline = if keep_newlines { b'\n' } else { b' ' };
+    let mut out = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\r' => {
+                if bytes.get(at + 1) == Some(&b'\n') {
+                    at += 1;
+                }
+                out.push(newline);
+            }
+            b'\n' => out.push(newline),
+            b'\t' => out.push(b' '),
+            // C0 controls and DEL: invisible (no Windows-1252 meaning).
+            b if b < 0x20 || b == 0x7f => {}
+            b => out.push(b),
+        }
+        at += 1;
+    }
+    // Only ASCII bytes were kept: always valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Handles the numeric character references that the HTML decoder leaves
@@ -159,6 +189,31 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
 /// [`collapse_whitespace`] appending to `out`; a space separates what was
 /// already in `out` from the new text when `out` is not empty.
 pub(crate) fn push_collapsed(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        // No no-break spaces in ASCII: words joined by single spaces, found
+        // byte by byte (char::is_whitespace on ASCII: \t \n \x0b \x0c \r and space).
+        let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+        let bytes = text.as_bytes();
+        let mut need_space = !out.is_empty();
+        let mut at = 0;
+        while at < bytes.len() {
+            while at < bytes.len() && is_space(bytes[at]) {
+                at += 1;
+            }
+            let start = at;
+            while at < bytes.len() && !is_space(bytes[at]) {
+                at += 1;
+            }
+            if start < at {
+                if need_space {
+                    out.push(' ');
+                }
+                out.push_str(&text[start..at]);
+                need_space = true;
+            }
+        }
+        return;
+    }
     // `pending` is the whitespace to emit before the next visible character:
     // None, a plain space, or a no-break space.
     let mut pending: Option<char> = if out.is_empty() { None } else { Some(' ') };
@@ -256,6 +311,14 @@ fn flush(paragraphs: &mut Vec<String>, current: &mut String) {
 /// Japanese are written without spaces, so each ideograph or kana counts as a
 /// word, the usual convention for those languages.
 pub(crate) fn word_count(text: &str) -> u32 {
+    if text.is_ascii() {
+        // No CJK in ASCII: a token counts when it has a letter or digit.
+        let count = text
+            .split_whitespace()
+            .filter(|token| token.bytes().any(|b| b.is_ascii_alphanumeric()))
+            .count();
+        return u32::try_from(count).unwrap_or(u32::MAX);
+    }
     let mut count: u32 = 0;
     for token in text.split_whitespace() {
         let mut other_alphanumeric = false;

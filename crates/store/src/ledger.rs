@@ -1,24 +1,54 @@
 //! Dedup state in Postgres, shared by every worker replica.
+//!
+//! Six round trips per batch, whatever its size: the lookup of recorded
+//! decisions and earlier versions; `BEGIN` with the advisory locks on the
+//! batch's LSH keys (one simple-query message); the candidate fetch; the
+//! hash claim; one statement inserting sketches, bands and decisions; and
+//! `COMMIT`. Two more only in rare races (a hash or decision written by
+//! another worker after the statement's snapshot was taken).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Row as _, Transaction};
-use wirestream_dedup::{Claim, Decision, Entry, ItemVersion, Ledger, LedgerError, Owner, Sketch};
+use wirestream_dedup::{
+    Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record, Sketch,
+};
 use wirestream_model::Verdict;
 
 /// A [`Ledger`] on the `dedup_decisions`, `dedup_hashes`, `dedup_sketches`
 /// and `dedup_bands` tables.
 pub struct PgLedger {
     pool: PgPool,
-    /// The open near-copy claim: a transaction holding advisory locks on the
-    /// batch's LSH keys, from `near_candidates` to `near_insert`.
+    /// The open claim: a transaction holding advisory locks on the batch's
+    /// LSH keys, from `near_candidates` to `commit`. The hash claim and the
+    /// inserts run in it too.
     claim: Option<Transaction<'static, Postgres>>,
+    /// Statements sent to Postgres (each one round trip), for tests and
+    /// docs/dedup.md.
+    round_trips: u64,
 }
 
 impl PgLedger {
     pub fn new(pool: PgPool) -> Self {
-        PgLedger { pool, claim: None }
+        PgLedger {
+            pool,
+            claim: None,
+            round_trips: 0,
+        }
+    }
+
+    /// Round trips to Postgres so far.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips
+    }
+
+    fn open_claim(&mut self) -> Result<&mut Transaction<'static, Postgres>, LedgerError> {
+        self.claim
+            .as_mut()
+            .ok_or_else(|| LedgerError("claim or commit without near_candidates".into()))
     }
 }
 
@@ -49,16 +79,52 @@ fn columns(items: &[ItemVersion]) -> (Vec<&str>, Vec<&str>, Vec<i64>) {
     (providers, uris, versions)
 }
 
+/// `BEGIN` and the advisory locks on `keys`, as one simple-query message.
+/// The keys are written into the text: they are integers, so nothing can be
+/// injected, and a simple query takes no parameters.
+fn begin_and_lock(keys: &[u64]) -> String {
+    let mut sql = String::from("BEGIN");
+    if !keys.is_empty() {
+        let mut keys: Vec<i64> = keys.iter().map(|&k| k as i64).collect();
+        // One order for every worker: claims cannot deadlock on the locks.
+        keys.sort_unstable();
+        keys.dedup();
+        sql.push_str("; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{");
+        for (n, key) in keys.iter().enumerate() {
+            if n > 0 {
+                sql.push(',');
+            }
+            let _ = write!(sql, "{key}");
+        }
+        sql.push_str("}'::int8[]) AS k");
+    }
+    sql
+}
+
+/// Reads a recorded decision from columns `at..at + 3` of a row.
+fn decision_at(row: &sqlx::postgres::PgRow, at: usize) -> Option<Decision> {
+    let verdict: Option<String> = row.get(at);
+    verdict.map(|verdict| Decision {
+        verdict: parse_verdict(&verdict),
+        duplicate_of: row.get(at + 1),
+        similarity: row.get(at + 2),
+    })
+}
+
 impl Ledger for PgLedger {
-    async fn recorded(
-        &mut self,
-        items: &[ItemVersion],
-    ) -> Result<Vec<Option<Decision>>, LedgerError> {
+    async fn lookup(&mut self, items: &[ItemVersion]) -> Result<Vec<Known>, LedgerError> {
         let (providers, uris, versions) = columns(items);
+        self.round_trips += 1;
         let rows = sqlx::query(
-            "SELECT i.n, d.verdict, d.duplicate_of, d.similarity
+            "SELECT i.n, d.verdict, d.duplicate_of, d.similarity, e.story
              FROM UNNEST($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS i(provider, uri, version, n)
-             JOIN dedup_decisions d USING (provider, uri, version)",
+             LEFT JOIN dedup_decisions d USING (provider, uri, version)
+             LEFT JOIN LATERAL (
+                 SELECT coalesce(p.duplicate_of, p.uri) AS story
+                 FROM dedup_decisions p
+                 WHERE p.provider = i.provider AND p.uri = i.uri AND p.version < i.version
+                 ORDER BY p.version DESC LIMIT 1
+             ) e ON true",
         )
         .bind(&providers)
         .bind(&uris)
@@ -66,159 +132,41 @@ impl Ledger for PgLedger {
         .fetch_all(&self.pool)
         .await
         .map_err(state_error)?;
-        let mut out = vec![None; items.len()];
+        let mut out = vec![Known::default(); items.len()];
         for row in rows {
             let n: i64 = row.get(0);
-            let verdict: String = row.get(1);
-            out[(n - 1) as usize] = Some(Decision {
-                verdict: parse_verdict(&verdict),
-                duplicate_of: row.get(2),
-                similarity: row.get(3),
-            });
+            out[(n - 1) as usize] = Known {
+                decision: decision_at(&row, 1),
+                earlier_story: row.get(4),
+            };
         }
         Ok(out)
-    }
-
-    async fn earlier_versions(
-        &mut self,
-        items: &[ItemVersion],
-    ) -> Result<Vec<Option<String>>, LedgerError> {
-        let (providers, uris, versions) = columns(items);
-        let rows = sqlx::query(
-            "SELECT i.n, e.story
-             FROM UNNEST($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS i(provider, uri, version, n)
-             CROSS JOIN LATERAL (
-                 SELECT coalesce(d.duplicate_of, d.uri) AS story
-                 FROM dedup_decisions d
-                 WHERE d.provider = i.provider AND d.uri = i.uri AND d.version < i.version
-                 ORDER BY d.version DESC LIMIT 1
-             ) e",
-        )
-        .bind(&providers)
-        .bind(&uris)
-        .bind(&versions)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(state_error)?;
-        let mut out = vec![None; items.len()];
-        for row in rows {
-            let n: i64 = row.get(0);
-            out[(n - 1) as usize] = Some(row.get(1));
-        }
-        Ok(out)
-    }
-
-    async fn claim(&mut self, claims: &[Claim]) -> Result<Vec<Owner>, LedgerError> {
-        if claims.is_empty() {
-            return Ok(Vec::new());
-        }
-        let hashes: Vec<&str> = claims.iter().map(|c| c.content_hash.as_str()).collect();
-        let providers: Vec<&str> = claims.iter().map(|c| c.provider.as_str()).collect();
-        let uris: Vec<&str> = claims.iter().map(|c| c.uri.as_str()).collect();
-        let stories: Vec<&str> = claims.iter().map(|c| c.story_uri.as_str()).collect();
-        // ORDER BY the ordinal: within one batch, the earlier item wins the hash.
-        sqlx::query(
-            "INSERT INTO dedup_hashes (content_hash, provider, uri, story_uri)
-             SELECT h, p, u, s
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(h, p, u, s, n)
-             ORDER BY n
-             ON CONFLICT (content_hash) DO NOTHING",
-        )
-        .bind(&hashes)
-        .bind(&providers)
-        .bind(&uris)
-        .bind(&stories)
-        .execute(&self.pool)
-        .await
-        .map_err(state_error)?;
-        let rows = sqlx::query(
-            "SELECT content_hash, provider, uri, story_uri FROM dedup_hashes WHERE content_hash = ANY($1::text[])",
-        )
-        .bind(&hashes)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(state_error)?;
-        let owners: HashMap<String, Owner> = rows
-            .into_iter()
-            .map(|row| {
-                (
-                    row.get(0),
-                    Owner {
-                        provider: row.get(1),
-                        uri: row.get(2),
-                        story_uri: row.get(3),
-                    },
-                )
-            })
-            .collect();
-        claims
-            .iter()
-            .map(|claim| {
-                owners.get(&claim.content_hash).cloned().ok_or_else(|| {
-                    LedgerError(
-                        format!("hash {} vanished after its claim", claim.content_hash).into(),
-                    )
-                })
-            })
-            .collect()
-    }
-
-    async fn record(
-        &mut self,
-        decisions: &[(ItemVersion, Decision)],
-    ) -> Result<Vec<Decision>, LedgerError> {
-        if decisions.is_empty() {
-            return Ok(Vec::new());
-        }
-        let items: Vec<ItemVersion> = decisions.iter().map(|(item, _)| item.clone()).collect();
-        let (providers, uris, versions) = columns(&items);
-        let verdicts: Vec<&str> = decisions.iter().map(|(_, d)| d.verdict.as_str()).collect();
-        let duplicate_of: Vec<Option<&str>> = decisions
-            .iter()
-            .map(|(_, d)| d.duplicate_of.as_deref())
-            .collect();
-        let similarity: Vec<Option<f32>> = decisions.iter().map(|(_, d)| d.similarity).collect();
-        sqlx::query(
-            "INSERT INTO dedup_decisions (provider, uri, version, verdict, duplicate_of, similarity)
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::real[])
-             ON CONFLICT (provider, uri, version) DO NOTHING",
-        )
-        .bind(&providers)
-        .bind(&uris)
-        .bind(&versions)
-        .bind(&verdicts)
-        .bind(&duplicate_of)
-        .bind(&similarity)
-        .execute(&self.pool)
-        .await
-        .map_err(state_error)?;
-        // Read back: where another worker (or an earlier run) decided first, its decision holds.
-        let held = self.recorded(&items).await?;
-        held.into_iter()
-            .zip(decisions)
-            .map(|(held, (_, ours))| Ok(held.unwrap_or_else(|| ours.clone())))
-            .collect()
     }
 
     async fn near_candidates(
         &mut self,
         keys: &[u64],
         max_per_key: usize,
-    ) -> Result<Vec<(Vec<u64>, Entry)>, LedgerError> {
+    ) -> Result<Vec<Keyed>, LedgerError> {
         // A claim left open by a failed batch rolls back when dropped.
         self.claim = None;
-        let mut tx = self.pool.begin().await.map_err(state_error)?;
-        let keys: Vec<i64> = keys.iter().map(|&k| k as i64).collect();
         // Two near copies decided at once by two workers share LSH keys: the
-        // second waits here until the first has indexed its article, and
-        // then finds it. Keys are locked in one order, so claims cannot
-        // deadlock. This is its own statement: a statement's snapshot is
-        // taken when it starts, so the read below must come after the wait.
-        sqlx::query("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT k FROM unnest($1::int8[]) AS k ORDER BY k) s")
-            .bind(&keys)
-            .execute(&mut *tx)
+        // second waits in its BEGIN until the first has committed, and then
+        // finds its article. The read is its own statement because a
+        // statement's snapshot is taken when it starts, and the read must
+        // come after the wait.
+        self.round_trips += 1;
+        let mut tx = self
+            .pool
+            .begin_with(begin_and_lock(keys))
             .await
             .map_err(state_error)?;
+        if keys.is_empty() {
+            self.claim = Some(tx);
+            return Ok(Vec::new());
+        }
+        let keys: Vec<i64> = keys.iter().map(|&k| k as i64).collect();
+        self.round_trips += 1;
         let rows = sqlx::query(
             "SELECT s.provider, s.uri, s.story_uri, s.seen_at, s.sketch, array_agg(b.band_key)
              FROM unnest($1::int8[]) AS k(key)
@@ -246,19 +194,106 @@ impl Ledger for PgLedger {
                     seen_at: row.get(3),
                     sketch: Sketch::from_bytes(&sketch).map_err(|e| LedgerError(Box::new(e)))?,
                 };
-                Ok((keys.into_iter().map(|k| k as u64).collect(), entry))
+                Ok((
+                    keys.into_iter().map(|k| k as u64).collect(),
+                    Arc::new(entry),
+                ))
             })
             .collect()
     }
 
-    async fn near_insert(
-        &mut self,
-        entries: &[(Vec<u64>, Entry)],
-        max_per_key: usize,
-    ) -> Result<(), LedgerError> {
-        let Some(mut tx) = self.claim.take() else {
-            return Err(LedgerError("near_insert without near_candidates".into()));
+    async fn claim(&mut self, claims: &[Claim]) -> Result<Vec<Owner>, LedgerError> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hashes: Vec<&str> = claims.iter().map(|c| c.content_hash.as_str()).collect();
+        let providers: Vec<&str> = claims.iter().map(|c| c.provider.as_str()).collect();
+        let uris: Vec<&str> = claims.iter().map(|c| c.uri.as_str()).collect();
+        let stories: Vec<&str> = claims.iter().map(|c| c.story_uri.as_str()).collect();
+        let seen: Vec<DateTime<Utc>> = claims.iter().map(|c| c.seen_at).collect();
+        let tx = self.open_claim()?;
+        // Insert and read the owners in one statement. Rows are inserted in
+        // hash order (then batch order: within one batch, the earlier item
+        // wins the hash), so that two workers' claims, held until their
+        // commits, wait on each other in one order and cannot deadlock.
+        let rows = sqlx::query(
+            "WITH c AS (
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+                     WITH ORDINALITY AS c(h, p, u, s, t, n)
+             ), inserted AS (
+                 INSERT INTO dedup_hashes (content_hash, provider, uri, story_uri, seen_at)
+                 SELECT DISTINCT ON (h) h, p, u, s, t FROM c ORDER BY h, n
+                 ON CONFLICT (content_hash) DO NOTHING
+                 RETURNING content_hash, provider, uri, story_uri
+             )
+             SELECT content_hash, provider, uri, story_uri FROM inserted
+             UNION ALL
+             SELECT content_hash, provider, uri, story_uri FROM dedup_hashes
+             WHERE content_hash = ANY($1::text[])",
+        )
+        .bind(&hashes)
+        .bind(&providers)
+        .bind(&uris)
+        .bind(&stories)
+        .bind(&seen)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(state_error)?;
+        let mut owners: HashMap<String, Owner> = HashMap::new();
+        let mut read = |rows: Vec<sqlx::postgres::PgRow>| {
+            for row in rows {
+                owners.entry(row.get(0)).or_insert_with(|| Owner {
+                    provider: row.get(1),
+                    uri: row.get(2),
+                    story_uri: row.get(3),
+                });
+            }
         };
+        read(rows);
+        self.round_trips += 1;
+        // A hash another worker committed after this statement's snapshot
+        // was taken was neither inserted nor seen: read it again.
+        let missing: Vec<&str> = hashes
+            .iter()
+            .copied()
+            .filter(|h| !owners.contains_key(*h))
+            .collect();
+        if !missing.is_empty() {
+            self.round_trips += 1;
+            let tx = self.open_claim()?;
+            let rows = sqlx::query(
+                "SELECT content_hash, provider, uri, story_uri FROM dedup_hashes WHERE content_hash = ANY($1::text[])",
+            )
+            .bind(&missing)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(state_error)?;
+            for row in rows {
+                owners.entry(row.get(0)).or_insert_with(|| Owner {
+                    provider: row.get(1),
+                    uri: row.get(2),
+                    story_uri: row.get(3),
+                });
+            }
+        }
+        claims
+            .iter()
+            .map(|claim| {
+                owners.get(&claim.content_hash).cloned().ok_or_else(|| {
+                    LedgerError(
+                        format!("hash {} vanished after its claim", claim.content_hash).into(),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    async fn commit(
+        &mut self,
+        entries: &[Keyed],
+        decisions: &[Record],
+        max_per_key: usize,
+    ) -> Result<Vec<Decision>, LedgerError> {
         let providers: Vec<&str> = entries.iter().map(|(_, e)| e.provider.as_str()).collect();
         let uris: Vec<&str> = entries.iter().map(|(_, e)| e.uri.as_str()).collect();
         let stories: Vec<&str> = entries.iter().map(|(_, e)| e.story_uri.as_str()).collect();
@@ -274,19 +309,44 @@ impl Ledger for PgLedger {
                 band_seen.push(entry.seen_at);
             }
         }
-        // A replay finds its rows there already (DO NOTHING); a full key
-        // takes no more articles.
-        sqlx::query(
+        let items: Vec<ItemVersion> = decisions.iter().map(|r| r.item.clone()).collect();
+        let (d_providers, d_uris, d_versions) = columns(&items);
+        let verdicts: Vec<&str> = decisions
+            .iter()
+            .map(|r| r.decision.verdict.as_str())
+            .collect();
+        let duplicate_of: Vec<Option<&str>> = decisions
+            .iter()
+            .map(|r| r.decision.duplicate_of.as_deref())
+            .collect();
+        let similarity: Vec<Option<f32>> =
+            decisions.iter().map(|r| r.decision.similarity).collect();
+        let d_seen: Vec<DateTime<Utc>> = decisions.iter().map(|r| r.seen_at).collect();
+        self.round_trips += 1;
+        let tx = self.open_claim()?;
+        // One statement for the index and the decisions. A replay finds its
+        // rows there already (DO NOTHING); a full key takes no more
+        // articles. Decisions go in key order (no deadlock between two
+        // workers replaying the same items) and the ones inserted come back:
+        // any other was decided before, and that decision holds.
+        let inserted = sqlx::query(
             "WITH sketches AS (
                  INSERT INTO dedup_sketches (provider, uri, story_uri, seen_at, sketch)
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[])
                  ON CONFLICT (provider, uri) DO NOTHING
+             ), bands AS (
+                 INSERT INTO dedup_bands (band_key, provider, uri, seen_at)
+                 SELECT n.k, n.p, n.u, n.t
+                 FROM UNNEST($6::int8[], $7::text[], $8::text[], $9::timestamptz[]) AS n(k, p, u, t)
+                 WHERE (SELECT count(*) FROM (SELECT 1 FROM dedup_bands b WHERE b.band_key = n.k LIMIT $10) c) < $10
+                 ON CONFLICT (band_key, provider, uri) DO NOTHING
              )
-             INSERT INTO dedup_bands (band_key, provider, uri, seen_at)
-             SELECT n.k, n.p, n.u, n.t
-             FROM UNNEST($6::int8[], $7::text[], $8::text[], $9::timestamptz[]) AS n(k, p, u, t)
-             WHERE (SELECT count(*) FROM (SELECT 1 FROM dedup_bands b WHERE b.band_key = n.k LIMIT $10) c) < $10
-             ON CONFLICT (band_key, provider, uri) DO NOTHING",
+             INSERT INTO dedup_decisions (provider, uri, version, verdict, duplicate_of, similarity, seen_at)
+             SELECT * FROM UNNEST($11::text[], $12::text[], $13::int8[], $14::text[], $15::text[], $16::real[], $17::timestamptz[])
+                 AS d(provider, uri, version, verdict, duplicate_of, similarity, seen_at)
+             ORDER BY provider, uri, version
+             ON CONFLICT (provider, uri, version) DO NOTHING
+             RETURNING provider, uri, version",
         )
         .bind(&providers)
         .bind(&uris)
@@ -298,15 +358,70 @@ impl Ledger for PgLedger {
         .bind(&band_uris)
         .bind(&band_seen)
         .bind(max_per_key.min(i64::MAX as usize) as i64)
-        .execute(&mut *tx)
+        .bind(&d_providers)
+        .bind(&d_uris)
+        .bind(&d_versions)
+        .bind(&verdicts)
+        .bind(&duplicate_of)
+        .bind(&similarity)
+        .bind(&d_seen)
+        .fetch_all(&mut **tx)
         .await
         .map_err(state_error)?;
-        tx.commit().await.map_err(state_error)
+        let inserted: std::collections::HashSet<(String, String, i64)> = inserted
+            .into_iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect();
+        let mut held: Vec<Decision> = decisions.iter().map(|r| r.decision.clone()).collect();
+        let lost: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                !inserted.contains(&(i.provider.clone(), i.uri.clone(), i.version as i64))
+            })
+            .map(|(n, _)| n)
+            .collect();
+        if !lost.is_empty() {
+            // Read back: where another worker (or an earlier run) decided
+            // first, its decision holds. Rare: replays and races only.
+            let lost_items: Vec<ItemVersion> = lost.iter().map(|&n| items[n].clone()).collect();
+            let (providers, uris, versions) = columns(&lost_items);
+            self.round_trips += 1;
+            let tx = self.open_claim()?;
+            let rows = sqlx::query(
+                "SELECT i.n, d.verdict, d.duplicate_of, d.similarity
+                 FROM UNNEST($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS i(provider, uri, version, n)
+                 JOIN dedup_decisions d USING (provider, uri, version)",
+            )
+            .bind(&providers)
+            .bind(&uris)
+            .bind(&versions)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(state_error)?;
+            for row in rows {
+                let n: i64 = row.get(0);
+                if let Some(decision) = decision_at(&row, 1) {
+                    held[lost[(n - 1) as usize]] = decision;
+                }
+            }
+        }
+        let Some(tx) = self.claim.take() else {
+            return Err(LedgerError("commit without near_candidates".into()));
+        };
+        self.round_trips += 1;
+        tx.commit().await.map_err(state_error)?;
+        Ok(held)
     }
 
     async fn expire(&mut self, cutoff: DateTime<Utc>) -> Result<u64, LedgerError> {
+        // The index, the hashes and the decisions of articles older than the
+        // cutoff, in one statement; the count is the index's.
+        self.round_trips += 1;
         let done = sqlx::query(
-            "WITH bands AS (DELETE FROM dedup_bands WHERE seen_at < $1)
+            "WITH bands AS (DELETE FROM dedup_bands WHERE seen_at < $1),
+                  hashes AS (DELETE FROM dedup_hashes WHERE seen_at < $1),
+                  decisions AS (DELETE FROM dedup_decisions WHERE seen_at < $1)
              DELETE FROM dedup_sketches WHERE seen_at < $1",
         )
         .bind(cutoff)

@@ -1,11 +1,12 @@
-//! Test helpers: a minimal ninjs-to-RawItem mapping (the real one lives in
-//! the formats crate) and paths to the shared corpora.
+//! Test helpers: items read with the production parsers of
+//! wirestream-formats (so the tests see what the pipeline sees) and paths to
+//! the shared corpora.
 
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde_json::Value;
-use wirestream_model::{Body, BodyKind, Format, Original, PubStatus, RawItem, Subject};
+use wirestream_formats::{parse_document, parse_ndjson, Context, Hint};
+use wirestream_model::{Body, BodyKind, Format, Original, RawItem};
 
 pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 
@@ -20,85 +21,32 @@ pub fn received_at() -> DateTime<Utc> {
         .expect("valid date")
 }
 
-fn string(item: &Value, key: &str) -> Option<String> {
-    match item.get(key)? {
-        Value::String(value) => Some(value.clone()),
-        Value::Number(value) => Some(value.to_string()),
-        _ => None,
-    }
+/// The parsing context of the tests: a fixed arrival time, and the provider
+/// as the trusted transport would give it.
+fn context(provider: &str) -> Context {
+    let mut ctx = Context::new("test");
+    ctx.received_at = received_at();
+    ctx.default_provider = Some(provider.to_owned());
+    ctx
 }
 
-fn subjects(item: &Value, key: &str) -> Vec<Subject> {
-    item.get(key)
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|subject| Subject {
-                    code: string(subject, "uri").or_else(|| string(subject, "code")),
-                    name: string(subject, "name"),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Maps a ninjs document (1.x to 3.0) to a raw item, as ingest would.
+/// Parses a ninjs document with the production parser, as ingest does.
 pub fn raw_from_ninjs(provider: &str, line: &str) -> RawItem {
-    let item: Value = serde_json::from_str(line).expect("valid ninjs json");
-    let mut raw = RawItem::new(
-        Format::Ninjs,
-        Original::Utf8(line.to_owned()),
-        received_at(),
-    );
-    raw.provider = provider.to_owned();
-    raw.uri = string(&item, "uri").unwrap_or_default();
-    raw.version = string(&item, "version").and_then(|v| v.parse().ok());
-    raw.pubstatus = string(&item, "pubstatus")
-        .and_then(|status| PubStatus::parse(&status))
-        .unwrap_or_default();
-    raw.urgency = item
-        .get("urgency")
-        .and_then(Value::as_u64)
-        .and_then(|u| u8::try_from(u).ok());
-    raw.versioncreated = string(&item, "versioncreated");
-    raw.firstcreated = string(&item, "firstcreated");
-    raw.embargoed = string(&item, "embargoed");
-    raw.language = string(&item, "language");
-    raw.byline = string(&item, "by");
-    raw.copyright = string(&item, "copyrightholder");
-    raw.headline = item
-        .get("headlines")
-        .and_then(|h| h.get(0))
-        .and_then(|h| string(h, "value"))
-        .or_else(|| string(&item, "headline"))
-        .unwrap_or_default();
-    // The first text or html body, as ingest picks it.
-    raw.body = item
-        .get("bodies")
-        .and_then(Value::as_array)
-        .and_then(|bodies| {
-            bodies.iter().find_map(|body| {
-                let value = string(body, "value")?;
-                let kind = match string(body, "contenttype").as_deref() {
-                    Some("text/plain") => BodyKind::Text,
-                    Some("text/html") | Some("application/xhtml+xml") => BodyKind::Html,
-                    _ => return None,
-                };
-                Some(Body { kind, value })
-            })
-        });
-    raw.subjects = subjects(&item, "subjects");
-    raw.places = subjects(&item, "places");
-    raw.source = "test".to_owned();
-    raw
+    let items = parse_document(line.as_bytes(), Hint::Json, &context(provider))
+        .unwrap_or_else(|error| panic!("a ninjs document: {error}"));
+    items
+        .into_iter()
+        .next()
+        .expect("one item in a ninjs document")
 }
 
-/// The Reuters-21578 corpus, one raw item per line.
+/// The Reuters-21578 corpus, one raw item per line, through the production
+/// NDJSON parser.
 pub fn reuters() -> Vec<RawItem> {
-    shared("corpus/reuters21578.ndjson")
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| raw_from_ninjs("reuters", line))
+    let text = shared("corpus/reuters21578.ndjson");
+    parse_ndjson(text.as_bytes(), &context("reuters"))
+        .into_iter()
+        .map(|item| item.unwrap_or_else(|error| panic!("a Reuters line: {error}")))
         .collect()
 }
 

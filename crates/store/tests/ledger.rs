@@ -1,0 +1,93 @@
+//! The Postgres dedup ledger: round trips per batch and the horizon.
+
+use chrono::{Duration, TimeZone, Utc};
+use sqlx::PgPool;
+use wirestream_dedup::{DedupConfig, Deduplicator};
+use wirestream_model::{fixtures, Article, Verdict};
+use wirestream_store::PgLedger;
+
+/// A distinct story per `n` (its words carry the number), dated `day` of
+/// March 1987.
+fn story(n: usize, day: u32) -> Article {
+    let body = format!(
+        "Company{n} said its board approved plan{n} to buy back shares{n} and raise capital{n} \
+         for expansion{n} of the plant{n} in the region{n} over the next year{n}."
+    );
+    let mut a = fixtures::article(&format!("story-{n}"), &format!("STORY {n}"), &body);
+    a.content_hash = wirestream_normalize::content_hash(&a.headline, &body);
+    a.tickers.clear();
+    a.versioncreated = Utc.with_ymd_and_hms(1987, 3, day, 12, 0, 0).single();
+    a
+}
+
+async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn a_batch_costs_six_round_trips_whatever_its_size(pool: PgPool) {
+    let config = DedupConfig {
+        expire_every: 0,
+        ..Default::default()
+    };
+    let mut dedup = Deduplicator::with_config(PgLedger::new(pool.clone()), config);
+    for size in [1, 10, 200] {
+        let mut batch: Vec<Article> = (0..size).map(|n| story(size * 1000 + n, 2)).collect();
+        // An exact copy and a near copy inside the batch too.
+        let mut copy = story(size * 1000, 2);
+        copy.uri = format!("copy-{size}");
+        batch.push(copy);
+        let before = dedup.ledger().round_trips();
+        dedup.decide(&mut batch).await.unwrap();
+        assert_eq!(dedup.ledger().round_trips() - before, 6, "batch of {size}");
+        assert_eq!(batch[size].verdict, Verdict::Duplicate);
+    }
+    // A replayed batch is answered by the lookup alone.
+    let mut replay: Vec<Article> = (0..10).map(|n| story(10_000 + n, 2)).collect();
+    let before = dedup.ledger().round_trips();
+    dedup.decide(&mut replay).await.unwrap();
+    assert_eq!(dedup.ledger().round_trips() - before, 1);
+}
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn the_horizon_deletes_index_hashes_and_decisions(pool: PgPool) {
+    // Expiry every batch, 30 days back from the oldest article of the batch.
+    let config = DedupConfig {
+        expire_every: 1,
+        ..Default::default()
+    };
+    let mut dedup = Deduplicator::with_config(PgLedger::new(pool.clone()), config);
+    let mut early: Vec<Article> = (0..3).map(|n| story(n, 1)).collect();
+    dedup.decide(&mut early).await.unwrap();
+    for table in ["dedup_sketches", "dedup_hashes", "dedup_decisions"] {
+        assert_eq!(count(&pool, table).await, 3, "{table}");
+    }
+    // Each article is listed under its band keys and its lead key.
+    let keys = (DedupConfig::default().bands + 1) as i64;
+    assert_eq!(count(&pool, "dedup_bands").await, 3 * keys);
+
+    // Twenty days on: nothing is old enough to go.
+    let mut later = vec![story(10, 21)];
+    dedup.decide(&mut later).await.unwrap();
+    assert_eq!(count(&pool, "dedup_sketches").await, 4);
+
+    // Forty days on (cutoff March 11): the first three go from every
+    // table, the others stay.
+    let mut much_later = vec![story(11, 31)];
+    much_later[0].versioncreated = much_later[0].versioncreated.map(|t| t + Duration::days(10));
+    dedup.decide(&mut much_later).await.unwrap();
+    for table in ["dedup_sketches", "dedup_hashes", "dedup_decisions"] {
+        assert_eq!(count(&pool, table).await, 2, "{table}");
+    }
+    assert_eq!(count(&pool, "dedup_bands").await, 2 * keys);
+
+    // A copy of an expired story is new again: its hash was forgotten.
+    let mut copy = vec![story(0, 1)];
+    copy[0].uri = "late-copy".into();
+    copy[0].versioncreated = much_later[0].versioncreated;
+    dedup.decide(&mut copy).await.unwrap();
+    assert_eq!(copy[0].verdict, Verdict::New);
+}
