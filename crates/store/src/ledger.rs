@@ -1,14 +1,13 @@
 //! Dedup state in Postgres, shared by every worker replica.
 //!
-//! Six round trips per batch, whatever its size: the lookup of recorded
-//! decisions and earlier versions; `BEGIN` with the advisory locks on the
-//! batch's LSH keys (one simple-query message); the candidate fetch; the
+//! Seven round trips per batch, whatever its size: the lookup of recorded
+//! decisions and earlier versions; `BEGIN`; the advisory locks on the
+//! stripes of the batch's LSH keys; the candidate fetch; the
 //! hash claim; one statement inserting sketches, bands and decisions; and
 //! `COMMIT`. Two more only in rare races (a hash or decision written by
 //! another worker after the statement's snapshot was taken).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -79,26 +78,27 @@ fn columns(items: &[ItemVersion]) -> (Vec<&str>, Vec<&str>, Vec<i64>) {
     (providers, uris, versions)
 }
 
-/// `BEGIN` and the advisory locks on `keys`, as one simple-query message.
-/// The keys are written into the text: they are integers, so nothing can be
-/// injected, and a simple query takes no parameters.
-fn begin_and_lock(keys: &[u64]) -> String {
-    let mut sql = String::from("BEGIN");
-    if !keys.is_empty() {
-        let mut keys: Vec<i64> = keys.iter().map(|&k| k as i64).collect();
-        // One order for every worker: claims cannot deadlock on the locks.
-        keys.sort_unstable();
-        keys.dedup();
-        sql.push_str("; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{");
-        for (n, key) in keys.iter().enumerate() {
-            if n > 0 {
-                sql.push(',');
-            }
-            let _ = write!(sql, "{key}");
-        }
-        sql.push_str("}'::int8[]) AS k");
-    }
-    sql
+/// Advisory lock stripes for near-copy claims. Two near copies share an LSH
+/// key, so they share that key's stripe and their claims run one after the
+/// other. A lock per key instead would take up to 33 locks per article,
+/// 16,500 for a batch of 500, which overflows PostgreSQL's shared lock table
+/// (`max_locks_per_transaction` × connections: "out of shared memory"). With
+/// stripes a claim holds at most this many locks, whatever the batch size;
+/// large batches take every stripe and so serialise the near-copy step across
+/// workers, small ones still run side by side.
+pub const LOCK_STRIPES: u64 = 64;
+
+/// The first half of the two-part advisory lock keys, so that the stripes
+/// cannot collide with other users' single-key locks (sqlx's migrations take one).
+const LOCK_NAMESPACE: i32 = 0x5753_4444; // "WSDD"
+
+/// The stripes of `keys`, sorted and without repeats: every worker takes its
+/// locks in one order, so claims cannot deadlock on them.
+fn stripes(keys: &[u64]) -> Vec<i32> {
+    let mut stripes: Vec<i32> = keys.iter().map(|&k| (k % LOCK_STRIPES) as i32).collect();
+    stripes.sort_unstable();
+    stripes.dedup();
+    stripes
 }
 
 /// Reads a recorded decision from columns `at..at + 3` of a row.
@@ -155,12 +155,23 @@ impl Ledger for PgLedger {
         // finds its article. The read is its own statement because a
         // statement's snapshot is taken when it starts, and the read must
         // come after the wait.
+        // BEGIN and the locks are two statements: should taking the locks fail
+        // (a lost connection, a lock timeout), the transaction is already
+        // sqlx's, and dropping it rolls back, so no connection goes back to
+        // the pool inside an aborted transaction.
         self.round_trips += 1;
-        let mut tx = self
-            .pool
-            .begin_with(begin_and_lock(keys))
+        let mut tx = self.pool.begin().await.map_err(state_error)?;
+        if !keys.is_empty() {
+            self.round_trips += 1;
+            sqlx::query(
+                "SELECT count(pg_advisory_xact_lock($1::int4, s)) FROM unnest($2::int4[]) AS s",
+            )
+            .bind(LOCK_NAMESPACE)
+            .bind(stripes(keys))
+            .execute(&mut *tx)
             .await
             .map_err(state_error)?;
+        }
         if keys.is_empty() {
             self.claim = Some(tx);
             return Ok(Vec::new());

@@ -28,13 +28,15 @@ async fn count(pool: &PgPool, table: &str) -> i64 {
 }
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
-async fn a_batch_costs_six_round_trips_whatever_its_size(pool: PgPool) {
+async fn a_batch_costs_seven_round_trips_whatever_its_size(pool: PgPool) {
     let config = DedupConfig {
         expire_every: 0,
         ..Default::default()
     };
     let mut dedup = Deduplicator::with_config(PgLedger::new(pool.clone()), config);
-    for size in [1, 10, 200] {
+    // 1,000 new articles are 33,000 LSH keys: more locks than PostgreSQL's lock
+    // table holds, had each key its own (the stripes keep it at 64).
+    for size in [1, 10, 1000] {
         let mut batch: Vec<Article> = (0..size).map(|n| story(size * 1000 + n, 2)).collect();
         // An exact copy and a near copy inside the batch too.
         let mut copy = story(size * 1000, 2);
@@ -42,7 +44,7 @@ async fn a_batch_costs_six_round_trips_whatever_its_size(pool: PgPool) {
         batch.push(copy);
         let before = dedup.ledger().round_trips();
         dedup.decide(&mut batch).await.unwrap();
-        assert_eq!(dedup.ledger().round_trips() - before, 6, "batch of {size}");
+        assert_eq!(dedup.ledger().round_trips() - before, 7, "batch of {size}");
         assert_eq!(batch[size].verdict, Verdict::Duplicate);
     }
     // A replayed batch is answered by the lookup alone.
