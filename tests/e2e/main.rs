@@ -3,6 +3,7 @@
 
 mod cli;
 mod dlq;
+mod faults;
 mod ingest_cli;
 mod ingest_feeds;
 mod ingest_formats;
@@ -13,6 +14,7 @@ mod ingest_reuters;
 mod ingest_spool;
 mod malformed;
 mod metrics;
+mod secrets;
 mod seed;
 mod sink;
 mod verdicts;

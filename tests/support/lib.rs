@@ -15,7 +15,10 @@ use tokio::process::{Child, Command};
 use wirestream_runtime::config::KafkaConfig;
 
 pub mod articles;
+pub mod driver;
+pub mod items;
 pub mod pg_proxy;
+pub mod postgres;
 
 /// Where the local stack is. Set by `make test`.
 pub struct Stack {
@@ -66,10 +69,21 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// One running process of a service. A service may run several instances
+/// (e.g. `worker` and `worker-2`, same consumer group, each on its own port).
 struct Service {
     name: &'static str,
+    instance: String,
+    port: u16,
     child: Child,
-    log: PathBuf,
+}
+
+/// How a process ended after [`Pipeline::terminate`].
+#[derive(Debug)]
+pub struct Exit {
+    /// `None` when it did not exit within the deadline (it was then killed).
+    pub code: Option<i32>,
+    pub took: Duration,
 }
 
 /// One pipeline: ingest, worker and sink, on its own topics and database.
@@ -82,6 +96,10 @@ pub struct Pipeline {
     pub ports: [u16; 3],
     admin_url: String,
     services: Vec<Service>,
+    /// Instances stopped by a test, to start again: (service, instance, port).
+    stopped: Vec<(&'static str, String, u16)>,
+    /// Every instance's log file, stopped ones too: (instance, path).
+    log_files: Vec<(String, PathBuf)>,
     extra_env: Vec<(String, String)>,
 }
 
@@ -100,6 +118,10 @@ pub struct Options {
     pub env: Vec<(&'static str, String)>,
     /// More TOML for the services' config file (whole sections, e.g. `[kafka.consumer]`).
     pub config_toml: Option<String>,
+    /// Another PostgreSQL than the stack's: the URL of a database to connect
+    /// to as a superuser (e.g. a [`postgres::Postgres`]); the pipeline's
+    /// database is created there.
+    pub database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -111,6 +133,7 @@ impl Default for Options {
             wait_ready: true,
             env: Vec::new(),
             config_toml: None,
+            database_url: None,
         }
     }
 }
@@ -131,7 +154,10 @@ impl Pipeline {
 
     /// [`Pipeline::start`] with other services, ingest config or broker.
     pub async fn start_with(options: Options) -> anyhow::Result<Pipeline> {
-        let stack = Stack::from_env();
+        let mut stack = Stack::from_env();
+        if let Some(url) = &options.database_url {
+            stack.database_url = url.clone();
+        }
         let name = format!("wst_{}", uuid::Uuid::new_v4().simple());
         let admin = PgPool::connect(&stack.database_url)
             .await
@@ -169,6 +195,8 @@ impl Pipeline {
             ports,
             admin_url: stack.database_url,
             services: Vec::new(),
+            stopped: Vec::new(),
+            log_files: Vec::new(),
             extra_env: Vec::new(),
         };
         if options.ingest_toml.is_some() || options.config_toml.is_some() {
@@ -231,18 +259,106 @@ impl Pipeline {
     /// Stops and starts a service again (same config, same ports), and waits
     /// until it answers `/health`.
     pub async fn restart(&mut self, service: &'static str) -> anyhow::Result<()> {
-        if let Some(index) = self.services.iter().position(|s| s.name == service) {
+        // SIGKILL: SIGTERM would be kinder, but a kill is the harder test of "nothing lost".
+        self.kill(service).await;
+        self.spawn(service).await?;
+        let port = self.ports[service_index(service)];
+        wait_path(port, "health", Duration::from_secs(60)).await
+    }
+
+    /// Starts one more instance of a service (same config and consumer
+    /// group, its own port) and waits until it answers `/health`. Returns
+    /// the instance's name, e.g. `worker-2`, for [`Pipeline::kill`] and
+    /// [`Pipeline::terminate`].
+    pub async fn add_instance(&mut self, service: &'static str) -> anyhow::Result<String> {
+        let mut n = 2;
+        let taken = |name: &str| {
+            self.services.iter().any(|s| s.instance == name)
+                || self.stopped.iter().any(|(_, i, _)| i == name)
+        };
+        while taken(&format!("{service}-{n}")) {
+            n += 1;
+        }
+        let instance = format!("{service}-{n}");
+        let port = free_port();
+        self.spawn_instance(service, &instance, port)?;
+        wait_path(port, "health", Duration::from_secs(60)).await?;
+        Ok(instance)
+    }
+
+    /// SIGKILLs an instance (`worker`, `worker-2`, …) and waits until it is
+    /// gone. Nothing happens when it is not running.
+    pub async fn kill(&mut self, instance: &str) {
+        if let Some(index) = self.services.iter().position(|s| s.instance == instance) {
             let mut old = self.services.remove(index);
-            // SIGTERM would be kinder, but a kill is the harder test of "nothing lost".
             let _ = old.child.start_kill();
             let _ = old.child.wait().await;
+            self.stopped.push((old.name, old.instance, old.port));
         }
-        self.spawn(service).await?;
-        let port = self.ports[["ingest", "worker", "sink"]
+    }
+
+    /// SIGTERMs an instance and waits up to `within` for it to exit; past
+    /// that it is killed and the exit has no code.
+    pub async fn terminate(&mut self, instance: &str, within: Duration) -> anyhow::Result<Exit> {
+        let index = self
+            .services
             .iter()
-            .position(|s| *s == service)
-            .unwrap_or(0)];
+            .position(|s| s.instance == instance)
+            .with_context(|| format!("{instance} is not running"))?;
+        let mut old = self.services.remove(index);
+        let pid = old.child.id().context("the process already exited")?;
+        let started = Instant::now();
+        let signal = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()?;
+        anyhow::ensure!(signal.success(), "kill -TERM {pid} failed");
+        let code = match tokio::time::timeout(within, old.child.wait()).await {
+            Ok(status) => status?.code(),
+            Err(_) => {
+                let _ = old.child.start_kill();
+                let _ = old.child.wait().await;
+                None
+            }
+        };
+        let took = started.elapsed();
+        self.stopped.push((old.name, old.instance, old.port));
+        Ok(Exit { code, took })
+    }
+
+    /// Starts again an instance stopped by [`Pipeline::kill`] or
+    /// [`Pipeline::terminate`] (same port), and waits for `/health`.
+    pub async fn start_instance(&mut self, instance: &str) -> anyhow::Result<()> {
+        let index = self
+            .stopped
+            .iter()
+            .position(|(_, i, _)| i == instance)
+            .with_context(|| format!("{instance} was not stopped"))?;
+        let (service, instance, port) = self.stopped.remove(index);
+        self.spawn_instance(service, &instance, port)?;
         wait_path(port, "health", Duration::from_secs(60)).await
+    }
+
+    /// The log of one instance (every run of it).
+    pub fn log_of(&self, instance: &str) -> String {
+        self.log_files
+            .iter()
+            .find(|(i, _)| i == instance)
+            .and_then(|(_, log)| std::fs::read_to_string(log).ok())
+            .unwrap_or_default()
+    }
+
+    /// The port an instance listens on (`/metrics`, `/health`, `/ready`).
+    pub fn port_of(&self, instance: &str) -> Option<u16> {
+        self.services
+            .iter()
+            .find(|s| s.instance == instance)
+            .map(|s| s.port)
+            .or_else(|| {
+                self.stopped
+                    .iter()
+                    .find(|(_, i, _)| i == instance)
+                    .map(|(_, _, port)| *port)
+            })
     }
 
     /// Reads the raw topic from the start until `expected` messages came or
@@ -291,25 +407,41 @@ impl Pipeline {
     }
 
     async fn spawn(&mut self, service: &'static str) -> anyhow::Result<()> {
-        let log = std::env::temp_dir().join(format!("{}-{service}.log", self.name));
+        self.stopped.retain(|(_, instance, _)| instance != service);
+        self.spawn_instance(service, service, self.ports[service_index(service)])
+    }
+
+    fn spawn_instance(
+        &mut self,
+        service: &'static str,
+        instance: &str,
+        port: u16,
+    ) -> anyhow::Result<()> {
+        let log = std::env::temp_dir().join(format!("{}-{instance}.log", self.name));
         // Appending keeps the log of an earlier run of a restarted service.
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)?;
+        let listen = format!("WIRESTREAM_{}__LISTEN", service.to_uppercase());
         let child = Command::new(binary(&format!("wirestream-{service}")))
             .envs(self.env())
             .envs(self.extra_env.clone())
+            .env(listen, format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(file)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("failed to start {service}"))?;
+            .with_context(|| format!("failed to start {instance}"))?;
+        if !self.log_files.iter().any(|(i, _)| i == instance) {
+            self.log_files.push((instance.to_owned(), log.clone()));
+        }
         self.services.push(Service {
             name: service,
+            instance: instance.to_owned(),
+            port,
             child,
-            log,
         });
         Ok(())
     }
@@ -367,15 +499,14 @@ impl Pipeline {
             .sum()
     }
 
-    /// The logs of every service, for a failing test's output.
+    /// The logs of every service instance (stopped ones too), for a failing test's output.
     pub fn logs(&self) -> String {
-        self.services
+        self.log_files
             .iter()
-            .map(|s| {
+            .map(|(instance, log)| {
                 format!(
-                    "--- {} ---\n{}",
-                    s.name,
-                    std::fs::read_to_string(&s.log).unwrap_or_default()
+                    "--- {instance} ---\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
                 )
             })
             .collect()
@@ -386,7 +517,9 @@ impl Pipeline {
         for service in &mut self.services {
             let _ = service.child.start_kill();
             let _ = service.child.wait().await;
-            let _ = std::fs::remove_file(&service.log);
+        }
+        for (_, log) in &self.log_files {
+            let _ = std::fs::remove_file(log);
         }
         self.pool.close().await;
         if let Ok(admin) = PgPool::connect(&self.admin_url).await {
@@ -398,6 +531,14 @@ impl Pipeline {
             .await;
         }
     }
+}
+
+/// The index of a service in [`Pipeline::ports`].
+fn service_index(service: &str) -> usize {
+    ["ingest", "worker", "sink"]
+        .iter()
+        .position(|s| *s == service)
+        .unwrap_or(0)
 }
 
 fn replace_database(url: &str, name: &str) -> String {
@@ -514,10 +655,17 @@ pub async fn read_topic(
 
 /// A private tansu broker (sqlite storage in a temporary folder, so that
 /// what it acknowledged survives a stop), to take away and bring back.
+///
+/// tansu 0.6 can panic in its consumer-group code when members come and go
+/// quickly (see `scripts/stack.sh`): like the stack's, this one is
+/// supervised, restarted a moment after it exits on its own.
 pub struct Tansu {
     pub port: u16,
     dir: tempfile::TempDir,
-    child: Option<Child>,
+    supervisor: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 impl Tansu {
@@ -537,7 +685,7 @@ impl Tansu {
         Ok(Tansu {
             port: free_port(),
             dir: tempfile::tempdir()?,
-            child: None,
+            supervisor: None,
         })
     }
 
@@ -547,46 +695,121 @@ impl Tansu {
 
     /// Starts (or starts again) the broker and waits until it answers.
     pub async fn start(&mut self) -> anyhow::Result<()> {
-        let listener = format!("tcp://127.0.0.1:{}", self.port);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("tansu.log"))?;
-        let child = Command::new(Self::binary())
-            .current_dir(self.dir.path())
-            .args([
-                "broker",
-                "--storage-engine",
-                "sqlite://tansu.db",
-                "--listener-url",
-                &listener,
-            ])
-            .args(["--advertised-listener-url", &listener])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("failed to start tansu")?;
-        self.child = Some(child);
+        self.stop().await;
+        let mut child = self.spawn()?;
         let started = Instant::now();
         while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
             .await
             .is_err()
         {
-            anyhow::ensure!(
-                started.elapsed() < Duration::from_secs(30),
-                "tansu did not listen within 30s"
-            );
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.start_kill();
+                anyhow::bail!("tansu did not listen within 30s");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        self.add_index().await;
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let dir = self.dir.path().to_owned();
+        let port = self.port;
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => {
+                        let _ = child.start_kill();
+                        let _ = child.wait().await;
+                        return;
+                    }
+                    status = child.wait() => {
+                        note(&dir, &format!("tansu exited ({status:?}), restarting"));
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        match spawn_tansu(&dir, port) {
+                            Ok(next) => child = next,
+                            Err(error) => {
+                                note(&dir, &format!("tansu did not restart: {error}"));
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        self.supervisor = Some((stop, task));
         Ok(())
     }
 
-    /// Kills the broker.
+    /// Kills the broker (and its supervisor).
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.start_kill();
-            let _ = child.wait().await;
+        if let Some((stop, task)) = self.supervisor.take() {
+            let _ = stop.send(());
+            let _ = task.await;
         }
+    }
+
+    /// The broker's log, for a failing test's output.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("tansu.log")).unwrap_or_default()
+    }
+
+    fn spawn(&self) -> anyhow::Result<Child> {
+        spawn_tansu(self.dir.path(), self.port)
+    }
+
+    /// tansu 0.6's sqlite schema has no index on its header table, and
+    /// fetches slow down as it fills: add it, as `scripts/stack.sh` does.
+    async fn add_index(&self) {
+        let script = r#"
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30)
+for _ in range(100):
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'header'").fetchone():
+        db.execute("CREATE INDEX IF NOT EXISTS wirestream_header_record ON header (topition, offset_id)")
+        db.commit()
+        sys.exit(0)
+    time.sleep(0.1)
+"#;
+        let db = self.dir.path().join("tansu.db");
+        // Without python the broker still works, only slower as it fills.
+        let _ = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(db)
+            .status()
+            .await;
+    }
+}
+
+fn spawn_tansu(dir: &std::path::Path, port: u16) -> anyhow::Result<Child> {
+    let listener = format!("tcp://127.0.0.1:{port}");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("tansu.log"))?;
+    Command::new(Tansu::binary())
+        .current_dir(dir)
+        .args([
+            "broker",
+            "--storage-engine",
+            "sqlite://tansu.db",
+            "--listener-url",
+            &listener,
+        ])
+        .args(["--advertised-listener-url", &listener])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context("failed to start tansu")
+}
+
+/// A line in the broker's log, from the harness.
+fn note(dir: &std::path::Path, line: &str) {
+    use std::io::Write as _;
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("tansu.log"))
+    {
+        let _ = writeln!(file, "wirestream-tests: {line}");
     }
 }

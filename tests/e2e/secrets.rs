@@ -1,0 +1,310 @@
+//! No secret reaches a log: API tokens and database passwords are absent
+//! from every service's log and from the CLI's stderr, after right and wrong
+//! tokens, no token, and database connections that fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+use wirestream_tests::{binary_path, unused_port, Options, Pipeline};
+
+// Long, distinctive strings, so that a match can only be a leak.
+const CONFIG_TOKEN: &str = "sekrit-config-token-5b1e9c0d";
+const FILE_TOKEN: &str = "sekrit-file-token-88af0d3e";
+const PASSWORD: &str = "pw-Zq7uXk3mTw9";
+const WRONG_PASSWORD: &str = "pw-wrong-Hh2vL9sR";
+const SECRETS: [&str; 4] = [CONFIG_TOKEN, FILE_TOKEN, PASSWORD, WRONG_PASSWORD];
+
+fn ninjs(uri: &str) -> String {
+    format!(
+        r#"{{"uri":"{uri}","headlines":[{{"role":"main","value":"Headline {uri}"}}],"bodies":[{{"role":"main","contenttype":"text/plain","value":"Body of {uri}."}}]}}"#
+    )
+}
+
+/// `postgres://user@host/db` with `password` added to the user.
+fn with_password(url: &str, password: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if scheme < at && !url[scheme + 3..at].contains(':') => {
+            format!("{}:{password}{}", &url[..at], &url[at..])
+        }
+        _ => panic!("the stack's database URL has no user, or already a password: {url}"),
+    }
+}
+
+/// Starts a service binary with `RUST_LOG=debug` (the pipeline's own
+/// instances log at `info`), its stderr in a file.
+fn spawn_debug(name: &str, env: &[(String, String)], more: &[(&str, String)], log: &Path) -> Child {
+    let file = std::fs::File::create(log).expect("log file");
+    Command::new(binary_path(name))
+        .envs(env.iter().cloned())
+        .envs(more.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the service starts")
+}
+
+async fn wait_ready(port: u16, within: Duration) {
+    let started = Instant::now();
+    let url = format!("http://127.0.0.1:{port}/ready");
+    while started.elapsed() < within {
+        if let Ok(response) = reqwest::get(&url).await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} not ready within {within:?}");
+}
+
+/// Sends requests that must all be refused with 401, to `base`.
+async fn refused_requests(client: &reqwest::Client, base: &str) {
+    let url = format!("{base}/v1/articles");
+    let bad: [Option<String>; 6] = [
+        None,
+        Some(format!(
+            "Bearer {}",
+            &CONFIG_TOKEN[..CONFIG_TOKEN.len() - 1]
+        )),
+        Some(format!("Bearer {FILE_TOKEN}x")),
+        Some(format!("Basic {CONFIG_TOKEN}")),
+        Some(format!("Bearer {CONFIG_TOKEN} {FILE_TOKEN}")),
+        Some(format!("Bearer  {WRONG_PASSWORD}")),
+    ];
+    for header in bad {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(ninjs("urn:secrets:refused"));
+        if let Some(header) = &header {
+            request = request.header("authorization", header);
+        }
+        let response = request.send().await.expect("an answer");
+        assert_eq!(response.status(), 401, "{header:?}");
+        let body = response.text().await.unwrap_or_default();
+        for secret in SECRETS {
+            assert!(!body.contains(secret), "a 401 body echoes a secret: {body}");
+        }
+    }
+    // A token in the query string is not a token.
+    let response = client
+        .post(format!("{url}?access_token={CONFIG_TOKEN}"))
+        .header("content-type", "application/json")
+        .body(ninjs("urn:secrets:query"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 401);
+}
+
+async fn accepted(client: &reqwest::Client, base: &str, token: &str, uri: &str) {
+    let response = client
+        .post(format!("{base}/v1/articles"))
+        .header("content-type", "application/json")
+        .bearer_auth(token)
+        .body(ninjs(uri))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 202, "{uri}");
+}
+
+/// Runs the CLI and returns its stderr.
+async fn cli_stderr(args: &[&str], env: &[(String, String)]) -> String {
+    let output = Command::new(binary_path("wirestream"))
+        .args(args)
+        .envs(env.iter().cloned())
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("the CLI runs");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn read(path: &PathBuf) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_token_or_password_reaches_a_log() {
+    let token_file = tempfile::NamedTempFile::new().expect("token file");
+    std::fs::write(token_file.path(), format!("# partners\nafp:{FILE_TOKEN}\n"))
+        .expect("write tokens");
+    let mut pipeline = Pipeline::start_with(Options {
+        ingest_toml: Some(format!(
+            "auth = {{ tokens = [{{ name = \"dpa\", token = \"{CONFIG_TOKEN}\" }}], token_file = \"{}\" }}",
+            token_file.path().display()
+        )),
+        ..Options::default()
+    })
+    .await
+    .expect("pipeline starts");
+    let logs_dir = tempfile::tempdir().expect("a folder for the debug logs");
+
+    // Every service connects with a password in its database URL. The
+    // stack's PostgreSQL trusts local connections, so the password is sent
+    // when asked for and otherwise ignored: what matters is that it is in
+    // the config every service reads.
+    let database_url = with_password(&pipeline.database_url, PASSWORD);
+    pipeline.set_env("WIRESTREAM_DATABASE__URL", database_url.clone());
+    for service in ["ingest", "worker", "sink"] {
+        pipeline.restart(service).await.expect("restarts");
+    }
+    for port in pipeline.ports {
+        wait_ready(port, Duration::from_secs(60)).await;
+    }
+
+    // Wrong tokens and no token: 401, and nothing reaches the raw topic.
+    let client = reqwest::Client::new();
+    refused_requests(&client, &pipeline.ingest_url).await;
+    assert_eq!(
+        pipeline.topic_messages(&pipeline.kafka.raw_topic.clone()),
+        0,
+        "a refused request has no effect"
+    );
+
+    // The right tokens: stored end to end, through the password URL.
+    accepted(&client, &pipeline.ingest_url, CONFIG_TOKEN, "urn:secrets:1").await;
+    accepted(&client, &pipeline.ingest_url, FILE_TOKEN, "urn:secrets:2").await;
+    let stored = pipeline
+        .wait_for_count("SELECT count(*) FROM articles", 2, Duration::from_secs(60))
+        .await;
+    assert_eq!(stored, 2, "{}", pipeline.logs());
+
+    // A second ingest at debug level, with the same tokens: every request again.
+    let env = pipeline.service_env();
+    let ingest_port = unused_port();
+    let ingest_log = logs_dir.path().join("ingest-debug.log");
+    let mut ingest = spawn_debug(
+        "wirestream-ingest",
+        &env,
+        &[(
+            "WIRESTREAM_INGEST__LISTEN",
+            format!("127.0.0.1:{ingest_port}"),
+        )],
+        &ingest_log,
+    );
+    wait_ready(ingest_port, Duration::from_secs(60)).await;
+    let debug_ingest = format!("http://127.0.0.1:{ingest_port}");
+    refused_requests(&client, &debug_ingest).await;
+    accepted(&client, &debug_ingest, CONFIG_TOKEN, "urn:secrets:3").await;
+
+    // Database connections that fail, at debug level: a worker whose
+    // PostgreSQL is not there, a sink whose database does not exist.
+    let worker_log = logs_dir.path().join("worker-debug.log");
+    let mut worker = spawn_debug(
+        "wirestream-worker",
+        &env,
+        &[
+            (
+                "WIRESTREAM_DATABASE__URL",
+                format!(
+                    "postgres://wirestream:{WRONG_PASSWORD}@127.0.0.1:{}/wirestream",
+                    unused_port()
+                ),
+            ),
+            (
+                "WIRESTREAM_WORKER__LISTEN",
+                format!("127.0.0.1:{}", unused_port()),
+            ),
+            ("WIRESTREAM_DATABASE__CONNECT_TIMEOUT", "1s".into()),
+        ],
+        &worker_log,
+    );
+    let missing_database = with_password(
+        &pipeline
+            .database_url
+            .replace(&pipeline.name, "wst_no_such_database"),
+        WRONG_PASSWORD,
+    );
+    let sink_log = logs_dir.path().join("sink-debug.log");
+    let mut sink = spawn_debug(
+        "wirestream-sink",
+        &env,
+        &[
+            ("WIRESTREAM_DATABASE__URL", missing_database.clone()),
+            (
+                "WIRESTREAM_SINK__LISTEN",
+                format!("127.0.0.1:{}", unused_port()),
+            ),
+            ("WIRESTREAM_DATABASE__CONNECT_TIMEOUT", "1s".into()),
+        ],
+        &sink_log,
+    );
+    // Long enough for a start-up attempt, its error and a retry or two.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    for child in [&mut ingest, &mut worker, &mut sink] {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+
+    // The CLI against the same broken databases, and against the guarded API
+    // (it has no token option, so the API refuses it).
+    let mut cli = String::new();
+    for url in [
+        format!(
+            "postgres://wirestream:{WRONG_PASSWORD}@127.0.0.1:{}/wirestream",
+            unused_port()
+        ),
+        missing_database,
+    ] {
+        let mut cli_env = env.clone();
+        cli_env.push(("WIRESTREAM_DATABASE__URL".into(), url));
+        cli_env.push(("WIRESTREAM_DATABASE__CONNECT_TIMEOUT".into(), "2s".into()));
+        cli.push_str(&cli_stderr(&["migrate"], &cli_env).await);
+        cli.push_str(&cli_stderr(&["report"], &cli_env).await);
+    }
+    let doc = logs_dir.path().join("doc.json");
+    std::fs::write(&doc, ninjs("urn:secrets:cli")).expect("a document");
+    cli.push_str(
+        &cli_stderr(
+            &[
+                "feed",
+                "--url",
+                &pipeline.ingest_url,
+                "--retry-for",
+                "1s",
+                "--quiet",
+                &doc.display().to_string(),
+            ],
+            &env,
+        )
+        .await,
+    );
+
+    let worker_text = read(&worker_log);
+    let sink_text = read(&sink_log);
+    // The failures did happen, so there was something to leak.
+    assert!(
+        worker_text.contains("pool timed out") || worker_text.contains("onnection refused"),
+        "the worker logged nothing about its database:\n{worker_text}"
+    );
+    assert!(
+        sink_text.contains("wst_no_such_database") || sink_text.contains("does not exist"),
+        "the sink logged nothing about its database:\n{sink_text}"
+    );
+    assert!(!cli.trim().is_empty(), "the CLI reported nothing");
+
+    let everything = [
+        ("services", pipeline.logs()),
+        ("ingest (debug)", read(&ingest_log)),
+        ("worker (debug)", worker_text),
+        ("sink (debug)", sink_text),
+        ("wirestream CLI stderr", cli),
+    ];
+    for (what, text) in &everything {
+        for secret in SECRETS {
+            if let Some(at) = text.find(secret) {
+                let from = at.saturating_sub(200);
+                let context = text.get(from..at + secret.len()).unwrap_or(secret);
+                panic!("a secret leaked into {what}: …{context}");
+            }
+        }
+    }
+    pipeline.stop().await;
+}
