@@ -29,6 +29,9 @@ struct Draft {
     /// Its index entry, built once and shared by the batch's index and the
     /// ledger's.
     entry: Option<Arc<Entry>>,
+    /// Another item holds its content hash: the same text, so the same
+    /// sketch and keys as an entry already indexed.
+    exact_copy: bool,
 }
 
 impl<L: Ledger> Deduplicator<L> {
@@ -127,17 +130,22 @@ impl<L: Ledger> Deduplicator<L> {
                 story,
                 fingerprint,
                 entry: None,
+                exact_copy: false,
             });
         }
 
         self.near_copies(batch, &mut drafts).await?;
         self.exact_copies(batch, &mut drafts).await?;
 
-        // Index every article that has text, copies too: a later copy may
-        // match any of them, and points to their story. The entry's story
-        // is the one the exact claim settled.
+        // Index every article that has text, near copies too: a later copy
+        // may match any of them (an update of an update), and points to
+        // their story. Exact copies are left out: their text is indexed
+        // already, and on wire traffic they are most of the volume (a
+        // replayed archive put 33 band rows per re-send into Postgres). The
+        // entry's story is the one the exact claim settled.
         let entries: Vec<Keyed> = drafts
             .iter()
+            .filter(|draft| !draft.exact_copy)
             .filter_map(|draft| {
                 let fp = draft
                     .fingerprint
@@ -201,7 +209,13 @@ impl<L: Ledger> Deduplicator<L> {
             if draft.decision.verdict == Verdict::New && !fp.keys.is_empty() {
                 let at = horizon::seen_at(article);
                 let own = (article.provider.as_str(), article.uri.as_str());
-                if let Some(found) = index.best(&fp.keys, &fp.sketch, own, at, &self.config) {
+                // A match whose story is this very article is a copy indexed
+                // under it by an earlier attempt at this batch (a replay):
+                // the article stays the original.
+                let found = index
+                    .best(&fp.keys, &fp.sketch, own, at, &self.config)
+                    .filter(|found| found.entry.story_uri != article.uri);
+                if let Some(found) = found {
                     draft.story = found.entry.story_uri.clone();
                     draft.decision = Decision {
                         verdict: Verdict::Duplicate,
@@ -248,6 +262,7 @@ impl<L: Ledger> Deduplicator<L> {
         for ((&d, claim), owner) in claimed.iter().zip(&claims).zip(owners) {
             let draft = &mut drafts[d];
             let ours = owner.provider == claim.provider && owner.uri == claim.uri;
+            draft.exact_copy = !ours;
             if !ours && matches!(draft.decision.verdict, Verdict::New | Verdict::Duplicate) {
                 let own_uri = &batch[draft.at].uri;
                 draft.story = owner.story_uri.clone();
