@@ -22,8 +22,15 @@ pub struct Record {
 
 /// Reads `expected` messages of every partition of `topic` from the start,
 /// and returns them with the consume rate (messages/s).
-pub fn consume(config: &KafkaConfig, topic: &str, expected: usize) -> anyhow::Result<(Vec<Record>, f64)> {
-    let mut client = wirestream_runtime::kafka::consumer_config(config, &format!("bench-{}", std::process::id()));
+pub fn consume(
+    config: &KafkaConfig,
+    topic: &str,
+    expected: usize,
+) -> anyhow::Result<(Vec<Record>, f64)> {
+    let mut client = wirestream_runtime::kafka::consumer_config(
+        config,
+        &format!("bench-{}", std::process::id()),
+    );
     client.set("enable.auto.commit", "false");
     let consumer: BaseConsumer = client.create().context("failed to create the consumer")?;
     let metadata = consumer
@@ -69,7 +76,12 @@ pub fn consume(config: &KafkaConfig, topic: &str, expected: usize) -> anyhow::Re
 
 /// Sends `records` to `topic` as fast as the producer takes them, keeping at
 /// most `in_flight` unacknowledged, and returns messages/s (all acknowledged).
-pub async fn produce(config: &KafkaConfig, topic: &str, records: &[Record], in_flight: usize) -> anyhow::Result<f64> {
+pub async fn produce(
+    config: &KafkaConfig,
+    topic: &str,
+    records: &[Record],
+    in_flight: usize,
+) -> anyhow::Result<f64> {
     let producer: FutureProducer = wirestream_runtime::kafka::producer(config)?;
     let started = Instant::now();
     let mut pending = futures::stream::FuturesUnordered::new();
@@ -77,7 +89,10 @@ pub async fn produce(config: &KafkaConfig, topic: &str, records: &[Record], in_f
     for record in records {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for (key, value) in &record.headers {
-            headers = headers.insert(rdkafka::message::Header { key, value: Some(value) });
+            headers = headers.insert(rdkafka::message::Header {
+                key,
+                value: Some(value),
+            });
         }
         let mut future = FutureRecord::<[u8], [u8]>::to(topic).headers(headers);
         if let Some(key) = &record.key {
@@ -89,12 +104,16 @@ pub async fn produce(config: &KafkaConfig, topic: &str, records: &[Record], in_f
         pending.push(producer.send(future, Duration::from_secs(60)));
         while pending.len() >= in_flight {
             if let Some(result) = pending.next().await {
-                result.map_err(|(error, _)| error).context("a send failed")?;
+                result
+                    .map_err(|(error, _)| error)
+                    .context("a send failed")?;
             }
         }
     }
     while let Some(result) = pending.next().await {
-        result.map_err(|(error, _)| error).context("a send failed")?;
+        result
+            .map_err(|(error, _)| error)
+            .context("a send failed")?;
     }
     Ok(records.len() as f64 / started.elapsed().as_secs_f64())
 }

@@ -17,13 +17,15 @@ pub fn write(corpus: &Path, out: &Path, items: usize, tag: &str) -> anyhow::Resu
     let lines: Vec<serde_json::Value> = BufReader::new(source)
         .lines()
         .map(|line| -> anyhow::Result<serde_json::Value> {
-            Ok(serde_json::from_str(&line.context("failed to read the corpus")?)?)
+            Ok(serde_json::from_str(
+                &line.context("failed to read the corpus")?,
+            )?)
         })
         .collect::<anyhow::Result<_>>()
         .context("the corpus is not NDJSON")?;
     anyhow::ensure!(!lines.is_empty(), "{} is empty", corpus.display());
-    let file =
-        std::fs::File::create(out).with_context(|| format!("failed to create {}", out.display()))?;
+    let file = std::fs::File::create(out)
+        .with_context(|| format!("failed to create {}", out.display()))?;
     let mut writer = BufWriter::new(file);
     let mut written = 0;
     let mut round = 0;
