@@ -756,26 +756,13 @@ impl Tansu {
     }
 
     /// tansu 0.6's sqlite schema has no index on its header table, and
-    /// fetches slow down as it fills: add it, as `scripts/stack.sh` does.
+    /// fetches slow down as it fills: add it with the script `scripts/stack.sh` uses.
     async fn add_index(&self) {
-        let script = r#"
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=30)
-for _ in range(100):
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'header'").fetchone():
-        db.execute("CREATE INDEX IF NOT EXISTS wirestream_header_record ON header (topition, offset_id)")
-        db.commit()
-        sys.exit(0)
-    time.sleep(0.1)
-"#;
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tansu-index.py");
         let db = self.dir.path().join("tansu.db");
         // Without python the broker still works, only slower as it fills.
-        let _ = Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .arg(db)
-            .status()
-            .await;
+        let _ = Command::new("python3").arg(script).arg(db).status().await;
     }
 }
 
