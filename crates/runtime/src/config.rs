@@ -344,9 +344,7 @@ impl Default for SinkConfig {
             listen: "127.0.0.1:18082".parse().expect("valid default address"),
             group_id: "wirestream-sink".into(),
             batch_size: 1000,
-            // Short: a partial batch waits this long before its commit, and
-            // this is most of an item's latency when traffic is light.
-            batch_deadline: Duration::from_millis(50),
+            batch_deadline: Duration::from_millis(100),
             offsets: OffsetStore::Kafka,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(10),
