@@ -126,18 +126,22 @@ async fn killed_sink(mode: &str) {
     // tansu 0.6 hands its partitions over only then: keep that short here.
     let consumer =
         "[kafka.consumer]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"";
+    // The sink starts only once every item is on the topic: were it running
+    // while they are produced, it could keep up and be done before a kill.
     let options = Options {
         config_toml: Some(consumer.into()),
+        services: Some(&[]),
         ..sink_only(env)
     };
     let mut pipeline = Pipeline::start_with(options)
         .await
-        .expect("the sink starts");
+        .expect("the topics and database are made");
     let items: Vec<_> = (0..12_000)
         .map(|n| article(n, 1, PubStatus::Usable))
         .collect();
     let total = items.len() as i64;
     pipeline.produce_articles(&items).await;
+    pipeline.restart("sink").await.expect("the sink starts");
 
     // Kill it mid-stream, twice; the second time only after the restarted
     // sink has written again, so that each kill interrupts real work.
