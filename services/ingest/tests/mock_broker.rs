@@ -67,16 +67,25 @@ fn messages_on_topic(brokers: &str) -> i64 {
     high - low
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn retriable_produce_errors_are_retried_and_the_item_lands_once() {
-    let cluster = cluster();
+/// A publisher on `cluster` that has sent one item (`urn:mock:0`), so that
+/// its producer id and metadata are known and injected errors hit Produce.
+async fn warm_publisher(
+    cluster: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    ack_timeout: Duration,
+) -> (KafkaConfig, Publisher) {
     let kafka = kafka(cluster.bootstrap_servers());
-    let publisher = Publisher::new(&kafka, &ingest(Duration::from_secs(30))).expect("publisher");
-    // Warm up (producer id, metadata), so that the errors hit Produce requests.
+    let publisher = Publisher::new(&kafka, &ingest(ack_timeout)).expect("publisher");
     publisher
         .publish(&[item("urn:mock:0")])
         .await
         .expect("first item");
+    (kafka, publisher)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retriable_produce_errors_are_retried_and_the_item_lands_once() {
+    let cluster = cluster();
+    let (kafka, publisher) = warm_publisher(&cluster, Duration::from_secs(30)).await;
 
     cluster.request_errors(
         RDKafkaApiKey::Produce,
@@ -102,12 +111,7 @@ async fn retriable_produce_errors_are_retried_and_the_item_lands_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_write_is_a_clean_error() {
     let cluster = cluster();
-    let kafka = kafka(cluster.bootstrap_servers());
-    let publisher = Publisher::new(&kafka, &ingest(Duration::from_secs(30))).expect("publisher");
-    publisher
-        .publish(&[item("urn:mock:0")])
-        .await
-        .expect("first item");
+    let (kafka, publisher) = warm_publisher(&cluster, Duration::from_secs(30)).await;
 
     // Not retriable: the producer gives up at once and says why.
     cluster.request_errors(
@@ -128,12 +132,7 @@ async fn a_refused_write_is_a_clean_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broker_lost_after_start_times_out_cleanly_then_recovers() {
     let cluster = cluster();
-    let kafka = kafka(cluster.bootstrap_servers());
-    let publisher = Publisher::new(&kafka, &ingest(Duration::from_secs(2))).expect("publisher");
-    publisher
-        .publish(&[item("urn:mock:0")])
-        .await
-        .expect("first item");
+    let (kafka, publisher) = warm_publisher(&cluster, Duration::from_secs(2)).await;
 
     cluster.broker_down(-1).expect("brokers down");
     let started = Instant::now();
