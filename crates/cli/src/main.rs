@@ -1,6 +1,7 @@
 //! `wirestream`: the operators' command.
 
 mod admin;
+mod batches;
 mod dedup;
 mod dlq;
 mod feed;
