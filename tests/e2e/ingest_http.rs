@@ -116,3 +116,51 @@ async fn gzip_bodies_are_accepted() {
     assert_eq!(messages[0].value["source"], "http");
     pipeline.stop().await;
 }
+
+/// `kafka.record_headers = false` (the local tansu stack's setting): records
+/// carry no headers, and the worker still takes each item's source from the
+/// payload, for its metrics and the stored article.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_without_headers_flow_end_to_end() {
+    let pipeline = Pipeline::start_with(Options {
+        env: vec![("WIRESTREAM_KAFKA__RECORD_HEADERS", "false".into())],
+        ..Options::default()
+    })
+    .await
+    .expect("pipeline starts");
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/articles", pipeline.ingest_url))
+        .header("content-type", "application/json")
+        .body(DOC)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 202);
+    let messages = pipeline.raw_messages(1, Duration::from_secs(30)).await;
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].headers.is_empty(), "{:?}", messages[0].headers);
+    assert_eq!(messages[0].value["source"], "http");
+
+    let stored = pipeline
+        .wait_for_count(
+            "SELECT count(*) FROM articles WHERE source = 'http'",
+            1,
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(stored, 1, "{}", pipeline.logs());
+    let port = pipeline.port_of("worker").expect("the worker's port");
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .expect("/metrics answers")
+        .text()
+        .await
+        .expect("/metrics text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("wirestream_worker_items_consumed_total{source=\"http\"} 1")),
+        "the consumed counter is labelled from the payload:\n{metrics}"
+    );
+    pipeline.stop().await;
+}

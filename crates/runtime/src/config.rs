@@ -89,6 +89,14 @@ pub struct KafkaConfig {
     /// Largest message, in bytes, that producers send and consumers fetch.
     /// librdkafka's own default is 1 MB; wire items with originals can exceed it.
     pub max_message_bytes: usize,
+    /// Put the `wirestream-*` headers (format, source, receipt time, schema)
+    /// on every record. The payload carries the same fields, so consumers
+    /// never need them; they let tools route or filter without decoding.
+    /// Apache Kafka stores headers inside the record batch at almost no cost,
+    /// but tansu's sqlite storage writes one row per header: with the four
+    /// headers of a raw record its produce cost nearly doubles
+    /// (docs/benchmarks.md), so the local stack turns them off.
+    pub record_headers: bool,
     /// librdkafka settings for every client.
     pub common: BTreeMap<String, String>,
     /// librdkafka settings for producers only.
@@ -106,6 +114,7 @@ impl Default for KafkaConfig {
             dead_letter_topic: "wirestream.dead-letters".into(),
             partitions: 4,
             max_message_bytes: 16 * 1024 * 1024,
+            record_headers: true,
             common: BTreeMap::new(),
             producer: BTreeMap::new(),
             consumer: BTreeMap::new(),
@@ -344,7 +353,9 @@ impl Default for SinkConfig {
             listen: "127.0.0.1:18082".parse().expect("valid default address"),
             group_id: "wirestream-sink".into(),
             batch_size: 1000,
-            batch_deadline: Duration::from_millis(100),
+            // Short: a partial batch waits this long before its commit, and
+            // this is most of an item's latency when traffic is light.
+            batch_deadline: Duration::from_millis(50),
             offsets: OffsetStore::Kafka,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(10),
@@ -390,8 +401,13 @@ mod tests {
             )?;
             jail.set_env("WIRESTREAM_SINK__BATCH_SIZE", "42");
             jail.set_env("WIRESTREAM_SHARED", "/not/a/config/key");
+            jail.set_env("WIRESTREAM_KAFKA__RECORD_HEADERS", "false");
             let config = Config::load(Some(Path::new("wirestream.toml"))).expect("loads");
             assert_eq!(config.kafka.brokers, "kafka:9092");
+            assert!(
+                !config.kafka.record_headers,
+                "a boolean from the environment"
+            );
             assert_eq!(
                 config.kafka.producer.get("linger.ms").map(String::as_str),
                 Some("20")

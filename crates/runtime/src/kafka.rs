@@ -78,8 +78,8 @@ pub fn consumer_config(config: &KafkaConfig, group_id: &str) -> ClientConfig {
         // How long a fetch may wait at the broker for data. tansu holds a fetch
         // for the whole wait even when records arrive meanwhile, so librdkafka's
         // 500 ms default put about a second on every item's path (two hops);
-        // 100 ms costs a few more idle fetches (docs/benchmarks.md).
-        .set("fetch.wait.max.ms", "100")
+        // 50 ms costs a few more idle fetches (docs/benchmarks.md).
+        .set("fetch.wait.max.ms", "50")
         .set("fetch.max.bytes", (fetch_max * 4).to_string())
         .set("max.partition.fetch.bytes", fetch_max.to_string())
         .set(

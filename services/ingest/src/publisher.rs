@@ -33,6 +33,7 @@ pub struct Publisher {
     ack_timeout: Duration,
     max_in_flight: usize,
     in_flight: Arc<AtomicUsize>,
+    record_headers: bool,
 }
 
 impl Publisher {
@@ -43,6 +44,7 @@ impl Publisher {
             ack_timeout: ingest.ack_timeout,
             max_in_flight: ingest.max_in_flight,
             in_flight: Arc::new(AtomicUsize::new(0)),
+            record_headers: kafka.record_headers,
         })
     }
 
@@ -73,31 +75,13 @@ impl Publisher {
                 error: e.to_string(),
             })?;
             let key = item.key();
-            let received = item
-                .received_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-            let record_headers = OwnedHeaders::new_with_capacity(4)
-                .insert(Header {
-                    key: headers::FORMAT,
-                    value: Some(item.format.as_str()),
-                })
-                .insert(Header {
-                    key: headers::SOURCE,
-                    value: Some(item.source.as_str()),
-                })
-                .insert(Header {
-                    key: headers::RECEIVED_AT,
-                    value: Some(received.as_str()),
-                })
-                .insert(Header {
-                    key: headers::SCHEMA,
-                    value: Some("raw/1"),
-                });
-            let record = FutureRecord::to(&self.topic)
+            let mut record = FutureRecord::to(&self.topic)
                 .key(key.as_str())
                 .payload(payload.as_slice())
-                .headers(record_headers)
                 .timestamp(item.received_at.timestamp_millis());
+            if self.record_headers {
+                record = record.headers(record_headers(item));
+            }
             match self.producer.send_result(record) {
                 Ok(delivery) => deliveries.push(delivery),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
@@ -156,4 +140,28 @@ impl Drop for InFlight<'_> {
         let left = self.counter.fetch_sub(self.items, Ordering::SeqCst) - self.items;
         metrics::in_flight(left);
     }
+}
+
+/// The `wirestream-*` headers of a raw record (docs/raw-topic.md).
+fn record_headers(item: &RawItem) -> OwnedHeaders {
+    let received = item
+        .received_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    OwnedHeaders::new_with_capacity(4)
+        .insert(Header {
+            key: headers::FORMAT,
+            value: Some(item.format.as_str()),
+        })
+        .insert(Header {
+            key: headers::SOURCE,
+            value: Some(item.source.as_str()),
+        })
+        .insert(Header {
+            key: headers::RECEIVED_AT,
+            value: Some(received.as_str()),
+        })
+        .insert(Header {
+            key: headers::SCHEMA,
+            value: Some("raw/1"),
+        })
 }

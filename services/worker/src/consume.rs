@@ -24,6 +24,7 @@ pub struct Worker {
     producer: FutureProducer,
     dedup: Deduplicator<PgLedger>,
     articles_topic: String,
+    record_headers: bool,
     dead_letter_topic: String,
     batch_size: usize,
     batch_deadline: Duration,
@@ -48,6 +49,7 @@ impl Worker {
             producer: kafka::producer(&config.kafka)?,
             dedup: Deduplicator::with_config(PgLedger::new(pool), config.worker.dedup.clone()),
             articles_topic: config.kafka.articles_topic.clone(),
+            record_headers: config.kafka.record_headers,
             dead_letter_topic: config.kafka.dead_letter_topic.clone(),
             batch_size: config.worker.batch_size.max(1),
             batch_deadline: config.worker.batch_deadline,
@@ -116,9 +118,6 @@ impl Worker {
         batch: &[OwnedMessage],
         shutdown: &CancellationToken,
     ) -> anyhow::Result<bool> {
-        for (source, items) in tally(batch.iter().map(source_of)) {
-            metrics::consumed(source, items);
-        }
         let now = chrono::Utc::now();
         let mut articles = Vec::with_capacity(batch.len());
         let mut letters = Vec::new();
@@ -134,8 +133,19 @@ impl Worker {
                 Processed::DeadLetter(letter) => letters.push(*letter),
             }
         }
-        for (source, items) in tally(articles.iter().map(|a| a.source.as_str())) {
-            metrics::normalised(source, items);
+        // The source comes from the payload, not from a header: headers are
+        // optional (`kafka.record_headers`), and the payload always has it.
+        let sources = tally(articles.iter().map(|a| a.source.as_str()));
+        let unreadable = tally(letters.iter().map(|l| match l.source.as_str() {
+            "" => "unknown",
+            source => source,
+        }));
+        for (source, items) in &sources {
+            metrics::consumed(source, *items);
+            metrics::normalised(source, *items);
+        }
+        for (source, items) in unreadable {
+            metrics::consumed(source, items);
         }
 
         // Postgres holds the dedup state: while it is away, wait (and stop
@@ -221,19 +231,20 @@ impl Worker {
         schema: &str,
         source: &str,
     ) -> anyhow::Result<rdkafka::producer::DeliveryFuture> {
-        let record_headers = OwnedHeaders::new_with_capacity(2)
-            .insert(Header {
-                key: headers::SCHEMA,
-                value: Some(schema),
-            })
-            .insert(Header {
-                key: headers::SOURCE,
-                value: Some(source),
-            });
-        let record = FutureRecord::to(topic)
-            .key(key)
-            .payload(payload)
-            .headers(record_headers);
+        let mut record = FutureRecord::to(topic).key(key).payload(payload);
+        if self.record_headers {
+            record = record.headers(
+                OwnedHeaders::new_with_capacity(2)
+                    .insert(Header {
+                        key: headers::SCHEMA,
+                        value: Some(schema),
+                    })
+                    .insert(Header {
+                        key: headers::SOURCE,
+                        value: Some(source),
+                    }),
+            );
+        }
         self.producer
             .send_result(record)
             .map_err(|(error, _)| anyhow::anyhow!("failed to queue a write to {topic}: {error}"))
@@ -259,7 +270,6 @@ impl Worker {
     }
 }
 
-/// The `wirestream-source` header ingest puts on every raw record.
 /// Counts each key, so that a labelled counter is touched once per batch
 /// rather than once per item (a label lookup costs a hash and a lock).
 fn tally<K: Eq + std::hash::Hash>(
@@ -270,14 +280,4 @@ fn tally<K: Eq + std::hash::Hash>(
         *counts.entry(key).or_insert(0) += 1;
     }
     counts
-}
-
-fn source_of(message: &OwnedMessage) -> &str {
-    use rdkafka::message::Headers as _;
-    message
-        .headers()
-        .and_then(|h| h.iter().find(|h| h.key == headers::SOURCE))
-        .and_then(|h| h.value)
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .unwrap_or("unknown")
 }
