@@ -76,6 +76,10 @@ broker_up() { # $1 = sqlite | memory
   local dir="$WORK/tansu-$1" url
   mkdir -p "$dir"
   case $1 in sqlite) url="sqlite://tansu.db" ;; memory) url="memory://tansu/" ;; esac
+  if (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null; then
+    echo "error: port $BROKER_PORT is taken (a broker left from another run?); the figures need a fresh one" >&2
+    exit 1
+  fi
   # The sqlite URL is relative to the working directory.
   (cd "$dir" && exec "$TANSU_BIN" broker --storage-engine "$url" \
     --listener-url "tcp://127.0.0.1:$BROKER_PORT" --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
@@ -103,6 +107,7 @@ WIRESTREAM_KAFKA__BROKERS=$KAFKA_BROKERS
 WIRESTREAM_KAFKA__RAW_TOPIC=$1.raw
 WIRESTREAM_KAFKA__ARTICLES_TOPIC=$1.articles
 WIRESTREAM_KAFKA__DEAD_LETTER_TOPIC=$1.dead-letters
+WIRESTREAM_KAFKA__RECORD_HEADERS=${BENCH_RECORD_HEADERS:-false}
 WIRESTREAM_INGEST__LISTEN=127.0.0.1:${PORT[ingest]}
 WIRESTREAM_WORKER__LISTEN=127.0.0.1:${PORT[worker]}
 WIRESTREAM_SINK__LISTEN=127.0.0.1:${PORT[sink]}
