@@ -14,6 +14,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use wirestream_runtime::{telemetry, Config};
 
+// `wirestream dedup` allocates per word and per article; glibc's malloc and
+// free were about a sixth of its profile (docs/dedup.md, "Speed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "wirestream", version, about = "Operate a wirestream pipeline")]
 struct Cli {

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use clap::Parser;
 use wirestream_runtime::{shutdown, telemetry, Config};
 
+// Normalising and fingerprinting allocate per word and per article; glibc's
+// malloc and free were about a sixth of the work (docs/dedup.md, "Speed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(version, about = "wirestream worker: normalise and deduplicate")]
 struct Args {
