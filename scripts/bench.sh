@@ -22,7 +22,9 @@
 # per latency step, default 20), BENCH_STEPS (e.g. 3,6: only those; 3 always
 # runs), BENCH_PROFILE=1 (perf profiles of the services during step 3),
 # BENCH_BIN (prebuilt binaries; default: build target/release), BENCH_CONFIG
-# (a config file for the services, to try other settings).
+# (a config file for the services, to try other settings),
+# BENCH_RECORD_HEADERS (default false, as the local stack: tansu's sqlite
+# storage writes a row per record header; true prices them).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
