@@ -244,8 +244,14 @@ mod tests {
             format!("MURDOCHVILLE, Que., April 2 - Seventeen miners who were missing in a copper mine fire were found today and efforts were underway to rescue them and 29 others who were trapped but safe in an underground lunch room, officials said.\n\nThe mine's owner, {owner}, said one miner died in the fire, six miners escaped unharmed, 29 made it to an underground lunch room, where they had air and water, and 17 were later found safe in other lunch rooms.")
         };
         assert!(similarity(
-            ("17 MISSING NORANDA MINERS FOUND ALIVE", &body("Noranda Inc. <NOR>")),
-            ("SEVENTEEN MISSING COPPER MINERS FOUND ALIVE", &body("Noranda Inc.")),
+            (
+                "17 MISSING NORANDA MINERS FOUND ALIVE",
+                &body("Noranda Inc. <NOR>")
+            ),
+            (
+                "SEVENTEEN MISSING COPPER MINERS FOUND ALIVE",
+                &body("Noranda Inc.")
+            ),
         )
         .is_some_and(|s| s >= 0.9));
     }
