@@ -28,6 +28,18 @@ impl MemoryLedger {
         Self::default()
     }
 
+    /// A ledger whose near-copy index is sized for `articles` articles of
+    /// `keys_per_article` LSH keys each. When the caller knows the volume
+    /// (`wirestream dedup` on files), growing the index instead was a
+    /// sixth of the run: every doubling of its key map rehashes it and
+    /// faults in fresh pages.
+    pub fn with_capacity(articles: usize, keys_per_article: usize) -> Self {
+        MemoryLedger {
+            near: Index::with_capacity(articles, articles.saturating_mul(keys_per_article)),
+            ..Self::default()
+        }
+    }
+
     /// Articles in the near-copy index.
     pub fn indexed(&self) -> usize {
         self.near.len()

@@ -45,11 +45,20 @@ fn char_len(first: u8) -> usize {
 
 /// Whether a letter or digit starts at byte `at` (which must not be inside
 /// a character: every caller steps by whole characters or ASCII bytes).
+/// It is called for every byte of every body: the ASCII test is inlined into
+/// the word loop, and the rare non-ASCII case is kept out of line so that
+/// the compiler does inline the rest.
+#[inline]
 fn starts_word(text: &str, at: usize) -> bool {
     let b = text.as_bytes()[at];
     if b.is_ascii() {
         return b.is_ascii_alphanumeric();
     }
+    starts_non_ascii_word(text, at)
+}
+
+#[inline(never)]
+fn starts_non_ascii_word(text: &str, at: usize) -> bool {
     if !text.is_char_boundary(at) {
         return false;
     }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use wirestream_model::BodyKind;
 
-use crate::{furniture, headline, html, matching_form, signoff, text};
+use crate::{furniture, headline, html, same_matching_form, signoff, text};
 
 /// What the body yields besides its text.
 #[derive(Debug, Default)]
@@ -53,9 +53,7 @@ pub(crate) fn clean(
     let mut body = Body::default();
 
     // Some feeds repeat the headline as the first line of the body (TT).
-    if paragraphs.len() > 1
-        && !headline.is_empty()
-        && matching_form(&paragraphs[0]) == matching_form(headline)
+    if paragraphs.len() > 1 && !headline.is_empty() && same_matching_form(&paragraphs[0], headline)
     {
         paragraphs.remove(0);
     }
@@ -63,7 +61,7 @@ pub(crate) fn clean(
     // Byline: a short leading line, or a copy of the declared one.
     if let Some(first) = paragraphs.first() {
         let copy_of_declared =
-            declared_byline.is_some_and(|byline| matching_form(first) == matching_form(byline));
+            declared_byline.is_some_and(|byline| same_matching_form(first, byline));
         if copy_of_declared || furniture::is_byline(first) {
             let first = paragraphs.remove(0);
             if declared_byline.is_none() {

@@ -2,9 +2,9 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
-use crate::matching_form;
+use crate::same_matching_form;
 
 /// Datelines at the head of a body. Each form needs an upper-case place
 /// *and* a date or an agency marker followed by a dash, so that an ordinary
@@ -31,11 +31,18 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     // themselves ("Reuters", "dpa").
     let agency = r"\((?:\p{Lu}[\p{Lu}\d .&/-]{0,30}|Reuters?|dpa|afp|Xinhua|Kyodo|Bloomberg|[A-Z][A-Za-z]* ?Newswire)\)";
     let dash = r"(?:--?|–|—)";
-    Regex::new(&format!(
+    RegexBuilder::new(&format!(
         r"^(?:(?P<dateline>{place}(?:, ?{date}(?: ?{agency})?| ?(?:--)? ?{agency}))) ?{dash} ?|^\((?P<paren>{place} {dash} {date})\) ?(?:{dash} ?)?"
     ))
+    .dfa_size_limit(DATELINE_DFA_BYTES)
+    .build()
     .expect("valid dateline regex")
 });
+
+/// Cache of the dateline regex's lazy DFA. With the default its many
+/// Unicode classes filled the cache and the search fell back to the far
+/// slower PikeVM on most Reuters bodies.
+const DATELINE_DFA_BYTES: usize = 16 << 20;
 
 /// Longest dateline looked for, with its dash: five place words, two
 /// regions, a date and an agency fit several times over.
@@ -51,12 +58,21 @@ pub(crate) fn find_dateline(paragraph: &str) -> Option<(&str, usize)> {
     while !paragraph.is_char_boundary(end) {
         end -= 1;
     }
-    let captures = DATELINE.captures(&paragraph[..end])?;
-    let whole = captures.get(0)?;
-    let dateline = captures
-        .name("dateline")
-        .or_else(|| captures.name("paren"))?;
-    Some((dateline.as_str().trim(), whole.end()))
+    // `find`, not `captures`: the lazy DFA finds the match, where a capture
+    // search then runs a far slower capture engine (PikeVM or backtracker)
+    // over it, and most Reuters bodies have a dateline. The groups follow
+    // from the match: either `dateline` and then ` ?{dash} ?`, or `(`
+    // `paren` `)` and then an optional dash. Both groups end in a date's
+    // digit or an agency's `)`, so taking the dashes and spaces off the end
+    // leaves the group exactly.
+    let whole = DATELINE.find(&paragraph[..end])?;
+    let head = whole.as_str().trim_end_matches([' ', '-', '–', '—']);
+    let dateline = match head.strip_prefix('(') {
+        // A `place` starts with a capital, never with `(`.
+        Some(paren) => paren.strip_suffix(')')?,
+        None => head,
+    };
+    Some((dateline.trim(), whole.end()))
 }
 
 /// When the provider sent the dateline in its own field, the body may still
@@ -66,7 +82,7 @@ pub(crate) fn declared_dateline_prefix(paragraph: &str, dateline: &str) -> Optio
         return None;
     }
     let head = paragraph.get(..dateline.len())?;
-    if matching_form(head) != matching_form(dateline) {
+    if !same_matching_form(head, dateline) {
         return None;
     }
     let rest = &paragraph[dateline.len()..];
@@ -188,6 +204,38 @@ mod tests {
             let (found, end) = find_dateline(paragraph).unwrap_or_else(|| panic!("{paragraph}"));
             assert_eq!(found, dateline, "{paragraph}");
             assert_eq!(&paragraph[end..], rest, "{paragraph}");
+        }
+    }
+
+    #[test]
+    fn groups_follow_from_the_match() {
+        // What the capture groups say, for the cases `find_dateline` derives
+        // the dateline without them.
+        for paragraph in [
+            "SALVADOR, Feb 26 - Showers continued",
+            "MILWAUKEE, Wis., March 2- Oper shr 18 cts",
+            "NEW YORK, March 9 -- Oil traders",
+            "NEW YORK, March 9 – Oil traders",
+            "NEW YORK, March 9—Oil traders",
+            "GROSSETO, Italy (AP) -- The trial",
+            "LONDON, March 3, 1987 (Reuters) - Oil prices",
+            "NEW YORK--(BUSINESS WIRE)--Acme Corp",
+            "NEW YORK -- (PR Newswire) -- Acme",
+            "(New York, NY - October 21) Acme Corp said",
+            "(New York, NY – Oct. 21, 2020) – Acme Corp said",
+            "SAINT-DENIS, Réunion, March 3 - Text",
+        ] {
+            let captures = DATELINE
+                .captures(paragraph)
+                .unwrap_or_else(|| panic!("{paragraph}"));
+            let whole = captures.get(0).map(|m| m.end());
+            let group = captures
+                .name("dateline")
+                .or_else(|| captures.name("paren"))
+                .map(|m| m.as_str().trim());
+            let found = find_dateline(paragraph);
+            assert_eq!(found.map(|(d, _)| d), group, "{paragraph}");
+            assert_eq!(found.map(|(_, end)| end), whole, "{paragraph}");
         }
     }
 

@@ -313,10 +313,18 @@ fn flush(paragraphs: &mut Vec<String>, current: &mut String) {
 pub(crate) fn word_count(text: &str) -> u32 {
     if text.is_ascii() {
         // No CJK in ASCII: a token counts when it has a letter or digit.
-        let count = text
-            .split_whitespace()
-            .filter(|token| token.bytes().any(|b| b.is_ascii_alphanumeric()))
-            .count();
+        // Byte by byte (char::is_whitespace on ASCII: \t \n \x0b \x0c \r and
+        // space): a token is counted at its first letter or digit.
+        let mut count: usize = 0;
+        let mut counted = false;
+        for &b in text.as_bytes() {
+            if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+                counted = false;
+            } else if !counted && b.is_ascii_alphanumeric() {
+                count += 1;
+                counted = true;
+            }
+        }
         return u32::try_from(count).unwrap_or(u32::MAX);
     }
     let mut count: u32 = 0;
