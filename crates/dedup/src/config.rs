@@ -74,7 +74,7 @@ impl Default for DedupConfig {
             sketch_shingles: 128,
             sketch_numbers: 32,
             jaccard: 0.7,
-            containment: 0.75,
+            containment: 0.7,
             containment_min_shingles: 8,
             number_misses: 1,
             number_miss_ratio: 0.1,
