@@ -135,16 +135,17 @@ impl Worker {
         }
         // The source comes from the payload, not from a header: headers are
         // optional (`kafka.record_headers`), and the payload always has it.
-        let sources = tally(articles.iter().map(|a| a.source.as_str()));
-        let unreadable = tally(letters.iter().map(|l| match l.source.as_str() {
+        // A raw record that is not a raw item has no source to tell.
+        let normalised = tally(articles.iter().map(|a| a.source.as_str()));
+        let dead = tally(letters.iter().map(|l| match l.source.as_str() {
             "" => "unknown",
             source => source,
         }));
-        for (source, items) in &sources {
+        for (source, items) in &normalised {
             metrics::consumed(source, *items);
             metrics::normalised(source, *items);
         }
-        for (source, items) in unreadable {
+        for (source, items) in dead {
             metrics::consumed(source, items);
         }
 
