@@ -128,13 +128,7 @@ async fn records_without_headers_flow_end_to_end() {
     })
     .await
     .expect("pipeline starts");
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/articles", pipeline.ingest_url))
-        .header("content-type", "application/json")
-        .body(DOC)
-        .send()
-        .await
-        .expect("an answer");
+    let response = pipeline.post("/v1/articles", "application/json", DOC).await;
     assert_eq!(response.status(), 202);
     let messages = pipeline.raw_messages(1, Duration::from_secs(30)).await;
     assert_eq!(messages.len(), 1);
