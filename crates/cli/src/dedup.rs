@@ -78,16 +78,11 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     }
     let normalise_time = started.elapsed();
     let started = Instant::now();
-    // Every article may be indexed, each under its band keys and its lead
-    // key: sizing the index for that up front spares its growth.
-    let dedup_config = config.worker.dedup.clone();
-    let keys_per_article = if dedup_config.near {
-        dedup_config.bands + 1
-    } else {
-        0
-    };
-    let ledger = MemoryLedger::with_capacity(articles.len(), keys_per_article);
-    let mut dedup = Deduplicator::with_config(ledger, dedup_config);
+    // Every article may be indexed: sizing the index for that up front
+    // spares its growth.
+    let ledger =
+        MemoryLedger::with_capacity(articles.len(), config.worker.dedup.max_keys_per_article());
+    let mut dedup = Deduplicator::with_config(ledger, config.worker.dedup.clone());
     for chunk in articles.chunks_mut(args.batch.max(1)) {
         dedup.decide(chunk).await?;
     }

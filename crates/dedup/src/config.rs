@@ -63,6 +63,18 @@ pub struct DedupConfig {
     pub expire_every: u32,
 }
 
+impl DedupConfig {
+    /// The most LSH keys an article is indexed under: one per band, plus
+    /// the lead key (`sketch::fingerprint`); none without near copies.
+    pub fn max_keys_per_article(&self) -> usize {
+        if self.near {
+            self.bands + usize::from(self.lead_shingles > 0)
+        } else {
+            0
+        }
+    }
+}
+
 impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
