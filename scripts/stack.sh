@@ -78,6 +78,27 @@ pg_data() {
   echo "$dir"
 }
 
+# Settings that a reload applies, rewritten on every `up` so that a cluster
+# made by an older checkout gets them too.
+pg_settings() {
+  local data=$1
+  grep -q "include_if_exists = 'wirestream.conf'" "$data/postgresql.conf" \
+    || echo "include_if_exists = 'wirestream.conf'" >>"$data/postgresql.conf"
+  cat >"$data/wirestream.conf" <<'CONF'
+# Written by scripts/stack.sh on every `up`: change it there.
+#
+# Checkpoints by time, not by WAL volume. At the default max_wal_size (1 GB)
+# the pipeline at full speed checkpointed every 40-60 s, and the first change
+# to each page after a checkpoint writes the whole page to the WAL; lz4
+# compresses those page images (docs/benchmarks.md). Commits stay durable:
+# synchronous_commit is on.
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+wal_compression = lz4
+CONF
+  chmod 644 "$data/wirestream.conf"
+}
+
 pg_up() {
   local bin data
   bin="$(pg_bindir)"
@@ -95,10 +116,13 @@ synchronous_commit = on
 shared_buffers = 256MB
 # make bench measures receipt-to-commit latency from commit timestamps.
 track_commit_timestamp = on
+include_if_exists = 'wirestream.conf'
 CONF
   fi
+  pg_settings "$data"
   if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     say "PostgreSQL already running on port $PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$data" reload >/dev/null
   else
     say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     touch "$LOGS/postgres.log" && chmod 666 "$LOGS/postgres.log"
