@@ -308,8 +308,12 @@ pub struct WorkerConfig {
     pub group_id: String,
     /// Items handled together: one dedup round trip to Postgres per batch.
     pub batch_size: usize,
+    /// Longest a batch stays open after its first item.
     #[serde(with = "humantime_serde")]
     pub batch_deadline: Duration,
+    /// Longest a batch waits for its next item (see `wirestream_runtime::batch`).
+    #[serde(with = "humantime_serde")]
+    pub batch_linger: Duration,
     /// Near-copy thresholds and the index horizon (`[worker.dedup]`, see
     /// docs/dedup.md); `wirestream dedup` reads them too.
     pub dedup: DedupConfig,
@@ -322,6 +326,7 @@ impl Default for WorkerConfig {
             group_id: "wirestream-worker".into(),
             batch_size: 500,
             batch_deadline: Duration::from_millis(50),
+            batch_linger: Duration::from_millis(5),
             dedup: DedupConfig::default(),
         }
     }
@@ -335,11 +340,20 @@ pub struct SinkConfig {
     pub group_id: String,
     /// Rows written in one statement.
     pub batch_size: usize,
-    /// A partial batch is written after this long.
+    /// Longest a batch stays open after its first record.
     #[serde(with = "humantime_serde")]
     pub batch_deadline: Duration,
+    /// Longest a batch waits for its next record (see `wirestream_runtime::batch`).
+    #[serde(with = "humantime_serde")]
+    pub batch_linger: Duration,
     /// Where the sink keeps its consumer offsets. See [`OffsetStore`].
     pub offsets: OffsetStore,
+    /// How often the sink merges the full-text index's pending entries into
+    /// the index, off the write path (`wirestream_store::flush_search_index`);
+    /// `0s` leaves it to PostgreSQL, which then does it inside whichever
+    /// insert finds the pending list full.
+    #[serde(with = "humantime_serde")]
+    pub search_index_flush: Duration,
     /// First and largest pause between retries while Postgres is unavailable.
     #[serde(with = "humantime_serde")]
     pub retry_initial: Duration,
@@ -356,7 +370,9 @@ impl Default for SinkConfig {
             // Short: a partial batch waits this long before its commit, and
             // this is most of an item's latency when traffic is light.
             batch_deadline: Duration::from_millis(50),
+            batch_linger: Duration::from_millis(5),
             offsets: OffsetStore::Kafka,
+            search_index_flush: Duration::from_secs(1),
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(10),
         }

@@ -5,9 +5,11 @@
 //! * [`telemetry`]: `tracing` logs and the Prometheus recorder for `metrics`.
 //! * [`ops`]: the `/metrics`, `/health` and `/ready` endpoints.
 //! * [`kafka`]: producer, consumer and admin clients built from config.
+//! * [`batch`]: cutting a consumer's stream into batches.
 //! * [`shutdown`]: SIGINT/SIGTERM to a `CancellationToken`, and draining a
 //!   `TaskTracker` within a hard deadline.
 
+pub mod batch;
 pub mod config;
 pub mod kafka;
 pub mod ops;

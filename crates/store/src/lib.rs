@@ -11,6 +11,7 @@ pub mod csv;
 mod dead_letters;
 mod ledger;
 mod offsets;
+mod search_index;
 pub mod service;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub use dead_letters::{
 };
 pub use ledger::PgLedger;
 pub use offsets::{load_offsets, OffsetCommit, PartitionOffset};
+pub use search_index::flush_search_index;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

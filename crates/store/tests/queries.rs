@@ -174,3 +174,35 @@ async fn every_documented_query_runs_and_answers_right(pool: PgPool) {
         "a new query in docs/queries.md needs a check here"
     );
 }
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn a_search_index_flush_keeps_new_articles_searchable(pool: PgPool) {
+    let a = article(
+        "urn:test:flush-1",
+        "en",
+        "Copper miners strike",
+        "Talks failed.",
+        1,
+    );
+    wirestream_store::write_batch(&pool, &[a], &[], None)
+        .await
+        .expect("write");
+    let pages = wirestream_store::flush_search_index(&pool)
+        .await
+        .expect("flush");
+    assert!(pages >= 1, "the new entries were pending: {pages} pages");
+    assert_eq!(
+        wirestream_store::flush_search_index(&pool)
+            .await
+            .expect("flush again"),
+        0,
+        "nothing is left pending"
+    );
+    let found: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM articles WHERE search @@ websearch_to_tsquery('english', 'miners')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("search");
+    assert_eq!(found, 1);
+}

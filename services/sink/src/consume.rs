@@ -12,6 +12,7 @@ use rdkafka::Message as _;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use wirestream_model::{Article, DeadLetter, Original};
+use wirestream_runtime::batch::{self, BatchRule};
 use wirestream_runtime::config::OffsetStore;
 use wirestream_runtime::{kafka, retry, Config};
 use wirestream_store::{BatchOutcome, OffsetCommit, PartitionOffset, StoreError};
@@ -27,8 +28,7 @@ pub struct Sink {
     group_id: String,
     articles_topic: String,
     dead_letter_topic: String,
-    batch_size: usize,
-    batch_deadline: Duration,
+    batching: BatchRule,
     retry_initial: Duration,
     retry_max: Duration,
     offsets: OffsetStore,
@@ -65,8 +65,11 @@ impl Sink {
             group_id: config.sink.group_id.clone(),
             articles_topic: config.kafka.articles_topic.clone(),
             dead_letter_topic: config.kafka.dead_letter_topic.clone(),
-            batch_size: config.sink.batch_size.max(1),
-            batch_deadline: config.sink.batch_deadline,
+            batching: BatchRule {
+                size: config.sink.batch_size.max(1),
+                deadline: config.sink.batch_deadline,
+                linger: config.sink.batch_linger,
+            },
             retry_initial: config.sink.retry_initial,
             retry_max: config.sink.retry_max,
             offsets: config.sink.offsets,
@@ -81,7 +84,7 @@ impl Sink {
         let lag_stop = shutdown.child_token();
         let _lag_guard = lag_stop.clone().drop_guard();
         self.lag.spawn(Duration::from_secs(5), lag_stop);
-        while let Some(batch) = self.next_batch(&shutdown).await {
+        while let Some(batch) = batch::next_batch(&self.consumer, self.batching, &shutdown).await {
             let started = Instant::now();
             metrics::in_flight(batch.len());
             let handled = self.handle(&batch, &shutdown).await;
@@ -95,35 +98,6 @@ impl Sink {
             tracing::debug!(%error, "final offset commit skipped");
         }
         Ok(())
-    }
-
-    async fn next_batch(&self, shutdown: &CancellationToken) -> Option<Vec<OwnedMessage>> {
-        let mut batch = Vec::with_capacity(self.batch_size);
-        loop {
-            let received = tokio::select! {
-                _ = shutdown.cancelled() => return None,
-                received = self.consumer.recv() => received,
-            };
-            match received {
-                Ok(message) => {
-                    batch.push(message.detach());
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "failed to read from Kafka");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-        let deadline = tokio::time::Instant::now() + self.batch_deadline;
-        while batch.len() < self.batch_size {
-            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
-                Ok(Ok(message)) => batch.push(message.detach()),
-                Ok(Err(error)) => tracing::warn!(%error, "failed to read from Kafka"),
-                Err(_deadline) => break,
-            }
-        }
-        Some(batch)
     }
 
     /// Writes one batch. Returns `false` when shutdown came while Postgres was away.

@@ -8,6 +8,7 @@
 mod consume;
 mod metrics;
 mod rebalance;
+mod search_flush;
 
 use std::time::Duration;
 
@@ -40,6 +41,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let pool =
         wirestream_store::service::open(&config.database, &readiness, &shutdown, &tracker).await?;
     if let Some(pool) = pool {
+        search_flush::spawn(
+            pool.clone(),
+            config.sink.search_index_flush,
+            shutdown.clone(),
+            &tracker,
+        );
         let sink = consume::Sink::new(&config, pool)?;
         let token = shutdown.clone();
         tracker.spawn(async move {

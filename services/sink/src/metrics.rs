@@ -10,6 +10,7 @@ use metrics::Unit;
 /// The `kind` label values of `wirestream_sink_errors_total`.
 pub const BATCH_REFUSED: &str = "batch_refused";
 pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+pub const SEARCH_INDEX_FLUSH: &str = "search_index_flush";
 
 /// Describes the metrics and creates those with fixed labels at zero, so that
 /// the alert on sink errors and the stored-rows panels have a series (and
@@ -43,7 +44,12 @@ pub fn register() {
     metrics::describe_counter!(
         "wirestream_sink_errors_total",
         Unit::Count,
-        "Write failures, by kind: batch_refused (a row was refused), database_unavailable (a retried outage)."
+        "Write failures, by kind: batch_refused (a row was refused), database_unavailable (a retried outage), search_index_flush (the full-text index's background flush failed)."
+    );
+    metrics::describe_histogram!(
+        "wirestream_sink_search_flush_seconds",
+        Unit::Seconds,
+        "Time to merge the full-text index's pending entries (sink.search_index_flush)."
     );
     metrics::describe_counter!(
         "wirestream_dead_letters_total",
@@ -59,7 +65,7 @@ pub fn register() {
         metrics::counter!("wirestream_sink_rows_stored_total", "table" => table).absolute(0);
         metrics::counter!("wirestream_sink_items_consumed_total", "topic" => table).absolute(0);
     }
-    for kind in [BATCH_REFUSED, DATABASE_UNAVAILABLE] {
+    for kind in [BATCH_REFUSED, DATABASE_UNAVAILABLE, SEARCH_INDEX_FLUSH] {
         metrics::counter!("wirestream_sink_errors_total", "kind" => kind).absolute(0);
     }
     metrics::counter!("wirestream_dead_letters_total", "stage" => "sink", "reason" => "rejected_by_database")
@@ -89,6 +95,10 @@ pub fn end_to_end(received_at: DateTime<Utc>, committed_at: DateTime<Utc>) {
         .max(0) as f64
         / 1e6;
     metrics::histogram!("wirestream_end_to_end_latency_seconds").record(seconds);
+}
+
+pub fn search_index_flush(elapsed: Duration) {
+    metrics::histogram!("wirestream_sink_search_flush_seconds").record(elapsed.as_secs_f64());
 }
 
 pub fn error(kind: &'static str) {

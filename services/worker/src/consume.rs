@@ -13,6 +13,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use wirestream_dedup::Deduplicator;
 use wirestream_model::{headers, Article, DeadLetter};
+use wirestream_runtime::batch::{self, BatchRule};
 use wirestream_runtime::{kafka, retry, Config};
 use wirestream_store::PgLedger;
 
@@ -26,8 +27,7 @@ pub struct Worker {
     articles_topic: String,
     record_headers: bool,
     dead_letter_topic: String,
-    batch_size: usize,
-    batch_deadline: Duration,
+    batching: BatchRule,
     lag: kafka::LagReporter,
 }
 
@@ -51,8 +51,11 @@ impl Worker {
             articles_topic: config.kafka.articles_topic.clone(),
             record_headers: config.kafka.record_headers,
             dead_letter_topic: config.kafka.dead_letter_topic.clone(),
-            batch_size: config.worker.batch_size.max(1),
-            batch_deadline: config.worker.batch_deadline,
+            batching: BatchRule {
+                size: config.worker.batch_size.max(1),
+                deadline: config.worker.batch_deadline,
+                linger: config.worker.batch_linger,
+            },
         })
     }
 
@@ -61,7 +64,7 @@ impl Worker {
         let lag_stop = shutdown.child_token();
         let _lag_guard = lag_stop.clone().drop_guard();
         self.lag.spawn(Duration::from_secs(5), lag_stop);
-        while let Some(batch) = self.next_batch(&shutdown).await {
+        while let Some(batch) = batch::next_batch(&self.consumer, self.batching, &shutdown).await {
             let started = Instant::now();
             metrics::in_flight(batch.len());
             let handled = self.handle(&batch, &shutdown).await;
@@ -79,37 +82,6 @@ impl Worker {
             tracing::debug!(%error, "final offset commit skipped");
         }
         Ok(())
-    }
-
-    /// Waits for the first message, then takes more until the batch is full or
-    /// its deadline passes. `None` on shutdown.
-    async fn next_batch(&self, shutdown: &CancellationToken) -> Option<Vec<OwnedMessage>> {
-        let mut batch = Vec::with_capacity(self.batch_size);
-        loop {
-            let received = tokio::select! {
-                _ = shutdown.cancelled() => return None,
-                received = self.consumer.recv() => received,
-            };
-            match received {
-                Ok(message) => {
-                    batch.push(message.detach());
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "failed to read from the raw topic");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-        let deadline = tokio::time::Instant::now() + self.batch_deadline;
-        while batch.len() < self.batch_size {
-            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
-                Ok(Ok(message)) => batch.push(message.detach()),
-                Ok(Err(error)) => tracing::warn!(%error, "failed to read from the raw topic"),
-                Err(_deadline) => break,
-            }
-        }
-        Some(batch)
     }
 
     /// Handles one batch end to end. Returns `false` when shutdown interrupted it.
