@@ -367,8 +367,8 @@ impl Default for SinkConfig {
             listen: "127.0.0.1:18082".parse().expect("valid default address"),
             group_id: "wirestream-sink".into(),
             batch_size: 1000,
-            // Short: a partial batch waits this long before its commit, and
-            // this is most of an item's latency when traffic is light.
+            // Short: it bounds a batch's wait while records keep trickling
+            // in; when they pause, `batch_linger` closes the batch sooner.
             batch_deadline: Duration::from_millis(50),
             batch_linger: Duration::from_millis(5),
             offsets: OffsetStore::Kafka,
