@@ -7,7 +7,7 @@ use crate::config::DedupConfig;
 use crate::horizon;
 use crate::index::Index;
 use crate::ledger::{
-    Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Record,
+    Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record,
 };
 use crate::sketch::{fingerprint, Fingerprint, Sketch};
 
@@ -32,6 +32,9 @@ struct Draft {
     /// Another item holds its content hash: the same text, so the same
     /// sketch and keys as an entry already indexed.
     exact_copy: bool,
+    /// The lookup found its content hash held by another item: its near
+    /// copies are that item's, so its keys are not looked up.
+    known_copy: bool,
 }
 
 impl<L: Ledger> Deduplicator<L> {
@@ -66,7 +69,8 @@ impl<L: Ledger> Deduplicator<L> {
             return Ok(());
         }
         let mut items: Vec<ItemVersion> = batch.iter().map(item_version).collect();
-        let known = self.ledger.lookup(&items).await?;
+        let content_keys: Vec<String> = batch.iter().map(claim_key).collect();
+        let known = self.ledger.lookup(&items, &content_keys).await?;
         let mut decisions: Vec<Option<Decision>> =
             known.iter().map(|k| k.decision.clone()).collect();
         let pending: Vec<usize> = (0..batch.len())
@@ -120,7 +124,7 @@ impl<L: Ledger> Deduplicator<L> {
             let fingerprint = (self.config.near && verdict != Verdict::Kill)
                 .then(|| fingerprint(article, &self.config));
             story_in_batch.entry(key).or_insert_with(|| story.clone());
-            drafts.push(Draft {
+            let mut draft = Draft {
                 at,
                 decision: Decision {
                     verdict,
@@ -131,7 +135,24 @@ impl<L: Ledger> Deduplicator<L> {
                 fingerprint,
                 entry: None,
                 exact_copy: false,
-            });
+                known_copy: false,
+            };
+            // An exact copy of an item decided earlier: decided now, as the
+            // hash claim will confirm, so that the batch's later articles
+            // that match it follow the right story, and without a search
+            // for near copies. In a replayed archive or a burst of re-sends
+            // these are most items, and their keys were most of the
+            // near-copy lookup, PostgreSQL's costliest statement
+            // (docs/benchmarks.md).
+            if let Some(owner) = &known[at].copy_of {
+                if verdict != Verdict::Kill {
+                    draft.known_copy = true;
+                    if verdict == Verdict::New {
+                        copy_of_owner(&mut draft, owner, &article.uri);
+                    }
+                }
+            }
+            drafts.push(draft);
         }
 
         self.near_copies(batch, &mut drafts).await?;
@@ -185,6 +206,7 @@ impl<L: Ledger> Deduplicator<L> {
     ) -> Result<(), LedgerError> {
         let mut keys: Vec<u64> = drafts
             .iter()
+            .filter(|d| !d.known_copy)
             .filter_map(|d| d.fingerprint.as_ref())
             .flat_map(|fp| fp.keys.iter().copied())
             .collect();
@@ -264,22 +286,7 @@ impl<L: Ledger> Deduplicator<L> {
             let ours = owner.provider == claim.provider && owner.uri == claim.uri;
             draft.exact_copy = !ours;
             if !ours && matches!(draft.decision.verdict, Verdict::New | Verdict::Duplicate) {
-                let own_uri = &batch[draft.at].uri;
-                draft.story = owner.story_uri.clone();
-                draft.decision = Decision {
-                    verdict: Verdict::Duplicate,
-                    duplicate_of: other_story(&owner.story_uri, own_uri),
-                    similarity: Some(1.0),
-                };
-                if draft.decision.duplicate_of.is_none() {
-                    // The owner's story is this very item (a replay that
-                    // lost its decision): it is the original.
-                    draft.decision = Decision {
-                        verdict: Verdict::New,
-                        duplicate_of: None,
-                        similarity: None,
-                    };
-                }
+                copy_of_owner(draft, &owner, &batch[draft.at].uri);
             }
         }
         Ok(())
@@ -302,6 +309,25 @@ impl<L: Ledger> Deduplicator<L> {
         }
         Ok(())
     }
+}
+
+/// Makes a draft the exact copy of `owner`'s story.
+fn copy_of_owner(draft: &mut Draft, owner: &Owner, own_uri: &str) {
+    draft.story = owner.story_uri.clone();
+    draft.decision = match other_story(&owner.story_uri, own_uri) {
+        Some(story) => Decision {
+            verdict: Verdict::Duplicate,
+            duplicate_of: Some(story),
+            similarity: Some(1.0),
+        },
+        // The owner's story is this very item (a replay that lost its
+        // decision): it is the original.
+        None => Decision {
+            verdict: Verdict::New,
+            duplicate_of: None,
+            similarity: None,
+        },
+    };
 }
 
 fn entry(article: &Article, story: &str, sketch: Sketch) -> Entry {

@@ -69,6 +69,10 @@ pub struct Known {
     /// The story of the latest recorded version below this one, if any:
     /// `Some(story_uri)` makes this item a new version.
     pub earlier_story: Option<String>,
+    /// Another item that holds this version's content key already: this
+    /// version is an exact copy of it (the claim will say so too), so its
+    /// near copies need not be looked for.
+    pub copy_of: Option<Owner>,
 }
 
 /// A decision to record, with the article's own time (for the horizon).
@@ -86,11 +90,13 @@ pub struct Record {
 /// A batch runs `lookup`, then `near_candidates` (which opens a claim),
 /// `claim`, and `commit` (which ends it).
 pub trait Ledger: Send {
-    /// For each item version: its recorded decision and its earlier
-    /// version's story.
+    /// For each item version: its recorded decision, its earlier version's
+    /// story, and the other item holding its content key (`content_keys`,
+    /// one per item: what [`Ledger::claim`] would claim).
     fn lookup(
         &mut self,
         items: &[ItemVersion],
+        content_keys: &[String],
     ) -> impl Future<Output = Result<Vec<Known>, LedgerError>> + Send;
 
     /// Starts a claim: returns the indexed entries under any of these LSH

@@ -57,10 +57,21 @@ impl MemoryLedger {
 }
 
 impl Ledger for MemoryLedger {
-    async fn lookup(&mut self, items: &[ItemVersion]) -> Result<Vec<Known>, LedgerError> {
+    async fn lookup(
+        &mut self,
+        items: &[ItemVersion],
+        content_keys: &[String],
+    ) -> Result<Vec<Known>, LedgerError> {
         Ok(items
             .iter()
-            .map(|item| Known {
+            .zip(content_keys)
+            .map(|(item, key)| Known {
+                copy_of: self
+                    .hashes
+                    .get(key)
+                    .map(|(owner, _)| owner)
+                    .filter(|owner| owner.provider != item.provider || owner.uri != item.uri)
+                    .cloned(),
                 decision: self.decisions.get(item).map(|(d, _, _)| d.clone()),
                 earlier_story: self
                     .versions

@@ -1,8 +1,9 @@
 //! Dedup state in Postgres, shared by every worker replica.
 //!
 //! Seven round trips per batch, whatever its size: the lookup of recorded
-//! decisions and earlier versions; `BEGIN`; the advisory locks on the
-//! stripes of the batch's LSH keys; the candidate fetch; the
+//! decisions, earlier versions and content hashes held; `BEGIN`; the
+//! advisory locks on the stripes of the batch's LSH keys (but exact copies'
+//! keys); the candidate fetch; the
 //! hash claim; one statement inserting sketches, bands and decisions; and
 //! `COMMIT`. Two more only in rare races (a hash or decision written by
 //! another worker after the statement's snapshot was taken).
@@ -112,13 +113,20 @@ fn decision_at(row: &sqlx::postgres::PgRow, at: usize) -> Option<Decision> {
 }
 
 impl Ledger for PgLedger {
-    async fn lookup(&mut self, items: &[ItemVersion]) -> Result<Vec<Known>, LedgerError> {
+    async fn lookup(
+        &mut self,
+        items: &[ItemVersion],
+        content_keys: &[String],
+    ) -> Result<Vec<Known>, LedgerError> {
         let (providers, uris, versions) = columns(items);
         self.round_trips += 1;
         let rows = sqlx::query(
-            "SELECT i.n, d.verdict, d.duplicate_of, d.similarity, e.story
-             FROM UNNEST($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS i(provider, uri, version, n)
+            "SELECT i.n, d.verdict, d.duplicate_of, d.similarity, e.story, h.provider, h.uri, h.story_uri
+             FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
+                 WITH ORDINALITY AS i(provider, uri, version, content_key, n)
              LEFT JOIN dedup_decisions d USING (provider, uri, version)
+             LEFT JOIN dedup_hashes h
+                 ON h.content_hash = i.content_key AND (h.provider, h.uri) <> (i.provider, i.uri)
              LEFT JOIN LATERAL (
                  SELECT coalesce(p.duplicate_of, p.uri) AS story
                  FROM dedup_decisions p
@@ -129,15 +137,22 @@ impl Ledger for PgLedger {
         .bind(&providers)
         .bind(&uris)
         .bind(&versions)
+        .bind(content_keys)
         .fetch_all(&self.pool)
         .await
         .map_err(state_error)?;
         let mut out = vec![Known::default(); items.len()];
         for row in rows {
             let n: i64 = row.get(0);
+            let holder: Option<String> = row.get(5);
             out[(n - 1) as usize] = Known {
                 decision: decision_at(&row, 1),
                 earlier_story: row.get(4),
+                copy_of: holder.map(|provider| Owner {
+                    provider,
+                    uri: row.get(6),
+                    story_uri: row.get(7),
+                }),
             };
         }
         Ok(out)

@@ -55,6 +55,57 @@ async fn a_batch_costs_seven_round_trips_whatever_its_size(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn re_sends_of_stored_articles_skip_the_near_copy_lookup(pool: PgPool) {
+    let config = DedupConfig {
+        expire_every: 0,
+        ..Default::default()
+    };
+    let mut dedup = Deduplicator::with_config(PgLedger::new(pool.clone()), config);
+    let mut originals: Vec<Article> = (0..3).map(|n| story(n, 2)).collect();
+    dedup.decide(&mut originals).await.unwrap();
+
+    // Re-sends under other ids only: no LSH key to lock or fetch, so no
+    // advisory locks and no candidate query (five round trips, not seven).
+    let mut resends: Vec<Article> = (0..3)
+        .map(|n| {
+            let mut copy = story(n, 3);
+            copy.uri = format!("resend-{n}");
+            copy
+        })
+        .collect();
+    let before = dedup.ledger().round_trips();
+    dedup.decide(&mut resends).await.unwrap();
+    assert_eq!(dedup.ledger().round_trips() - before, 5);
+    for (n, copy) in resends.iter().enumerate() {
+        assert_eq!(copy.verdict, Verdict::Duplicate);
+        assert_eq!(
+            copy.duplicate_of.as_deref(),
+            Some(format!("story-{n}").as_str())
+        );
+        assert_eq!(copy.similarity, Some(1.0));
+    }
+
+    // A re-send, then a lightly edited copy in the same batch: the copy
+    // follows the original's story.
+    let mut resend = story(0, 4);
+    resend.uri = "resend-again-0".into();
+    let mut edited = story(0, 4);
+    edited.uri = "edited-0".into();
+    edited.body = edited.body.replace("next year0.", "next year0, it said.");
+    edited.content_hash = wirestream_normalize::content_hash(&edited.headline, &edited.body);
+    let mut batch = vec![resend, edited];
+    dedup.decide(&mut batch).await.unwrap();
+    assert_eq!(batch[0].duplicate_of.as_deref(), Some("story-0"));
+    assert_eq!(
+        batch[1].verdict,
+        Verdict::Duplicate,
+        "{:?}",
+        batch[1].similarity
+    );
+    assert_eq!(batch[1].duplicate_of.as_deref(), Some("story-0"));
+}
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn the_horizon_deletes_index_hashes_and_decisions(pool: PgPool) {
     // Expiry every batch, 30 days back from the oldest article of the batch.
     let config = DedupConfig {
