@@ -24,7 +24,8 @@
 # BENCH_BIN (prebuilt binaries; default: build target/release), BENCH_CONFIG
 # (a config file for the services, to try other settings),
 # BENCH_RECORD_HEADERS (default false, as the local stack: tansu's sqlite
-# storage writes a row per record header; true prices them).
+# storage writes a row per record header; true prices them), BENCH_KEEP=1
+# (keep the broker's data, the items and the databases for analysis).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -137,7 +138,17 @@ stop_all() {
   for service in "${!PID[@]}"; do wait "${PID[$service]}" 2>/dev/null || true; done
   PID=()
 }
-trap 'stop_all; broker_down' EXIT
+# A run leaves gigabytes behind (the broker's sqlite file, the items, a
+# database per step): only the logs and the table stay, unless BENCH_KEEP=1.
+cleanup() {
+  [ "${BENCH_KEEP:-0}" = 1 ] && return 0
+  rm -rf "$WORK"/tansu-* "$WORK"/*.ndjson
+  local db
+  for db in $(psql "$ADMIN_URL" -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE '${RUN}_%'" 2>/dev/null); do
+    psql "$ADMIN_URL" -qAt -c "DROP DATABASE $db" >/dev/null 2>&1 || true
+  done
+}
+trap 'stop_all; broker_down; cleanup' EXIT
 
 cli() { env $(service_env "$1") "$BIN/wirestream" "${@:2}"; }
 sql() { psql "${ADMIN_URL%/*}/$1" -qAt -c "$2"; }

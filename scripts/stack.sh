@@ -266,7 +266,8 @@ cmd_status() {
 
 # A settings change that needs a restart (make bench turns on commit timestamps).
 cmd_pg_restart() {
-  as_pg "$(pg_bindir)/pg_ctl" -D "$(pg_data)" restart -w -m fast >/dev/null
+  # -l as in pg_up: without it the restarted server logs to pg_ctl's stderr.
+  as_pg "$(pg_bindir)/pg_ctl" -D "$(pg_data)" -l "$LOGS/postgres.log" restart -w -m fast >/dev/null
 }
 
 case "${1:-}" in

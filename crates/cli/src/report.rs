@@ -94,7 +94,16 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
             }
             eprintln!("waiting: {done} of {expect} items accounted for");
             tokio::time::sleep(pause).await;
-            let now = accounted(&pool).await?;
+            // PostgreSQL may be restarting under a long wait: keep waiting
+            // (until the timeout) rather than give up on one failed count.
+            let now = match accounted(&pool).await {
+                Ok(now) => now,
+                Err(error) => {
+                    eprintln!("warning: {error:#}; retrying");
+                    pause = Duration::from_secs(1);
+                    continue;
+                }
+            };
             pause = next_poll(expect - now, now - done, at.elapsed());
             (done, at) = (now, Instant::now());
         }
