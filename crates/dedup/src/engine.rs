@@ -78,7 +78,7 @@ impl<L: Ledger> Deduplicator<L> {
             .collect();
         if !pending.is_empty() {
             let held = self
-                .decide_pending(batch, &mut items, &known, &pending)
+                .decide_pending(batch, &mut items, &known, &content_keys, &pending)
                 .await?;
             for (&i, decision) in pending.iter().zip(held) {
                 decisions[i] = Some(decision);
@@ -99,6 +99,7 @@ impl<L: Ledger> Deduplicator<L> {
         batch: &[Article],
         items: &mut [ItemVersion],
         known: &[Known],
+        content_keys: &[String],
         pending: &[usize],
     ) -> Result<Vec<Decision>, LedgerError> {
         // Kills and versions first: they follow the item's story. Within one
@@ -156,7 +157,7 @@ impl<L: Ledger> Deduplicator<L> {
         }
 
         self.near_copies(batch, &mut drafts).await?;
-        self.exact_copies(batch, &mut drafts).await?;
+        self.exact_copies(batch, &mut drafts, content_keys).await?;
 
         // Index every article that has text, near copies too: a later copy
         // may match any of them (an update of an update), and points to
@@ -263,6 +264,7 @@ impl<L: Ledger> Deduplicator<L> {
         &mut self,
         batch: &[Article],
         drafts: &mut [Draft],
+        content_keys: &[String],
     ) -> Result<(), LedgerError> {
         let claimed: Vec<usize> = (0..drafts.len())
             .filter(|&d| drafts[d].decision.verdict != Verdict::Kill)
@@ -272,7 +274,7 @@ impl<L: Ledger> Deduplicator<L> {
             .map(|&d| {
                 let article = &batch[drafts[d].at];
                 Claim {
-                    content_hash: claim_key(article),
+                    content_hash: content_keys[drafts[d].at].clone(),
                     provider: article.provider.clone(),
                     uri: article.uri.clone(),
                     story_uri: drafts[d].story.clone(),

@@ -20,6 +20,15 @@ fn story(n: usize, day: u32) -> Article {
     a
 }
 
+/// The default config, with expiry every `expire_every` batches (0: never).
+fn deduplicator(pool: &PgPool, expire_every: u32) -> Deduplicator<PgLedger> {
+    let config = DedupConfig {
+        expire_every,
+        ..Default::default()
+    };
+    Deduplicator::with_config(PgLedger::new(pool.clone()), config)
+}
+
 async fn count(pool: &PgPool, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
         .fetch_one(pool)
@@ -29,11 +38,7 @@ async fn count(pool: &PgPool, table: &str) -> i64 {
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn a_batch_costs_seven_round_trips_whatever_its_size(pool: PgPool) {
-    let config = DedupConfig {
-        expire_every: 0,
-        ..Default::default()
-    };
-    let mut dedup = Deduplicator::with_config(PgLedger::new(pool.clone()), config);
+    let mut dedup = deduplicator(&pool, 0);
     // 1,000 new articles are 33,000 LSH keys: more locks than PostgreSQL's lock
     // table holds, had each key its own (the stripes keep it at 64).
     for size in [1, 10, 1000] {
@@ -56,11 +61,7 @@ async fn a_batch_costs_seven_round_trips_whatever_its_size(pool: PgPool) {
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn re_sends_of_stored_articles_skip_the_near_copy_lookup(pool: PgPool) {
-    let config = DedupConfig {
-        expire_every: 0,
-        ..Default::default()
-    };
-    let mut dedup = Deduplicator::with_config(PgLedger::new(pool.clone()), config);
+    let mut dedup = deduplicator(&pool, 0);
     let mut originals: Vec<Article> = (0..3).map(|n| story(n, 2)).collect();
     dedup.decide(&mut originals).await.unwrap();
 
@@ -108,11 +109,7 @@ async fn re_sends_of_stored_articles_skip_the_near_copy_lookup(pool: PgPool) {
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn the_horizon_deletes_index_hashes_and_decisions(pool: PgPool) {
     // Expiry every batch, 30 days back from the oldest article of the batch.
-    let config = DedupConfig {
-        expire_every: 1,
-        ..Default::default()
-    };
-    let mut dedup = Deduplicator::with_config(PgLedger::new(pool.clone()), config);
+    let mut dedup = deduplicator(&pool, 1);
     let mut early: Vec<Article> = (0..3).map(|n| story(n, 1)).collect();
     dedup.decide(&mut early).await.unwrap();
     for table in ["dedup_sketches", "dedup_hashes", "dedup_decisions"] {
