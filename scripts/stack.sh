@@ -116,7 +116,6 @@ synchronous_commit = on
 shared_buffers = 256MB
 # make bench measures receipt-to-commit latency from commit timestamps.
 track_commit_timestamp = on
-include_if_exists = 'wirestream.conf'
 CONF
   fi
   pg_settings "$data"

@@ -47,3 +47,43 @@ pub fn spawn(pool: PgPool, every: Duration, shutdown: CancellationToken, tracker
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With PostgreSQL away every flush fails: the task keeps trying, and
+    /// still stops at once on shutdown.
+    #[tokio::test]
+    async fn a_database_that_is_away_does_not_hold_up_shutdown() {
+        // Nothing listens on port 1.
+        let pool = wirestream_store::connect_lazy(
+            "postgres://wirestream@127.0.0.1:1/wirestream",
+            1,
+            Duration::from_millis(100),
+        )
+        .expect("a lazy pool");
+        let (shutdown, tracker) = (CancellationToken::new(), TaskTracker::new());
+        spawn(pool, Duration::from_millis(10), shutdown.clone(), &tracker);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(tracker.len(), 1, "the task survives failed flushes");
+        shutdown.cancel();
+        tracker.close();
+        tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+            .await
+            .expect("the task stops on shutdown");
+    }
+
+    #[tokio::test]
+    async fn zero_turns_it_off() {
+        let pool = wirestream_store::connect_lazy(
+            "postgres://wirestream@127.0.0.1:1/wirestream",
+            1,
+            Duration::from_millis(100),
+        )
+        .expect("a lazy pool");
+        let tracker = TaskTracker::new();
+        spawn(pool, Duration::ZERO, CancellationToken::new(), &tracker);
+        assert!(tracker.is_empty());
+    }
+}
