@@ -10,21 +10,18 @@
 #      into PostgreSQL, with CPU-seconds per 1,000 articles and peak RSS per
 #      process;
 #   4. latency at 25%, 50% and 80% of the rate measured in 3;
-#   5. the sink against `psql \copy`, and normalise + dedup against datasketch;
-#   6. step 3 again with tansu's in-memory storage: what the pipeline does when
-#      the broker's sqlite is not the limit.
+#   5. the sink against `psql \copy`, and normalise + dedup against datasketch.
 #
-# The broker is a fresh tansu started here (the stack's tansu keeps every test
-# run's topics, and its sqlite file slows down as it grows); PostgreSQL is the
-# stack's, in a new database.
+# The broker is a fresh Apache Kafka node started here (scripts/kafka-node.sh,
+# its data under .dev/bench), so that no test run's topics share its disk and
+# page cache; PostgreSQL is the stack's, in a new database.
 #
 # Environment: BENCH_ITEMS (default 200000), BENCH_STEP_SECONDS (steady feed
 # per latency step, default 20), BENCH_STEPS (e.g. 3,6: only those; 3 always
 # runs), BENCH_PROFILE=1 (perf profiles of the services during step 3),
 # BENCH_BIN (prebuilt binaries; default: build target/release), BENCH_CONFIG
 # (a config file for the services, to try other settings),
-# BENCH_RECORD_HEADERS (default false, as the local stack: tansu's sqlite
-# storage writes a row per record header; true prices them), BENCH_KEEP=1
+# BENCH_RECORD_HEADERS (default true; false prices the headers), BENCH_KEEP=1
 # (keep the broker's data, the items and the databases for analysis).
 set -euo pipefail
 
@@ -51,7 +48,6 @@ fi
 WIRESTREAM_CLI="$BIN/wirestream" "$ROOT/scripts/stack.sh" up >/dev/null
 eval "$("$ROOT/scripts/stack.sh" status | grep -E '^(DATABASE_URL|PG_DATA)=')"
 ADMIN_URL="$DATABASE_URL"
-TANSU_BIN="$("$ROOT/scripts/ensure-tansu.sh" | tail -n 1)"
 
 # Commit timestamps give "receipt to commit" exactly, rather than the start of
 # the sink's transaction that `stored_at` records.
@@ -75,22 +71,17 @@ peak_rss_mib() { awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2>/
 
 # --- the broker ------------------------------------------------------------------
 BROKER_PID=""
-broker_up() { # $1 = sqlite | memory
-  local dir="$WORK/tansu-$1" url
-  mkdir -p "$dir"
-  case $1 in sqlite) url="sqlite://tansu.db" ;; memory) url="memory://tansu/" ;; esac
+broker_up() {
+  local dir="$WORK/kafka"
   if (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null; then
     echo "error: port $BROKER_PORT is taken (a broker left from another run?); the figures need a fresh one" >&2
     exit 1
   fi
-  # The sqlite URL is relative to the working directory.
-  (cd "$dir" && exec "$TANSU_BIN" broker --storage-engine "$url" \
-    --listener-url "tcp://127.0.0.1:$BROKER_PORT" --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
-    >>"$dir/tansu.log" 2>&1) &
+  KAFKA_PORT=$BROKER_PORT "$ROOT/scripts/kafka-node.sh" "$dir" >>"$WORK/kafka.log" 2>&1 &
   BROKER_PID=$!
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null && break; sleep 0.1; done
-  [ "$1" = memory ] || python3 "$ROOT/scripts/tansu-index.py" "$dir/tansu.db"
   KAFKA_BROKERS="127.0.0.1:$BROKER_PORT"
+  # kafka-node.sh execs java once the data folder is formatted, so the pid is
+  # the broker's; new_run's `topics --wait` waits until it answers.
 }
 broker_down() {
   [ -n "$BROKER_PID" ] || return 0
@@ -110,7 +101,7 @@ WIRESTREAM_KAFKA__BROKERS=$KAFKA_BROKERS
 WIRESTREAM_KAFKA__RAW_TOPIC=$1.raw
 WIRESTREAM_KAFKA__ARTICLES_TOPIC=$1.articles
 WIRESTREAM_KAFKA__DEAD_LETTER_TOPIC=$1.dead-letters
-WIRESTREAM_KAFKA__RECORD_HEADERS=${BENCH_RECORD_HEADERS:-false}
+WIRESTREAM_KAFKA__RECORD_HEADERS=${BENCH_RECORD_HEADERS:-true}
 WIRESTREAM_INGEST__LISTEN=127.0.0.1:${PORT[ingest]}
 WIRESTREAM_WORKER__LISTEN=127.0.0.1:${PORT[worker]}
 WIRESTREAM_SINK__LISTEN=127.0.0.1:${PORT[sink]}
@@ -142,7 +133,7 @@ stop_all() {
 # database per step): only the logs and the table stay, unless BENCH_KEEP=1.
 cleanup() {
   [ "${BENCH_KEEP:-0}" = 1 ] && return 0
-  rm -rf "$WORK"/tansu-* "$WORK"/*.ndjson
+  rm -rf "$WORK"/kafka "$WORK"/*.ndjson
   local db
   for db in $(psql "$ADMIN_URL" -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE '${RUN}_%'" 2>/dev/null); do
     psql "$ADMIN_URL" -qAt -c "DROP DATABASE $db" >/dev/null 2>&1 || true
@@ -155,7 +146,7 @@ sql() { psql "${ADMIN_URL%/*}/$1" -qAt -c "$2"; }
 new_run() { # $1 = prefix: a database and topics of its own
   psql "$ADMIN_URL" -qAt -c "CREATE DATABASE $1" >/dev/null
   cli "$1" migrate >/dev/null
-  cli "$1" topics >/dev/null
+  cli "$1" topics --wait 120s >/dev/null
 }
 feed() { # $1 = prefix, $2 = file, more options
   cli "$1" feed --quiet --url "http://127.0.0.1:${PORT[ingest]}" "${@:3}" "$2"
@@ -165,12 +156,12 @@ say "writing $ITEMS items (the corpus repeated with fresh ids)"
 "$BIN/wirestream-bench" corpus --corpus "$CORPUS" --items "$ITEMS" --out "$WORK/items.ndjson" >/dev/null
 
 declare -A CPU RSS P50 P99
-MEM_CPU="" ingest_per_s="" bare_produce="" bare_consume="" bare_produce_cpu="" sink_vs_copy="" dedup_per_s="" datasketch_per_s="" mem_per_s=""
-broker_up sqlite
+ingest_per_s="" bare_produce="" bare_consume="" bare_produce_cpu="" sink_vs_copy="" dedup_per_s="" datasketch_per_s=""
+broker_up
 
 # --- 1. ingest alone -----------------------------------------------------------------
 if want 1; then
-  say "1/6 ingest alone: $ITEMS items through the CLI into the raw topic"
+  say "1/5 ingest alone: $ITEMS items through the CLI into the raw topic"
   new_run "${RUN}_ingest"
   start ingest "${RUN}_ingest"
   begin=$(date +%s.%N)
@@ -181,7 +172,7 @@ fi
 
 # --- 2. the broker's ceiling -----------------------------------------------------------
 if want 1 && want 2; then
-  say "2/6 bare consumer and bare producer: the same messages, the same broker"
+  say "2/5 bare consumer and bare producer: the same messages, the same broker"
   new_run "${RUN}_copy"
   "$BIN/wirestream-bench" broker --brokers "$KAFKA_BROKERS" --topic "${RUN}_ingest.raw" --to "${RUN}_copy.raw" \
     --expected "$ITEMS" | tee "$WORK/broker.txt" >&2
@@ -227,13 +218,16 @@ e2e() { # $1 = prefix, $2 = measure | quiet
 }
 per_1k() { echo "scale=3; ${CPU[$1]} / $HZ * 1000 / $ACCOUNTED" | bc | sed 's/^\./0./'; }
 
-say "3/6 end to end: $ITEMS items, CLI -> ingest -> broker -> worker -> broker -> sink -> PostgreSQL"
+say "3/5 end to end: $ITEMS items, CLI -> ingest -> broker -> worker -> broker -> sink -> PostgreSQL"
 E2E="${RUN}_e2e"
 e2e "$E2E" measure
 e2e_per_s=$E2E_PER_S e2e_detail=$E2E_DETAIL
 say "$e2e_per_s articles/s; CPU-s per 1,000: $(for p in cli ingest worker sink broker postgres; do printf '%s %s  ' "$p" "$(per_1k $p)"; done)"
 CPU_TABLE=$(for p in cli ingest worker sink broker; do echo "| $p | $(per_1k $p) | ${RSS[$p]} |"; done
   echo "| postgres (all backends) | $(per_1k postgres) | - |")
+TOTAL_TICKS=0
+for p in cli ingest worker sink broker postgres; do TOTAL_TICKS=$((TOTAL_TICKS + CPU[$p])); done
+BROKER_SHARE=$(echo "scale=3; ${CPU[broker]} / $TOTAL_TICKS" | bc | sed 's/^\./0./')
 max_rss=0
 for p in ingest worker sink; do [ "${RSS[$p]}" -gt "$max_rss" ] && max_rss=${RSS[$p]}; done
 
@@ -244,12 +238,12 @@ if want 4; then
   # of thousands of rows) that would otherwise run during the steps below, on
   # the same two cores: do it now, so that they measure the pipeline at a
   # steady rate, not the aftermath of the burst (docs/benchmarks.md).
-  say "4/6 vacuuming after the burst"
+  say "4/5 vacuuming after the burst"
   sql "$E2E" "VACUUM (ANALYZE)" >/dev/null
   for pct in 25 50 80; do
     rate=$((e2e_per_s * pct / 100))
     count=$((rate * STEP_SECONDS))
-    say "4/6 latency at $pct% of the maximum: $rate items/s for ${STEP_SECONDS}s"
+    say "4/5 latency at $pct% of the maximum: $rate items/s for ${STEP_SECONDS}s"
     "$BIN/wirestream-bench" corpus --corpus "$CORPUS" --items "$count" --tag "l$pct" --out "$WORK/rate$pct.ndjson" >/dev/null
     # Small requests (about 20 a second), so that items arrive steadily
     # rather than in bursts of the CLI's default 500.
@@ -266,24 +260,12 @@ stop_all
 
 # --- 5. sink against psql \copy, dedup against datasketch -------------------------------------
 if want 5; then
-  say "5/6 the sink against psql \\copy; normalise + dedup against datasketch"
+  say "5/5 the sink against psql \\copy; normalise + dedup against datasketch"
   DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" sink --corpus "$CORPUS" | tee "$WORK/sink.txt" >&2
   sink_vs_copy=$(sed -n 's/^sink_vs_copy=//p' "$WORK/sink.txt")
   make -s -C "$ROOT" bench-dedup 2>&1 | tee "$WORK/dedup.txt" >&2 || say "warning: make bench-dedup failed"
   dedup_per_s=$(sed -n 's/^dedup_items_per_s_per_core=//p' "$WORK/dedup.txt" | tail -n 1)
   datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" | sed -n 's/^datasketch_items_per_s=//p' || true)
-fi
-
-# --- 6. the same end to end run on an in-memory broker ------------------------------------------
-if want 6; then
-  say "6/6 end to end again, tansu with memory storage"
-  broker_down
-  broker_up memory
-  e2e "${RUN}_mem" quiet
-  mem_per_s=$E2E_PER_S
-  MEM_CPU=$(for p in cli ingest worker sink broker postgres; do printf '%s %s, ' "$p" "$(per_1k $p)"; done)
-  say "$mem_per_s articles/s; CPU-s per 1,000: $MEM_CPU"
-  stop_all
 fi
 
 # --- the report ------------------------------------------------------------------------------
@@ -294,12 +276,12 @@ or_na() { echo "${1:-n/a}"; }
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo "$(rustc --version); PostgreSQL $(psql "$ADMIN_URL" -qAt -c 'SHOW server_version') with synchronous_commit $(psql "$ADMIN_URL" -qAt -c 'SHOW synchronous_commit');"
-  echo "broker: a fresh tansu 0.6.0 with sqlite storage, on the same machine. $ITEMS items: the Reuters corpus repeated with fresh ids."
+  echo "broker: a fresh Apache Kafka $(basename "$("$ROOT/scripts/ensure-kafka.sh" | tail -n 1)" | sed 's/^kafka-//') node (KRaft, scripts/kafka-node.sh), on the same machine. $ITEMS items: the Reuters corpus repeated with fresh ids."
   echo
   echo "| figure | value |"
   echo "|---|---|"
   echo "| end to end, first item accepted to last row committed | **$e2e_per_s articles/s** ($e2e_detail) |"
-  echo "| the same, tansu with memory storage | $(or_na "$mem_per_s") articles/s (CPU-s per 1,000: ${MEM_CPU%, }) |"
+  echo "| the broker's CPU per 1,000 articles | $(per_1k broker) CPU-s, $$BROKER_SHARE of the run's CPU |"
   echo "| ingest alone (CLI -> ingest -> broker) | $(or_na "$ingest_per_s") items/s |"
   echo "| bare rdkafka producer, same payloads, same broker | $(or_na "$bare_produce") msgs/s ($(or_na "$bare_produce_cpu") CPU-s per 1,000) |"
   echo "| bare rdkafka consumer, same topic | $(or_na "$bare_consume") msgs/s |"
@@ -341,3 +323,5 @@ echo "sink_vs_copy=$(or_na "$sink_vs_copy")"
 echo "dedup_items_per_s_per_core=$(or_na "$dedup_per_s")"
 echo "p99_ms_at_50pct=$(or_na "${P99[50]:-}")"
 echo "max_rss_mib=$max_rss"
+echo "broker_cpu_s_per_1k=$(per_1k broker)"
+echo "broker_cpu_share=$BROKER_SHARE"

@@ -17,9 +17,6 @@ cargo build --release --bins --manifest-path "$ROOT/Cargo.toml"
 WIRESTREAM_CLI="$BIN/wirestream" "$ROOT/scripts/stack.sh" up >/dev/null
 eval "$("$ROOT/scripts/stack.sh" status | grep -E '^(DATABASE_URL|KAFKA_BROKERS)=')"
 export WIRESTREAM_DATABASE__URL="$DATABASE_URL" WIRESTREAM_KAFKA__BROKERS="$KAFKA_BROKERS"
-# tansu's sqlite storage writes a row per record header; the payload carries
-# the same fields, so the local stack does without them (docs/benchmarks.md).
-export WIRESTREAM_KAFKA__RECORD_HEADERS=false
 
 for service in ingest worker sink; do
   pidfile="$DEV/pids/$service.pid"

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The local stack without Docker: a private PostgreSQL cluster and the tansu
-# broker, under the git-ignored .dev/ folder.
+# The local stack without Docker: a private PostgreSQL cluster and an Apache
+# Kafka broker (KRaft), under the git-ignored .dev/ folder.
 #
 #   scripts/stack.sh up       start what is not running (idempotent)
 #   scripts/stack.sh down     stop what `up` started, by pid
 #   scripts/stack.sh status   KEY=value lines for scripts and people
 #
-# Ports (override with the environment): PostgreSQL 15432, Kafka 19092,
-# ingest 18080, worker 18081, sink 18082.
+# Ports (override with the environment): PostgreSQL 15432, Kafka 19092 (its
+# controller 19093), ingest 18080, worker 18081, sink 18082.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV="$ROOT/.dev"
 PG_PORT="${WIRESTREAM_PG_PORT:-15432}"
 KAFKA_PORT="${WIRESTREAM_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${WIRESTREAM_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 PARTITIONS="${WIRESTREAM_PARTITIONS:-4}"
 PIDS="$DEV/pids"
 LOGS="$DEV/logs"
@@ -152,57 +153,32 @@ pg_down() {
   rm -f "$PIDS/postgres.pid"
 }
 
-# --- tansu --------------------------------------------------------------------
+# --- Apache Kafka ---------------------------------------------------------------
 
-tansu_up() {
-  local tansu
-  tansu="$("$ROOT/scripts/ensure-tansu.sh" | tail -n 1)"
-  if alive tansu; then
-    say "tansu already running on port $KAFKA_PORT"
-    tansu_index
+# One KRaft node (broker and controller) from jars cached once per machine
+# (scripts/ensure-kafka.sh); its data in .dev/kafka survives `down` and `up`.
+kafka_up() {
+  if alive kafka; then
+    say "Kafka already running on port $KAFKA_PORT"
     return 0
   fi
-  mkdir -p "$DEV/tansu"
-  say "starting tansu on 127.0.0.1:$KAFKA_PORT (sqlite storage in .dev/tansu)"
-  # tansu 0.6 can panic in its consumer-group code (an unreachable!() in
-  # tansu-storage's service.rs) when members come and go quickly. Its sqlite
-  # storage is durable, so a supervisor restarts it and clients reconnect.
-  # The sqlite URL is relative to the working directory: start from the data folder.
-  (
-    cd "$DEV/tansu"
-    child=""
-    trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
-    while true; do
-      "$tansu" broker \
-        --storage-engine "sqlite://tansu.db" \
-        --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-        --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-        >>"$LOGS/tansu.log" 2>&1 &
-      child=$!
-      wait "$child" || true
-      echo "wirestream: tansu exited at $(date -u +%FT%TZ), restarting" >>"$LOGS/tansu.log"
-      sleep 1
-    done
-  ) </dev/null >>"$LOGS/tansu.log" 2>&1 &
-  echo $! >"$PIDS/tansu.pid"
-  wait_port "$KAFKA_PORT" 30 tansu
-  tansu_index
+  "$ROOT/scripts/ensure-kafka.sh" >/dev/null
+  say "starting Apache Kafka on 127.0.0.1:$KAFKA_PORT (KRaft, data in .dev/kafka)"
+  KAFKA_PORT="$KAFKA_PORT" KAFKA_CONTROLLER_PORT="$KAFKA_CONTROLLER_PORT" \
+    setsid "$ROOT/scripts/kafka-node.sh" "$DEV/kafka" </dev/null >>"$LOGS/kafka.log" 2>&1 &
+  echo $! >"$PIDS/kafka.pid"
+  # The listener opens once the broker is ready; `wirestream topics --wait`
+  # then confirms it with a metadata request.
+  wait_port "$KAFKA_PORT" 120 Kafka
 }
 
-# tansu 0.6's sqlite schema has no index on its header table, so fetching a
-# record scans every header ever written: consumers slow down quadratically
-# as the broker fills, until requests time out. The index is ours to add.
-tansu_index() {
-  python3 "$ROOT/scripts/tansu-index.py" "$DEV/tansu/tansu.db" >&2
-}
-
-stop_pid() { # stop_pid NAME
+stop_pid() { # stop_pid NAME [SECONDS]: SIGTERM, then SIGKILL after SECONDS (20)
   alive "$1" || { rm -f "$PIDS/$1.pid"; return 0; }
   local pid i
   pid="$(cat "$PIDS/$1.pid")"
   say "stopping $1 (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < ${2:-20} * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -223,7 +199,7 @@ cmd_up() {
   mkdir -p "$DEV" "$PIDS" "$LOGS"
   chmod 755 "$DEV"
   pg_up
-  tansu_up
+  kafka_up
   export WIRESTREAM_DATABASE__URL="$DATABASE_URL" WIRESTREAM_KAFKA__BROKERS="$KAFKA_BROKERS" \
          WIRESTREAM_KAFKA__PARTITIONS="$PARTITIONS"
   local cli="${WIRESTREAM_CLI:-}"
@@ -232,7 +208,7 @@ cmd_up() {
     cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p wirestream-cli >&2
     cli="$ROOT/target/debug/wirestream"
   fi
-  "$cli" topics >&2
+  "$cli" topics --wait 60s >&2
   "$cli" migrate >&2
   # Optional: a local Prometheus scraping the services (scripts/prometheus.sh).
   "$ROOT/scripts/prometheus.sh" up
@@ -242,7 +218,9 @@ cmd_up() {
 cmd_down() {
   "$ROOT/scripts/prometheus.sh" down
   services_down
-  stop_pid tansu
+  # A clean shutdown (SIGTERM) lets the broker skip log recovery on the
+  # next start; SIGKILL only if it takes longer than a minute.
+  stop_pid kafka 60
   pg_down
 }
 
@@ -250,7 +228,7 @@ cmd_status() {
   echo "DATABASE_URL=$DATABASE_URL"
   echo "KAFKA_BROKERS=$KAFKA_BROKERS"
   echo "POSTGRES_RUNNING=$(alive postgres && echo yes || echo no)"
-  echo "KAFKA_RUNNING=$(alive tansu && echo yes || echo no)"
+  echo "KAFKA_RUNNING=$(alive kafka && echo yes || echo no)"
   echo "INGEST_URL=http://127.0.0.1:18080"
   local s port
   for s in ingest worker sink; do

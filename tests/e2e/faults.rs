@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use wirestream_tests::driver::{compare, settle, tail, Feeder};
 use wirestream_tests::items::{prepare, DEDUP_TOML};
 use wirestream_tests::postgres::Postgres;
-use wirestream_tests::{Options, Pipeline, Tansu};
+use wirestream_tests::{Kafka, Options, Pipeline};
 
 /// Items a second the feeder sends: the stream lasts about ten seconds,
 /// the pipeline takes about twenty to work through it.
@@ -17,8 +17,9 @@ const RATE: f64 = 2_000.0;
 /// The drain deadline the harness gives the services (`shutdown.grace`).
 const GRACE: Duration = Duration::from_secs(5);
 
-/// A killed member stays in its group until its session times out, and
-/// tansu 0.6 hands its partitions over only then: keep that short.
+/// A killed member keeps its partitions until its session times out (the
+/// classic group protocol): keep that short, so that the scenarios spend
+/// their time on work rather than waiting.
 const CONSUMER: &str =
     "[kafka.consumer]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"";
 
@@ -215,17 +216,17 @@ async fn faults_sink_sigkill_mid_stream() {
     run.finish().await;
 }
 
-/// 4. The broker (a private tansu, sqlite storage) stopped for three
+/// 4. The broker (a private Apache Kafka node) SIGKILLed for three
 /// seconds while ingest is still taking items and worker and sink are busy,
 /// then started again: all three reconnect and carry on.
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_broker_restart_mid_stream() {
-    let mut tansu = Tansu::new().expect("a private broker");
-    tansu.start().await.expect("tansu starts");
+    let mut kafka = Kafka::new().expect("a private broker");
+    kafka.start().await.expect("the broker starts");
     let mut run = Run::start(
         "broker restart",
         Options {
-            brokers: Some(tansu.brokers()),
+            brokers: Some(kafka.brokers()),
             ..options()
         },
         0,
@@ -237,16 +238,16 @@ async fn faults_broker_restart_mid_stream() {
             .await
     );
     run.when_stored(1_000).await;
-    tansu.stop().await;
+    kafka.stop().await;
     run.note(format!(
         "broker stopped after {} accepted",
         run.feeder.accepted()
     ));
     tokio::time::sleep(Duration::from_secs(3)).await;
-    tansu.start().await.expect("tansu starts again");
+    kafka.start().await.expect("the broker starts again");
     run.note("broker started again".into());
     run.finish().await;
-    tansu.stop().await;
+    kafka.stop().await;
 }
 
 /// 5. PostgreSQL (a private cluster) stopped mid-stream with `pg_ctl stop

@@ -117,7 +117,7 @@ async fn gzip_bodies_are_accepted() {
     pipeline.stop().await;
 }
 
-/// `kafka.record_headers = false` (the local tansu stack's setting): records
+/// `kafka.record_headers = false` (for consumers that want none): records
 /// carry no headers, and the worker still takes each item's source from the
 /// payload, for its metrics and the stored article.
 #[tokio::test(flavor = "multi_thread")]

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use wirestream_tests::{binary_path, read_topic, Options, Pipeline, Tansu};
+use wirestream_tests::{binary_path, read_topic, Kafka, Options, Pipeline};
 
 fn ninjs(uri: &str) -> String {
     format!(
@@ -14,12 +14,12 @@ fn ninjs(uri: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_is_lost_while_the_broker_is_down() {
-    let mut tansu = Tansu::new().expect("a private broker");
+    let mut kafka = Kafka::new().expect("a private broker");
     let spool = tempfile::tempdir().expect("spool folder");
     let dir = spool.path();
     let pipeline = Pipeline::start_with(Options {
         services: Some(&["ingest"]),
-        brokers: Some(tansu.brokers()),
+        brokers: Some(kafka.brokers()),
         wait_ready: false,
         ingest_toml: Some(format!(
             "ack_timeout = \"3s\"\nspool = {{ dir = \"{}\", settle = \"200ms\", poll_interval = \"100ms\" }}",
@@ -91,7 +91,7 @@ async fn nothing_is_lost_while_the_broker_is_down() {
     );
 
     // The broker returns.
-    tansu.start().await.expect("tansu starts");
+    kafka.start().await.expect("the broker starts");
     wirestream_runtime::kafka::ensure_topics(&pipeline.kafka)
         .await
         .expect("topics");
@@ -129,7 +129,7 @@ async fn nothing_is_lost_while_the_broker_is_down() {
     ]
     .into();
     let messages = read_topic(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &pipeline.kafka.raw_topic,
         expected.len(),
         Duration::from_secs(30),
@@ -149,5 +149,5 @@ async fn nothing_is_lost_while_the_broker_is_down() {
         "a refused item is the sender's to retry"
     );
     pipeline.stop().await;
-    tansu.stop().await;
+    kafka.stop().await;
 }

@@ -122,8 +122,8 @@ async fn killed_sink(mode: &str) {
         ("WIRESTREAM_SINK__OFFSETS", mode.to_string()),
         ("WIRESTREAM_SINK__BATCH_SIZE", "200".to_string()),
     ];
-    // A killed member stays in the group until its session times out, and
-    // tansu 0.6 hands its partitions over only then: keep that short here.
+    // A killed member keeps its partitions until its session times out (the
+    // classic group protocol): keep that short here.
     let consumer =
         "[kafka.consumer]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"";
     // The sink starts only once every item is on the topic: were it running

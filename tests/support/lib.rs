@@ -17,8 +17,11 @@ use wirestream_runtime::config::KafkaConfig;
 pub mod articles;
 pub mod driver;
 pub mod items;
+pub mod kafka;
 pub mod pg_proxy;
 pub mod postgres;
+
+pub use kafka::Kafka;
 
 /// Where the local stack is. Set by `make test`.
 pub struct Stack {
@@ -109,7 +112,7 @@ pub struct Options {
     pub services: Option<&'static [&'static str]>,
     /// Lines of the `[ingest]` section of a config file given to the services.
     pub ingest_toml: Option<String>,
-    /// Another broker than the stack's (e.g. a [`Tansu`], or a closed port).
+    /// Another broker than the stack's (e.g. a private [`Kafka`], or a closed port).
     pub brokers: Option<String>,
     /// Create the topics and wait for `/ready` (default); when false, only
     /// wait for `/health`, for a broker that is not there yet.
@@ -651,152 +654,4 @@ pub async fn read_topic(
         }
     }
     out
-}
-
-/// A private tansu broker (sqlite storage in a temporary folder, so that
-/// what it acknowledged survives a stop), to take away and bring back.
-///
-/// tansu 0.6 can panic in its consumer-group code when members come and go
-/// quickly (see `scripts/stack.sh`): like the stack's, this one is
-/// supervised, restarted a moment after it exits on its own.
-pub struct Tansu {
-    pub port: u16,
-    dir: tempfile::TempDir,
-    supervisor: Option<(
-        tokio::sync::oneshot::Sender<()>,
-        tokio::task::JoinHandle<()>,
-    )>,
-}
-
-impl Tansu {
-    /// The tansu binary `make up` built.
-    fn binary() -> PathBuf {
-        let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
-        PathBuf::from(home).join(".cache/wirestream/tansu-0.6.0/bin/tansu")
-    }
-
-    /// A broker on a free port, not started yet.
-    pub fn new() -> anyhow::Result<Tansu> {
-        anyhow::ensure!(
-            Self::binary().exists(),
-            "{} is missing (make up builds it)",
-            Self::binary().display()
-        );
-        Ok(Tansu {
-            port: free_port(),
-            dir: tempfile::tempdir()?,
-            supervisor: None,
-        })
-    }
-
-    pub fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (or starts again) the broker and waits until it answers.
-    pub async fn start(&mut self) -> anyhow::Result<()> {
-        self.stop().await;
-        let mut child = self.spawn()?;
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            if started.elapsed() > Duration::from_secs(30) {
-                let _ = child.start_kill();
-                anyhow::bail!("tansu did not listen within 30s");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.add_index().await;
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let dir = self.dir.path().to_owned();
-        let port = self.port;
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => {
-                        let _ = child.start_kill();
-                        let _ = child.wait().await;
-                        return;
-                    }
-                    status = child.wait() => {
-                        note(&dir, &format!("tansu exited ({status:?}), restarting"));
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        match spawn_tansu(&dir, port) {
-                            Ok(next) => child = next,
-                            Err(error) => {
-                                note(&dir, &format!("tansu did not restart: {error}"));
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-        });
-        self.supervisor = Some((stop, task));
-        Ok(())
-    }
-
-    /// Kills the broker (and its supervisor).
-    pub async fn stop(&mut self) {
-        if let Some((stop, task)) = self.supervisor.take() {
-            let _ = stop.send(());
-            let _ = task.await;
-        }
-    }
-
-    /// The broker's log, for a failing test's output.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("tansu.log")).unwrap_or_default()
-    }
-
-    fn spawn(&self) -> anyhow::Result<Child> {
-        spawn_tansu(self.dir.path(), self.port)
-    }
-
-    /// tansu 0.6's sqlite schema has no index on its header table, and
-    /// fetches slow down as it fills: add it with the script `scripts/stack.sh` uses.
-    async fn add_index(&self) {
-        let script =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tansu-index.py");
-        let db = self.dir.path().join("tansu.db");
-        // Without python the broker still works, only slower as it fills.
-        let _ = Command::new("python3").arg(script).arg(db).status().await;
-    }
-}
-
-fn spawn_tansu(dir: &std::path::Path, port: u16) -> anyhow::Result<Child> {
-    let listener = format!("tcp://127.0.0.1:{port}");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("tansu.log"))?;
-    Command::new(Tansu::binary())
-        .current_dir(dir)
-        .args([
-            "broker",
-            "--storage-engine",
-            "sqlite://tansu.db",
-            "--listener-url",
-            &listener,
-        ])
-        .args(["--advertised-listener-url", &listener])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .context("failed to start tansu")
-}
-
-/// A line in the broker's log, from the harness.
-fn note(dir: &std::path::Path, line: &str) {
-    use std::io::Write as _;
-    if let Ok(mut file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("tansu.log"))
-    {
-        let _ = writeln!(file, "wirestream-tests: {line}");
-    }
 }

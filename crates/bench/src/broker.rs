@@ -20,15 +20,6 @@ pub struct Record {
     headers: Vec<(String, Vec<u8>)>,
 }
 
-impl Record {
-    pub fn without_headers(self) -> Self {
-        Self {
-            headers: Vec::new(),
-            ..self
-        }
-    }
-}
-
 /// Reads `expected` messages of every partition of `topic` from the start,
 /// and returns them with the consume rate (messages/s).
 pub fn consume(

@@ -60,9 +60,6 @@ enum Command {
         /// librdkafka producer settings, `key=value`, to try other tunings.
         #[arg(short = 'X', value_parser = key_value)]
         producer: Vec<(String, String)>,
-        /// Send without the record headers, to price them in the broker.
-        #[arg(long)]
-        drop_headers: bool,
     },
 }
 
@@ -91,7 +88,6 @@ async fn main() -> anyhow::Result<()> {
             expected,
             in_flight,
             producer,
-            drop_headers,
         } => {
             let config = wirestream_runtime::config::KafkaConfig {
                 brokers,
@@ -102,14 +98,6 @@ async fn main() -> anyhow::Result<()> {
             let (records, consumed) =
                 tokio::task::block_in_place(|| broker::consume(&config, &topic, expected))?;
             let consume_cpu = broker::cpu_seconds() - cpu;
-            let records = if drop_headers {
-                records
-                    .into_iter()
-                    .map(broker::Record::without_headers)
-                    .collect()
-            } else {
-                records
-            };
             let cpu = broker::cpu_seconds();
             let produced = broker::produce(&config, &to, &records, in_flight).await?;
             let produce_cpu = broker::cpu_seconds() - cpu;

@@ -15,14 +15,26 @@ pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn topics(config: &Config) -> anyhow::Result<ExitCode> {
+#[derive(clap::Args)]
+pub struct TopicsArgs {
+    /// First wait this long for the brokers to answer a metadata request
+    /// (e.g. `60s`), for scripts that have just started a broker.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    wait: Option<std::time::Duration>,
+}
+
+pub async fn topics(config: &Config, args: TopicsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(wait) = args.wait {
+        kafka::wait_for_broker(&config.kafka, wait).await?;
+    }
     kafka::ensure_topics(&config.kafka).await?;
     println!(
-        "topics ready: {}, {}, {} ({} partitions)",
+        "topics ready: {}, {}, {} ({} partitions, replication factor {})",
         config.kafka.raw_topic,
         config.kafka.articles_topic,
         config.kafka.dead_letter_topic,
-        config.kafka.partitions
+        config.kafka.partitions,
+        config.kafka.replication_factor
     );
     Ok(ExitCode::SUCCESS)
 }

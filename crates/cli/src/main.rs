@@ -40,7 +40,7 @@ enum Command {
     /// Apply the database migrations.
     Migrate,
     /// Create the pipeline's Kafka topics when they are missing.
-    Topics,
+    Topics(admin::TopicsArgs),
     /// Inspect dead letters and replay them after a fix.
     #[command(subcommand)]
     Dlq(dlq::Command),
@@ -68,7 +68,7 @@ async fn main() -> std::process::ExitCode {
         Command::Parse(args) => parse::run(&config, args),
         Command::Dedup(args) => dedup::run(&config, args).await,
         Command::Migrate => admin::migrate(&config).await,
-        Command::Topics => admin::topics(&config).await,
+        Command::Topics(args) => admin::topics(&config, args).await,
         Command::Report(args) => report::run(&config, args).await,
         Command::Dlq(command) => dlq::run(&config, command).await,
     };

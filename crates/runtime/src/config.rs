@@ -86,16 +86,23 @@ pub struct KafkaConfig {
     pub dead_letter_topic: String,
     /// Partitions to create topics with when they are missing.
     pub partitions: i32,
-    /// Largest message, in bytes, that producers send and consumers fetch.
-    /// librdkafka's own default is 1 MB; wire items with originals can exceed it.
+    /// Replication factor to create topics with. 1 suits a single local
+    /// broker; production clusters want 3.
+    pub replication_factor: i32,
+    /// `min.insync.replicas` of the topics wirestream creates: with the
+    /// producers' `acks=all`, a write is acknowledged only once this many
+    /// replicas hold it, so set it to `replication_factor - 1` or more.
+    /// Unset: the broker's default.
+    pub min_insync_replicas: Option<i32>,
+    /// Largest message, in bytes, that producers send and consumers fetch,
+    /// and the `max.message.bytes` of the topics wirestream creates (the
+    /// broker's `message.max.bytes` must allow it too). librdkafka's own
+    /// default is 1 MB; wire items with originals can exceed it.
     pub max_message_bytes: usize,
     /// Put the `wirestream-*` headers (format, source, receipt time, schema)
     /// on every record. The payload carries the same fields, so consumers
     /// never need them; they let tools route or filter without decoding.
-    /// Apache Kafka stores headers inside the record batch at almost no cost,
-    /// but tansu's sqlite storage writes one row per header: with the four
-    /// headers of a raw record its produce cost nearly doubles
-    /// (docs/benchmarks.md), so the local stack turns them off.
+    /// Kafka stores headers inside the record batch, at almost no cost.
     pub record_headers: bool,
     /// librdkafka settings for every client.
     pub common: BTreeMap<String, String>,
@@ -113,6 +120,8 @@ impl Default for KafkaConfig {
             articles_topic: "wirestream.articles".into(),
             dead_letter_topic: "wirestream.dead-letters".into(),
             partitions: 4,
+            replication_factor: 1,
+            min_insync_replicas: None,
             max_message_bytes: 16 * 1024 * 1024,
             record_headers: true,
             common: BTreeMap::new(),

@@ -39,14 +39,6 @@ pub fn producer_config(config: &KafkaConfig) -> ClientConfig {
         .set("acks", "all")
         .set("compression.type", "lz4")
         .set("linger.ms", "5")
-        // One request in flight per broker connection. With idempotence and
-        // the default of five, librdkafka's broker thread spins (poll and
-        // clock_gettime) while it waits for acknowledgements: against tansu it
-        // cost 0.38 CPU-seconds per 1,000 messages, against 0.02 with one,
-        // and sent no faster (docs/benchmarks.md). Batches are large, so one
-        // in flight still fills the link on loopback or a LAN; raise it in
-        // `[kafka.producer]` for a broker far away.
-        .set("max.in.flight.requests.per.connection", "1")
         .set("message.max.bytes", config.max_message_bytes.to_string())
         // Fail a send after two minutes without the broker rather than queue forever;
         // the caller has not acknowledged the item yet, so nothing is lost.
@@ -75,11 +67,6 @@ pub fn consumer_config(config: &KafkaConfig, group_id: &str) -> ClientConfig {
         .set("auto.commit.interval.ms", "1000")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        // How long a fetch may wait at the broker for data. tansu holds a fetch
-        // for the whole wait even when records arrive meanwhile, so librdkafka's
-        // 500 ms default put about a second on every item's path (two hops);
-        // 50 ms costs a few more idle fetches (docs/benchmarks.md).
-        .set("fetch.wait.max.ms", "50")
         .set("fetch.max.bytes", (fetch_max * 4).to_string())
         .set("max.partition.fetch.bytes", fetch_max.to_string())
         .set(
@@ -111,7 +98,18 @@ where
         .context("failed to create the Kafka consumer")
 }
 
-/// Creates the pipeline's topics when they are missing. Existing topics are left as they are.
+/// The topic settings wirestream creates its topics with.
+fn topic_settings(config: &KafkaConfig) -> Vec<(&'static str, String)> {
+    let mut settings = vec![("max.message.bytes", config.max_message_bytes.to_string())];
+    if let Some(min) = config.min_insync_replicas {
+        settings.push(("min.insync.replicas", min.to_string()));
+    }
+    settings
+}
+
+/// Creates the pipeline's topics when they are missing, with the partitions,
+/// replication factor, `min.insync.replicas` and `max.message.bytes` of the
+/// config. Existing topics are left as they are.
 pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = base(config)
         .create()
@@ -121,9 +119,16 @@ pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
         config.articles_topic.as_str(),
         config.dead_letter_topic.as_str(),
     ];
+    let settings = topic_settings(config);
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
-        .map(|name| NewTopic::new(name, config.partitions, TopicReplication::Fixed(1)))
+        .map(|name| {
+            let replication = TopicReplication::Fixed(config.replication_factor);
+            settings.iter().fold(
+                NewTopic::new(name, config.partitions, replication),
+                |topic, (key, value)| topic.set(key, value),
+            )
+        })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let results = admin
@@ -133,7 +138,12 @@ pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
     for result in results {
         match result {
             Ok(name) => {
-                tracing::info!(topic = %name, partitions = config.partitions, "created topic")
+                tracing::info!(
+                    topic = %name,
+                    partitions = config.partitions,
+                    replication_factor = config.replication_factor,
+                    "created topic"
+                )
             }
             Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
                 tracing::debug!(topic = %name, "topic exists")
@@ -142,6 +152,36 @@ pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Waits until the brokers answer a metadata request with at least one
+/// broker, for at most `timeout`. A broker's port can open before it serves
+/// requests; scripts and tests wait on this rather than on the port.
+pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> anyhow::Result<()> {
+    let client: BaseConsumer = base(config)
+        .create()
+        .context("failed to create the Kafka client")?;
+    let brokers = config.brokers.clone();
+    tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let outcome = client.fetch_metadata(None, left.min(Duration::from_secs(5)));
+            match outcome {
+                Ok(metadata) if !metadata.brokers().is_empty() => return Ok(()),
+                Ok(_) | Err(_) if left.is_zero() => {
+                    let why = match outcome {
+                        Ok(_) => "no brokers in the metadata".to_string(),
+                        Err(error) => error.to_string(),
+                    };
+                    anyhow::bail!("Kafka at {brokers} did not answer within {timeout:?}: {why}");
+                }
+                _ => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    })
+    .await
+    .context("the broker wait panicked")?
 }
 
 /// Consecutive failed metadata requests before the broker counts as unreachable.
