@@ -14,6 +14,9 @@ eval "$(scripts/stack.sh status | grep -E '^(DATABASE_URL|KAFKA_BROKERS)=')"
 export DATABASE_URL KAFKA_BROKERS
 export WIRESTREAM_TEST_DATABASE_URL="$DATABASE_URL" WIRESTREAM_TEST_KAFKA_BROKERS="$KAFKA_BROKERS"
 export WIRESTREAM_SHARED="${WIRESTREAM_SHARED:-$ROOT/../shared}"
+# The contract test reads our topics with kafka-python (tests/contract/).
+WIRESTREAM_CONTRACT_PYTHON="$(scripts/ensure-kafka-python.sh | tail -n 1)"
+export WIRESTREAM_CONTRACT_PYTHON
 
 echo "==> deployment checks (promtool, compose schema, k8s, dashboard)"
 deploy/check.sh
@@ -33,9 +36,9 @@ export FUZZ_SECONDS
 echo "==> fuzzing ($FUZZ_SECONDS s per target)"
 scripts/fuzz.sh || status=$?
 
-# The end-to-end tests each start real services against the one local broker;
-# run one at a time so that two tests' consumer groups do not compete for two
-# cores and the broker's attention.
+# The end-to-end tests each start real services against the one local broker
+# (the fault tests start private brokers and clusters of their own); run one
+# at a time so that two tests do not compete for two cores.
 echo "==> end-to-end tests"
 cargo test -p wirestream-tests --no-fail-fast -- --test-threads=1 2>&1 | tee -a "$RESULTS" || status=$?
 

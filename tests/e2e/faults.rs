@@ -11,6 +11,8 @@ use wirestream_tests::items::{prepare, DEDUP_TOML};
 use wirestream_tests::postgres::Postgres;
 use wirestream_tests::{Kafka, Options, Pipeline};
 
+mod cluster;
+
 /// Items a second the feeder sends: the stream lasts about ten seconds,
 /// the pipeline takes about twenty to work through it.
 const RATE: f64 = 2_000.0;
@@ -44,6 +46,16 @@ impl Run {
     /// Starts the pipeline (and `extra_workers` more workers in its group),
     /// then the feeder.
     async fn start(name: &'static str, options: Options, extra_workers: usize) -> Run {
+        Run::start_at(name, options, extra_workers, RATE).await
+    }
+
+    /// [`Run::start`] with the feeder at `rate` items a second.
+    async fn start_at(
+        name: &'static str,
+        options: Options,
+        extra_workers: usize,
+        rate: f64,
+    ) -> Run {
         prepare().await;
         let mut pipeline = Pipeline::start_with(options)
             .await
@@ -54,7 +66,7 @@ impl Run {
                 .await
                 .expect("another worker starts");
         }
-        let feeder = Feeder::start(&pipeline.ingest_url, RATE);
+        let feeder = Feeder::start(&pipeline.ingest_url, rate);
         Run {
             name,
             pipeline,

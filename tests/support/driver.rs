@@ -26,11 +26,13 @@ const CONCURRENCY: usize = 4;
 /// How long one batch may keep failing before the feeder gives up.
 const GIVE_UP: Duration = Duration::from_secs(180);
 
-/// Items sent so far, and how many were sent again.
+/// Items sent so far, how many were sent again, and how many answers
+/// were 503 (ingest saying "the broker cannot take it now").
 #[derive(Default)]
 pub struct Progress {
     pub accepted: AtomicUsize,
     pub resent: AtomicUsize,
+    pub unavailable: AtomicUsize,
 }
 
 pub struct Feeder {
@@ -60,6 +62,11 @@ impl Feeder {
 
     pub fn resent(&self) -> usize {
         self.progress.resent.load(Ordering::SeqCst)
+    }
+
+    /// 503 answers so far.
+    pub fn unavailable(&self) -> usize {
+        self.progress.unavailable.load(Ordering::SeqCst)
     }
 
     /// Waits until `n` items were accepted; `false` if `within` passed first.
@@ -139,7 +146,11 @@ async fn send(
                 return Ok(());
             }
             // "Later" (429, 503) and server errors: no 202, so send again.
-            Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => {}
+            Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => {
+                if r.status().as_u16() == 503 {
+                    progress.unavailable.fetch_add(1, Ordering::SeqCst);
+                }
+            }
             Ok(r) => {
                 let status = r.status();
                 let text = r.text().await.unwrap_or_default();

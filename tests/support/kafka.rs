@@ -138,6 +138,35 @@ impl Kafka {
             .context("no partition has a leader")
     }
 
+    /// Waits until every partition of `topics` has a leader and all its
+    /// replicas in sync: a node that came back has caught up.
+    pub async fn wait_in_sync(&self, topics: &[&str], within: Duration) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let client = self.client()?;
+            let mut lagging = Vec::new();
+            for topic in topics {
+                match client.fetch_metadata(Some(topic), Duration::from_secs(5)) {
+                    Ok(metadata) => {
+                        for p in metadata.topics().iter().flat_map(|t| t.partitions()) {
+                            if p.leader() < 0 || p.isr().len() < p.replicas().len() {
+                                lagging.push(format!("{topic}/{}", p.id()));
+                            }
+                        }
+                    }
+                    Err(error) => lagging.push(format!("{topic}: {error}")),
+                }
+            }
+            if lagging.is_empty() {
+                return Ok(());
+            }
+            if started.elapsed() > within {
+                anyhow::bail!("not in sync within {within:?}: {lagging:?}\n{}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Every node's log, for a failing test's output.
     pub fn log(&self) -> String {
         self.nodes

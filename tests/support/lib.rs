@@ -125,6 +125,11 @@ pub struct Options {
     /// to as a superuser (e.g. a [`postgres::Postgres`]); the pipeline's
     /// database is created there.
     pub database_url: Option<String>,
+    /// Partitions of the pipeline's topics (default 2).
+    pub partitions: i32,
+    /// Replication factor and `min.insync.replicas` of the pipeline's
+    /// topics (default 1 and the broker's default), for a [`Kafka::cluster`].
+    pub replication: Option<(i32, i32)>,
 }
 
 impl Default for Options {
@@ -137,6 +142,8 @@ impl Default for Options {
             env: Vec::new(),
             config_toml: None,
             database_url: None,
+            partitions: 2,
+            replication: None,
         }
     }
 }
@@ -181,7 +188,9 @@ impl Pipeline {
             raw_topic: format!("{name}.raw"),
             articles_topic: format!("{name}.articles"),
             dead_letter_topic: format!("{name}.dead-letters"),
-            partitions: 2,
+            partitions: options.partitions,
+            replication_factor: options.replication.map_or(1, |(factor, _)| factor),
+            min_insync_replicas: options.replication.map(|(_, min)| min),
             ..KafkaConfig::default()
         };
         if options.wait_ready {
