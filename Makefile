@@ -7,7 +7,7 @@ SHELL := /bin/bash
 help:
 	@echo "make demo    set up the local stack, run the pipeline on the sample corpus"
 	@echo "make test    set up the local stack, run the unit and end-to-end tests"
-	@echo "make up | down | status    the local stack (PostgreSQL, tansu)"
+	@echo "make up | down | status    the local stack (PostgreSQL, Apache Kafka)"
 	@echo "make bench   the performance harness: prints figures, updates docs/benchmarks.md"
 	@echo "make fuzz    every parser and the normaliser under cargo fuzz (FUZZ_SECONDS each, default 30)"
 

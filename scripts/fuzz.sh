@@ -22,7 +22,7 @@ TIMEOUT="${FUZZ_TIMEOUT:-5}"
 RSS_MB="${FUZZ_RSS_MB:-1024}"
 
 # The sanitizer build of every dependency takes minutes; keep it in the
-# cache outside the checkout (like tansu), so that fresh clones (CI) reuse it.
+# cache outside the checkout (like Kafka's jars), so that fresh clones (CI) reuse it.
 # What libFuzzer finds and its logs stay in fuzz/target/ (git-ignored).
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-${WIRESTREAM_CACHE:-$HOME/.cache/wirestream}/fuzz-target}"
 

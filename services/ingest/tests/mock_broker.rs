@@ -3,7 +3,7 @@
 //! deterministic where the real broker can only be stopped.
 //!
 //! Each scenario mirrors one against the real broker: the broker down at
-//! ingest is `tests/e2e/ingest_outage.rs` (tansu stopped); no duplicate
+//! ingest is `tests/e2e/ingest_outage.rs` (the private broker stopped); no duplicate
 //! from a retried send is `tests/e2e/ingest_reuters.rs` (every key exactly
 //! three times).
 
