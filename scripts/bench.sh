@@ -281,7 +281,7 @@ or_na() { echo "${1:-n/a}"; }
   echo "| figure | value |"
   echo "|---|---|"
   echo "| end to end, first item accepted to last row committed | **$e2e_per_s articles/s** ($e2e_detail) |"
-  echo "| the broker's CPU per 1,000 articles | $(per_1k broker) CPU-s, $$BROKER_SHARE of the run's CPU |"
+  echo "| the broker's CPU per 1,000 articles | $(per_1k broker) CPU-s, $BROKER_SHARE of the run's CPU |"
   echo "| ingest alone (CLI -> ingest -> broker) | $(or_na "$ingest_per_s") items/s |"
   echo "| bare rdkafka producer, same payloads, same broker | $(or_na "$bare_produce") msgs/s ($(or_na "$bare_produce_cpu") CPU-s per 1,000) |"
   echo "| bare rdkafka consumer, same topic | $(or_na "$bare_consume") msgs/s |"
