@@ -65,7 +65,8 @@ pub fn normalize(raw: &RawItem, processed_at: DateTime<Utc>) -> Result<Article, 
     if raw.uri.trim().is_empty() {
         return Err(NormalizeError::MissingId);
     }
-    let mut warnings = Vec::new();
+    // The parser's warnings (a wrong charset declaration, …) come first.
+    let mut warnings = raw.warnings.clone();
     let mut tickers = Vec::new();
 
     let headline = headline::clean(&raw.headline, &mut tickers);
