@@ -117,7 +117,11 @@ fn listing_25_fragment_in_a_news_item() {
         r#"<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:sportsnetwork.com:1" version="1"><contentMeta/>{fragment}</newsItem>"#
     );
     let item = parse_bytes(wrapped.as_bytes()).remove(0);
-    assert_eq!(item.headline, "Arizona Diamondbacks (29-23) at Philadelphia Phillies\n                           (26-24), 7:05p.m.");
+    // Lines are read with their whitespace collapsed.
+    assert_eq!(
+        item.headline,
+        "Arizona Diamondbacks (29-23) at Philadelphia Phillies (26-24), 7:05p.m."
+    );
     assert_eq!(item.byline.as_deref(), Some("Sports Network"));
     assert!(item
         .description
