@@ -199,7 +199,7 @@ fn concept(element: &Element) -> Subject {
 
 /// The provider an `itemMeta/provider` names: the authority of its `@uri`
 /// (`http://www.acmenews.com/about/` -> `acmenews.com`), the code of its
-/// `@qcode` (`nprov:REUTERS` -> `REUTERS`), or its name.
+/// `@qcode` (`nprov:REUTERS` -> `REUTERS`), its name, or its `@literal`.
 fn provider_name(provider: &Element) -> Option<String> {
     provider
         .attr("uri")
@@ -210,6 +210,7 @@ fn provider_name(provider: &Element) -> Option<String> {
                 .map(|q| q.rsplit(':').next().unwrap_or(&q).to_owned())
         })
         .or_else(|| provider.text_at("name"))
+        .or_else(|| provider.attr_text("literal"))
 }
 
 /// The body of a `contentSet`, and the NITF article when that is what it

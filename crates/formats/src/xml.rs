@@ -26,10 +26,19 @@ pub(crate) struct Document<'a> {
 impl<'a> Document<'a> {
     pub fn parse(bytes: &'a [u8], charset: Option<Charset>) -> Result<Self, ParseError> {
         let decoded = decode(bytes, charset)?;
-        let root = parse_tree(&decoded.text)?;
+        let mut tree = parse_tree(&decoded.text)?;
+        let mut source = decoded.text;
+        // Bodies are cut out of the source: with internal entities, the
+        // source they are cut from has them expanded (and is read again).
+        if !tree.entities.is_empty() {
+            let (head, rest) = source.split_at(tree.doctype_end.min(source.len()));
+            let expanded = format!("{head}{}", tree.entities.expand_in(rest)?);
+            tree = parse_tree(&expanded)?;
+            source = Cow::Owned(expanded);
+        }
         Ok(Document {
-            source: decoded.text,
-            root,
+            source,
+            root: tree.root,
             warnings: decoded.warnings,
             bytes,
         })

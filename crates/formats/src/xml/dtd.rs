@@ -129,6 +129,46 @@ impl Entities {
         Ok(Some(text))
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The markup with every reference to a declared entity replaced by its
+    /// text, escaped so that it stays text: bodies are cut out of the
+    /// source as markup, and must not carry references only this DTD knows.
+    pub fn expand_in(&mut self, markup: &str) -> Result<String, ParseError> {
+        let mut out = String::with_capacity(markup.len());
+        let mut rest = markup;
+        while let Some(at) = rest.find('&') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let name = after
+                .find(';')
+                .filter(|end| *end <= 64)
+                .map(|end| &after[..end]);
+            match name {
+                Some(name) if self.map.contains_key(name) => {
+                    let text = self.resolve(name)?.unwrap_or_default();
+                    for c in text.chars() {
+                        match c {
+                            '&' => out.push_str("&amp;"),
+                            '<' => out.push_str("&lt;"),
+                            '>' => out.push_str("&gt;"),
+                            c => out.push(c),
+                        }
+                    }
+                    rest = &after[name.len() + 1..];
+                }
+                _ => {
+                    out.push('&');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     /// A declared entity, for attribute values (their size is bounded by
     /// the per-entity limit and the document size).
     pub fn get(&self, name: &str) -> Option<&str> {

@@ -301,13 +301,22 @@ impl Scopes {
     }
 }
 
+/// A parsed tree, with what its DOCTYPE declared.
+pub(crate) struct Tree {
+    pub root: Element,
+    pub entities: Entities,
+    /// Where the DOCTYPE ends in the source (0 without one).
+    pub doctype_end: usize,
+}
+
 /// Parses well-formed XML (already decoded to UTF-8) into its root element.
-pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
+pub(crate) fn parse_tree(source: &str) -> Result<Tree, ParseError> {
     let bytes = source.as_bytes();
     let mut reader = Reader::from_str(source);
     let mut stack: Vec<Element> = Vec::new();
     let mut scopes = Scopes::default();
     let mut entities = Entities::default();
+    let mut doctype_end = 0;
     let mut root = None;
     loop {
         let start = position(reader.buffer_position());
@@ -318,7 +327,9 @@ pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
         let at = |e: ParseError| e.at_offset(bytes, start);
         match event {
             Event::DocType(doctype) => {
-                entities = Entities::from_doctype(&String::from_utf8_lossy(&doctype)).map_err(at)?;
+                entities =
+                    Entities::from_doctype(&String::from_utf8_lossy(&doctype)).map_err(at)?;
+                doctype_end = end;
             }
             Event::Start(tag) => {
                 if stack.len() >= MAX_DEPTH {
@@ -384,7 +395,12 @@ pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
         ))
         .at_offset(bytes, bytes.len()));
     }
-    root.ok_or_else(|| xml_error("the XML document has no root element".to_owned()))
+    let root = root.ok_or_else(|| xml_error("the XML document has no root element".to_owned()))?;
+    Ok(Tree {
+        root,
+        entities,
+        doctype_end,
+    })
 }
 
 fn position(p: u64) -> usize {
