@@ -85,18 +85,6 @@ pub(crate) fn non_blank(value: impl Into<String>) -> Option<String> {
     (!value.trim().is_empty()).then_some(value)
 }
 
-/// Whether a name is a user id rather than a person's name
-/// (`engler.angelika`, `powell_robin`, `jdoe@agency.example`): one word of
-/// lower-case letters joined by dots, underscores or an `@`. Content
-/// management systems put these where a byline belongs.
-pub(crate) fn is_user_id(name: &str) -> bool {
-    let name = name.trim();
-    !name.is_empty()
-        && !name.contains(char::is_whitespace)
-        && name.contains(['.', '_', '@'])
-        && !name.chars().any(char::is_uppercase)
-}
-
 /// A body of plain text, or of HTML when the text is escaped markup
 /// (`&lt;p&gt;…`, as some agencies and feeds send it): read as text, its
 /// tags and style sheets would end up in the story.

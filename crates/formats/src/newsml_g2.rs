@@ -168,7 +168,6 @@ impl Lines {
         let creators: Vec<String> = content
             .all("creator")
             .filter_map(|c| c.text_at("name").or_else(|| c.attr_text("literal")))
-            .filter(|name| !common::is_user_id(name))
             .collect();
         Lines {
             headlines: content
@@ -178,10 +177,7 @@ impl Lines {
             slugline: content.text_at("slugline"),
             description: content.text_at("description"),
             dateline: content.text_at("dateline"),
-            by: content
-                .child("by")
-                .and_then(Element::spaced_text)
-                .filter(|by| !common::is_user_id(by)),
+            by: content.child("by").and_then(Element::spaced_text),
             creators: (!creators.is_empty()).then(|| creators.join(", ")),
         }
     }
