@@ -89,8 +89,13 @@ pub(crate) fn non_blank(value: impl Into<String>) -> Option<String> {
 /// (`&lt;p&gt;…`, as some agencies and feeds send it): read as text, its
 /// tags and style sheets would end up in the story.
 pub(crate) fn text_body(text: String) -> Body {
-    const TAGS: &[&str] = &["<p>", "<p ", "<br", "<div", "<style", "<script", "<span", "</p>", "</a>", "<table"];
-    let lower = text.get(..text.len().min(4096)).unwrap_or(&text).to_ascii_lowercase();
+    const TAGS: &[&str] = &[
+        "<p>", "<p ", "<br", "<div", "<style", "<script", "<span", "</p>", "</a>", "<table",
+    ];
+    let lower = text
+        .get(..text.len().min(4096))
+        .unwrap_or(&text)
+        .to_ascii_lowercase();
     let kind = if TAGS.iter().any(|tag| lower.contains(tag)) {
         BodyKind::Html
     } else {

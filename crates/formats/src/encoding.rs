@@ -62,9 +62,9 @@ impl Bom {
             ))
         };
         match self {
-            Bom::Utf8 => std::str::from_utf8(rest).map(Cow::Borrowed).map_err(|e| {
-                crate::text::not_utf8(bytes, self.len() + e.valid_up_to())
-            }),
+            Bom::Utf8 => std::str::from_utf8(rest)
+                .map(Cow::Borrowed)
+                .map_err(|e| crate::text::not_utf8(bytes, self.len() + e.valid_up_to())),
             Bom::Utf16Le | Bom::Utf16Be => {
                 let encoding = if self == Bom::Utf16Le {
                     encoding_rs::UTF_16LE
@@ -162,7 +162,7 @@ pub(crate) fn decode<'a>(
                 .map(|text| Decoded {
                     text: Cow::Owned(text.into_owned()),
                     warnings: Vec::new(),
-                    })
+                })
                 .ok_or_else(|| wrong(format!("the document is not valid {}", found.name())));
         }
         return Err(wrong(format!(
@@ -224,7 +224,38 @@ fn double_encoded(text: &str) -> bool {
         let hit = match c {
             // Lead bytes C3 and C2 of two-byte sequences, then a
             // continuation byte read as windows-1252.
-            'Ã' => matches!(next, '\u{80}'..='\u{BF}' | '€' | '‚' | 'ƒ' | '„' | '…' | '†' | '‡' | 'ˆ' | '‰' | 'Š' | '‹' | 'Œ' | 'Ž' | '‘' | '’' | '“' | '”' | '•' | '–' | '—' | '˜' | '™' | 'š' | '›' | 'œ' | 'ž' | 'Ÿ'),
+            'Ã' => matches!(
+                next,
+                '\u{80}'
+                    ..='\u{BF}'
+                        | '€'
+                        | '‚'
+                        | 'ƒ'
+                        | '„'
+                        | '…'
+                        | '†'
+                        | '‡'
+                        | 'ˆ'
+                        | '‰'
+                        | 'Š'
+                        | '‹'
+                        | 'Œ'
+                        | 'Ž'
+                        | '‘'
+                        | '’'
+                        | '“'
+                        | '”'
+                        | '•'
+                        | '–'
+                        | '—'
+                        | '˜'
+                        | '™'
+                        | 'š'
+                        | '›'
+                        | 'œ'
+                        | 'ž'
+                        | 'Ÿ'
+            ),
             'Â' => matches!(next, '\u{A0}'..='\u{BF}'),
             // E2 80 xx: punctuation (’ “ ” – —) read as windows-1252.
             'â' => next == '€',

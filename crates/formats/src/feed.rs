@@ -147,7 +147,11 @@ fn alternate_link(element: &Element) -> Option<String> {
 /// unescaped HTML, anything else text. Content with a `src` is elsewhere:
 /// no body.
 fn atom_text(doc: &Document, element: &Element) -> Option<Body> {
-    let kind = element.attr("type").unwrap_or("text").trim().to_ascii_lowercase();
+    let kind = element
+        .attr("type")
+        .unwrap_or("text")
+        .trim()
+        .to_ascii_lowercase();
     let markup = kind == "xhtml" || kind.ends_with("+xml") || kind.ends_with("/xml");
     if markup && element.elements().next().is_some() {
         let div = element

@@ -117,7 +117,9 @@ pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseEr
             .at_offset(bytes, bom + offset_of(json, e.line(), e.column()))
     })?;
     if !is_version(&feed.version) {
-        return Err(invalid(format!("unknown JSON Feed version `{}`", feed.version)).field("version"));
+        return Err(
+            invalid(format!("unknown JSON Feed version `{}`", feed.version)).field("version"),
+        );
     }
     let site = feed
         .home_page_url
@@ -140,21 +142,41 @@ pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseEr
                 .and_then(non_blank)
                 .or_else(|| entry.url.clone().and_then(non_blank))
                 .unwrap_or_else(|| derived_uri("json-feed", &original));
-            item.provider = provider(ctx, site.as_deref(), entry.url.as_deref().unwrap_or(&item.uri));
+            item.provider = provider(
+                ctx,
+                site.as_deref(),
+                entry.url.as_deref().unwrap_or(&item.uri),
+            );
             item.headline = entry.title.unwrap_or_default();
-            item.body = match (entry.content_html.and_then(non_blank), entry.content_text.and_then(non_blank)) {
-                (Some(html), _) => Some(Body { kind: BodyKind::Html, value: html }),
-                (None, Some(text)) => Some(Body { kind: BodyKind::Text, value: text }),
+            item.body = match (
+                entry.content_html.and_then(non_blank),
+                entry.content_text.and_then(non_blank),
+            ) {
+                (Some(html), _) => Some(Body {
+                    kind: BodyKind::Html,
+                    value: html,
+                }),
+                (None, Some(text)) => Some(Body {
+                    kind: BodyKind::Text,
+                    value: text,
+                }),
                 (None, None) => None,
             };
             item.description = entry.summary.and_then(non_blank);
-            item.versioncreated = entry.date_modified.clone().or_else(|| entry.date_published.clone());
+            item.versioncreated = entry
+                .date_modified
+                .clone()
+                .or_else(|| entry.date_published.clone());
             item.firstcreated = entry.date_published;
-            item.byline = names(&entry.authors, entry.author.as_ref()).or_else(|| feed_author.clone());
+            item.byline =
+                names(&entry.authors, entry.author.as_ref()).or_else(|| feed_author.clone());
             item.subjects = entry
                 .tags
                 .into_iter()
-                .map(|name| Subject { code: None, name: Some(name) })
+                .map(|name| Subject {
+                    code: None,
+                    name: Some(name),
+                })
                 .collect();
             item.language = entry.language.or_else(|| feed.language.clone());
             Ok(item)
@@ -218,8 +240,11 @@ mod tests {
 
     #[test]
     fn refuses_broken_feeds() {
-        let err = parse(br#"{"version": "https://jsonfeed.org/version/1.1", "items": 3}"#, &Context::new("t"))
-            .unwrap_err();
+        let err = parse(
+            br#"{"version": "https://jsonfeed.org/version/1.1", "items": 3}"#,
+            &Context::new("t"),
+        )
+        .unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidJson);
         assert!(err.location.is_some(), "{err}");
     }

@@ -88,7 +88,9 @@ pub fn parse_document(bytes: &[u8], hint: Hint, ctx: &Context) -> Result<Vec<Raw
         Format::Anpa1312 | Format::Iptc7901 => wire::parse(bytes, format, hint.charset(), ctx)?,
         Format::NewsmlG2 => with_warnings(&xml()?, ctx, newsml_g2::parse)?,
         Format::Newsml1 => with_warnings(&xml()?, ctx, newsml1::parse)?,
-        Format::Nitf => with_warnings(&xml()?, ctx, |doc, ctx| nitf::parse(doc, ctx).map(|i| vec![i]))?,
+        Format::Nitf => with_warnings(&xml()?, ctx, |doc, ctx| {
+            nitf::parse(doc, ctx).map(|i| vec![i])
+        })?,
         Format::Rss => with_warnings(&xml()?, ctx, |doc, ctx| Ok(feed::parse_rss(doc, ctx)))?,
         Format::Atom => with_warnings(&xml()?, ctx, |doc, ctx| Ok(feed::parse_atom(doc, ctx)))?,
     };

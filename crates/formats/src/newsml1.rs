@@ -94,7 +94,11 @@ fn item(
             .or(all.first())
             .copied()
     });
-    let line = |name: &str| lines.and_then(|l| l.child(name)).and_then(Element::spaced_text);
+    let line = |name: &str| {
+        lines
+            .and_then(|l| l.child(name))
+            .and_then(Element::spaced_text)
+    };
     let descriptive = component.and_then(|c| c.find("DescriptiveMetadata"));
     let copyright = line("CopyrightLine");
     let declared = component

@@ -55,7 +55,9 @@ pub(crate) fn article(nitf: &Element, source: &str) -> Article {
             .unwrap_or_default(),
     };
     Article {
-        headline: hedline.and_then(|h| h.child("hl1")).and_then(Element::spaced_text),
+        headline: hedline
+            .and_then(|h| h.child("hl1"))
+            .and_then(Element::spaced_text),
         subheadlines: hedline
             .map(|h| h.all("hl2").filter_map(Element::spaced_text).collect())
             .unwrap_or_default(),

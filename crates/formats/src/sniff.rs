@@ -91,8 +91,11 @@ impl Hint {
             "application/json" | "text/json" => Hint::Json,
             "application/xml" | "text/xml" => Hint::Xml { charset },
             // Wire transmissions are text; the SOH/STX framing tells them apart.
-            "text/plain" | "application/x-anpa-1312" | "application/x-iptc-7901"
-            | "text/x-anpa-1312" | "text/x-iptc-7901" => Hint::Text { charset },
+            "text/plain"
+            | "application/x-anpa-1312"
+            | "application/x-iptc-7901"
+            | "text/x-anpa-1312"
+            | "text/x-iptc-7901" => Hint::Text { charset },
             // `application/ninjs+json`, `application/vnd.iptc.ninjs+json`, …
             m if m.ends_with("+json") => Hint::Json,
             // `application/nitf+xml`, `application/vnd.iptc.g2.newsitem+xml`,
@@ -148,7 +151,8 @@ pub(crate) fn strip_utf8_bom(bytes: &[u8]) -> (&[u8], usize) {
 pub fn sniff(bytes: &[u8], hint: Hint) -> Result<Format, ParseError> {
     let bom = Bom::of(bytes);
     // A UTF-16 or UTF-32 document is sniffed from its decoded text.
-    if matches!(bom, Some(b) if b != Bom::Utf8) || crate::encoding::unmarked_utf16(bytes).is_some() {
+    if matches!(bom, Some(b) if b != Bom::Utf8) || crate::encoding::unmarked_utf16(bytes).is_some()
+    {
         let decoded = crate::xml::decode(bytes, None)?;
         return sniff(decoded.text.as_bytes(), hint);
     }

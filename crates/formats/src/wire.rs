@@ -114,15 +114,20 @@ pub(crate) fn parse(
 
 /// Wire feeds are often 8-bit Latin without any label: without a charset,
 /// bytes that are not UTF-8 are read as windows-1252, with a warning.
-fn decode(bytes: &[u8], charset: Option<Charset>) -> Result<(Cow<'_, str>, Vec<String>), ParseError> {
+fn decode(
+    bytes: &[u8],
+    charset: Option<Charset>,
+) -> Result<(Cow<'_, str>, Vec<String>), ParseError> {
     match crate::text::decode(bytes, charset) {
         Ok(decoded) => Ok((decoded.text, decoded.warnings)),
         Err(e) if e.kind == ErrorKind::InvalidUtf8 => {
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
             Ok((
                 Cow::Owned(text.into_owned()),
-                vec!["the transmission is not UTF-8 and names no charset: read as windows-1252"
-                    .to_owned()],
+                vec![
+                    "the transmission is not UTF-8 and names no charset: read as windows-1252"
+                        .to_owned(),
+                ],
             ))
         }
         Err(e) => Err(e),
@@ -135,9 +140,16 @@ fn framing_error(text: &str, offset: usize, message: String) -> ParseError {
 
 /// Splits a transmission at each `SOH`.
 fn split(text: &str) -> Result<Vec<Message<'_>>, ParseError> {
-    let starts: Vec<usize> = text.match_indices(char::from(SOH)).map(|(i, _)| i).collect();
+    let starts: Vec<usize> = text
+        .match_indices(char::from(SOH))
+        .map(|(i, _)| i)
+        .collect();
     if starts.is_empty() {
-        return Err(framing_error(text, 0, "the transmission has no SOH".to_owned()));
+        return Err(framing_error(
+            text,
+            0,
+            "the transmission has no SOH".to_owned(),
+        ));
     }
     let mut messages = Vec::with_capacity(starts.len());
     for (n, &start) in starts.iter().enumerate() {
@@ -177,7 +189,10 @@ fn split(text: &str) -> Result<Vec<Message<'_>>, ParseError> {
 fn clean_lines(text: &str) -> Vec<String> {
     text.lines()
         .map(|line| {
-            let line: String = line.chars().filter(|c| !c.is_control() || *c == '\t').collect();
+            let line: String = line
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect();
             line.trim_end()
                 .trim_end_matches(['<', '=', '^'])
                 .trim_end()
@@ -215,7 +230,12 @@ fn split_dateline(paragraph: &str) -> Option<(String, String)> {
     let open = paragraph.get(..120.min(paragraph.len()))?.find(" (")?;
     let close = paragraph[open..].find(')')? + open;
     let agency = &paragraph[open + 2..close];
-    if agency.is_empty() || agency.len() > 20 || !agency.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-') {
+    if agency.is_empty()
+        || agency.len() > 20
+        || !agency
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
+    {
         return None;
     }
     let place = &paragraph[..open];
@@ -259,7 +279,9 @@ fn version_of(marker: &str) -> Option<u64> {
     }
     if let Some(at) = lower.find("ld") {
         let before = &lower[..at];
-        let start = before.rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
+        let start = before
+            .rfind(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(0, |i| i + 1);
         if let Some(n) = number(&before[start..]) {
             return Some(n + 1);
         }
@@ -271,13 +293,22 @@ fn version_of(marker: &str) -> Option<u64> {
 fn take_of(marker: &str) -> Option<u64> {
     let lower = marker.to_ascii_lowercase();
     let at = lower.find("take")?;
-    let after: String = lower[at + 4..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+    let after: String = lower[at + 4..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     if let Ok(n) = after.parse() {
         return Some(n);
     }
     let before = lower[..at].trim_end();
-    let start = before.rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
-    let digits: String = before[start..].chars().take_while(char::is_ascii_digit).collect();
+    let start = before
+        .rfind(|c: char| !c.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let digits: String = before[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -291,7 +322,13 @@ fn story_uri(kind: &str, parts: &[Option<&str>], take: Option<u64>, whole: &str)
     let mut uri = format!("urn:wirestream:{kind}");
     for part in parts.iter().flatten() {
         uri.push(':');
-        uri.extend(part.chars().map(|c| if c.is_whitespace() { '-' } else { c.to_ascii_lowercase() }));
+        uri.extend(part.chars().map(|c| {
+            if c.is_whitespace() {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        }));
     }
     if let Some(take) = take.filter(|t| *t > 1) {
         uri.push_str(&format!(":take{take}"));
@@ -339,7 +376,10 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     if rest.last().is_some_and(|t| is_digits(t)) {
         rest.pop();
     }
-    let filing_date = if rest.last().is_some_and(|t| t.len() == 5 && t.as_bytes()[2] == b'-') {
+    let filing_date = if rest
+        .last()
+        .is_some_and(|t| t.len() == 5 && t.as_bytes()[2] == b'-')
+    {
         rest.pop()
     } else {
         None
@@ -373,7 +413,9 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
             index += 1;
             continue;
         }
-        let Some(head) = trimmed.strip_prefix('^') else { break };
+        let Some(head) = trimmed.strip_prefix('^') else {
+            break;
+        };
         heads.push(head.trim().to_owned());
         index += 1;
     }
@@ -446,7 +488,9 @@ fn anpa_time(trailer: &str) -> Option<String> {
     let stamp = words.next()?;
     let time = words.next()?.trim_end_matches(['<', '=']);
     let parts: Vec<&str> = stamp.rsplitn(4, '-').collect();
-    let [yy, dd, mm, _] = parts[..] else { return None };
+    let [yy, dd, mm, _] = parts[..] else {
+        return None;
+    };
     let (clock, zone) = time.split_at(time.find(|c: char| c.is_ascii_alphabetic())?);
     if !(is_digits(clock) && clock.len() == 4 && is_digits(mm) && is_digits(dd)) {
         return None;
@@ -464,11 +508,15 @@ fn anpa_time(trailer: &str) -> Option<String> {
 fn iptc7901_time(trailer: &str) -> Option<String> {
     let words: Vec<&str> = trailer.split_whitespace().collect();
     words.windows(4).find_map(|w| {
-        let [ddhhmm, zone, month, yy] = w else { return None };
+        let [ddhhmm, zone, month, yy] = w else {
+            return None;
+        };
         if ddhhmm.len() != 6 || !is_digits(ddhhmm) || yy.len() != 2 || !is_digits(yy) {
             return None;
         }
-        const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+        const MONTHS: [&str; 12] = [
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ];
         let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? + 1;
         Some(format!(
             "{}-{month:02}-{}T{}:{}:00{}",
@@ -485,7 +533,9 @@ fn iptc7901(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     let tokens: Vec<&str> = message.header.split_whitespace().collect();
     let mut tokens = tokens.into_iter().peekable();
     let first = tokens.next().unwrap_or_default();
-    let split = first.find(|c: char| c.is_ascii_digit()).unwrap_or(first.len());
+    let split = first
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(first.len());
     let source = &first[..split];
     // The message number (`AFP0123`, or `AFP 0123`) counts transmissions,
     // not stories: it is not part of the id.
@@ -498,18 +548,35 @@ fn iptc7901(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     let marker_tokens: Vec<&str> = rest.iter().copied().filter(|t| !is_digits(t)).collect();
 
     let mut item = new_item(Format::Iptc7901, original, ctx);
-    item.urgency = priority.and_then(|p| p.parse::<u8>().ok()).filter(|p| (1..=9).contains(p));
+    item.urgency = priority
+        .and_then(|p| p.parse::<u8>().ok())
+        .filter(|p| (1..=9).contains(p));
     item.subjects = category
-        .map(|c| vec![subject(&format!("iptc7901-category:{}", c.to_ascii_uppercase()), None)])
+        .map(|c| {
+            vec![subject(
+                &format!("iptc7901-category:{}", c.to_ascii_uppercase()),
+                None,
+            )]
+        })
         .unwrap_or_default();
 
     let lines = clean_lines(message.text);
-    let mut nonblank = lines.iter().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut nonblank = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let keyword = nonblank.next().map(|(_, l)| l.trim().to_owned());
     let headline = nonblank.next();
     let mut index = headline.map_or(lines.len(), |(i, _)| i + 1);
-    item.headline = headline.map(|(_, l)| l.trim().to_owned()).unwrap_or_default();
-    if let Some((i, line)) = lines.iter().enumerate().skip(index).find(|(_, l)| !l.trim().is_empty()) {
+    item.headline = headline
+        .map(|(_, l)| l.trim().to_owned())
+        .unwrap_or_default();
+    if let Some((i, line)) = lines
+        .iter()
+        .enumerate()
+        .skip(index)
+        .find(|(_, l)| !l.trim().is_empty())
+    {
         let line = line.trim();
         let intro = ["By ", "BY ", "Par ", "PAR ", "Von ", "VON ", "Por ", "Di "];
         if intro.iter().any(|p| line.starts_with(p)) && line.split_whitespace().count() <= 8 {
@@ -520,7 +587,10 @@ fn iptc7901(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     // The keyword line: the slug, then any version or take marker.
     let (slug, line_marker) = match keyword.as_deref() {
         Some(k) => match k.find([' ', '(']) {
-            Some(at) => (Some(k[..at].to_owned()), Some(k[at..].trim().trim_matches(['(', ')']).to_owned())),
+            Some(at) => (
+                Some(k[..at].to_owned()),
+                Some(k[at..].trim().trim_matches(['(', ')']).to_owned()),
+            ),
             None => (Some(k.to_owned()), None),
         },
         None => (None, None),

@@ -53,7 +53,10 @@ fn utf16_with_a_byte_order_mark() {
 fn standalone_atom_entry() {
     let item = one("atom-entry.xml");
     assert_eq!(item.format, Format::Atom);
-    assert_eq!(item.headline, "Library extends opening hours for exam season");
+    assert_eq!(
+        item.headline,
+        "Library extends opening hours for exam season"
+    );
     assert_eq!(item.body.as_ref().unwrap().kind, BodyKind::Html);
     assert!(body(&item).contains("until midnight"));
 }
@@ -75,9 +78,16 @@ fn legacy_charsets() {
 #[test]
 fn internal_dtd_subsets() {
     let item = one("newsml1-internal-dtd.xml");
-    assert_eq!(item.headline, "Harbour cranes idle as dock workers walk out");
+    assert_eq!(
+        item.headline,
+        "Harbour cranes idle as dock workers walk out"
+    );
     assert_eq!(item.copyright.as_deref(), Some("© Nordic Wire Service"));
-    assert!(body(&item).contains("Nordic Wire Service reports"), "{}", body(&item));
+    assert!(
+        body(&item).contains("Nordic Wire Service reports"),
+        "{}",
+        body(&item)
+    );
     // External entities are still refused, with where.
     let bytes = std::fs::read(format!("{DIR}nitf-xxe.xml")).unwrap();
     let err = parse_document(&bytes, Hint::Auto, &Context::new("t")).unwrap_err();
@@ -104,17 +114,30 @@ fn agency_variants() {
     assert!(body(&arabic).contains("افتتح معرض الكتاب"));
 
     let styled = one("newsml1-style-body.xml");
-    assert_eq!(styled.headline, "Orbital Pumps Reports Record First-Quarter Sales");
+    assert_eq!(
+        styled.headline,
+        "Orbital Pumps Reports Record First-Quarter Sales"
+    );
     assert_eq!(styled.body.as_ref().unwrap().kind, BodyKind::Html);
 
     let renditions = one("g2-renditions.xml");
-    assert!(body(&renditions).contains("Freight rates have doubled"), "the richest rendition");
+    assert!(
+        body(&renditions).contains("Freight rates have doubled"),
+        "the richest rendition"
+    );
     assert_eq!(renditions.provider, "wire.example");
 
     let titled = one("g2-headline-in-title.xml");
     assert_eq!(titled.headline, "Dairy exporter lifts milk price forecast");
-    assert_eq!(titled.byline.as_deref(), Some("By Staff Reporter HarbourDesk"));
-    assert_eq!(titled.body.as_ref().unwrap().kind, BodyKind::Html, "escaped markup");
+    assert_eq!(
+        titled.byline.as_deref(),
+        Some("By Staff Reporter HarbourDesk")
+    );
+    assert_eq!(
+        titled.body.as_ref().unwrap().kind,
+        BodyKind::Html,
+        "escaped markup"
+    );
 }
 
 #[test]
@@ -142,8 +165,14 @@ fn wire_transmissions() {
     assert_eq!(anpa[0].version, Some(2), "1stLd-Writethru");
     assert_eq!(anpa[0].urgency, Some(5));
     assert_eq!(anpa[1].urgency, Some(3));
-    assert_eq!(anpa[0].versioncreated.as_deref(), Some("2024-04-02T14:32:00-04:00"));
-    assert_eq!(anpa[0].headline, "Harbor freight volumes hit a two-year high");
+    assert_eq!(
+        anpa[0].versioncreated.as_deref(),
+        Some("2024-04-02T14:32:00-04:00")
+    );
+    assert_eq!(
+        anpa[0].headline,
+        "Harbor freight volumes hit a two-year high"
+    );
 
     let iptc = parse("iptc-7901.txt");
     assert_eq!(iptc.len(), 2);
@@ -151,7 +180,10 @@ fn wire_transmissions() {
     assert_eq!(iptc[0].slugline.as_deref(), Some("NORWAY-SALMON"));
     assert_eq!(iptc[0].version, Some(2), "UPDATE 1");
     assert_eq!(iptc[0].urgency, Some(3));
-    assert_eq!(iptc[0].uri, "urn:wirestream:iptc-7901:nws:norway-salmon:2024-04-02");
+    assert_eq!(
+        iptc[0].uri,
+        "urn:wirestream:iptc-7901:nws:norway-salmon:2024-04-02"
+    );
 
     // As text/plain too: the framing decides.
     let bytes = std::fs::read(format!("{DIR}iptc-7901.txt")).unwrap();
@@ -174,7 +206,10 @@ fn json_feed() {
     assert_eq!(item.byline.as_deref(), Some("Tomas Grey"));
     let hint = Hint::from_content_type("application/feed+json").unwrap();
     let bytes = std::fs::read(format!("{DIR}jsonfeed-1.1.json")).unwrap();
-    assert_eq!(parse_document(&bytes, hint, &Context::new("t")).unwrap()[0].format, Format::JsonFeed);
+    assert_eq!(
+        parse_document(&bytes, hint, &Context::new("t")).unwrap()[0].format,
+        Format::JsonFeed
+    );
 }
 
 #[test]

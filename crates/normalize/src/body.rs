@@ -68,7 +68,10 @@ pub(crate) fn clean(
     while paragraphs.len() > 1 {
         let first = &paragraphs[0];
         let repeat = (!headline.is_empty() && same_matching_form(first, headline))
-            || lines.subheadlines.iter().any(|s| same_matching_form(first, s));
+            || lines
+                .subheadlines
+                .iter()
+                .any(|s| same_matching_form(first, s));
         if !(repeat || header::is_header_line(first)) {
             break;
         }

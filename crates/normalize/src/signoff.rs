@@ -42,7 +42,10 @@ pub(crate) fn is_trailer_line(line: &str) -> bool {
 /// tags are moved to `tags`, in document order. Returns the author a
 /// social sign-off names (`Suivre Demetri Sébastopulo sur Twitter`), which
 /// is the byline of an item that has none.
-pub(crate) fn strip_trailers(paragraphs: &mut Vec<String>, tags: &mut Vec<String>) -> Option<String> {
+pub(crate) fn strip_trailers(
+    paragraphs: &mut Vec<String>,
+    tags: &mut Vec<String>,
+) -> Option<String> {
     let mut found_tags = Vec::new();
     let mut author = None;
     while let Some(last) = paragraphs.last() {
@@ -78,9 +81,12 @@ pub(crate) fn strip_trailers(paragraphs: &mut Vec<String>, tags: &mut Vec<String
 fn looks_like_a_name(name: &str) -> bool {
     let words: Vec<&str> = name.split_whitespace().collect();
     (2..=5).contains(&words.len())
-        && words.first().is_some_and(|w| w.starts_with(char::is_uppercase))
+        && words
+            .first()
+            .is_some_and(|w| w.starts_with(char::is_uppercase))
         && words.iter().all(|w| {
-            w.starts_with(char::is_uppercase) || ["de", "van", "von", "der", "da", "di", "le", "la"].contains(w)
+            w.starts_with(char::is_uppercase)
+                || ["de", "van", "von", "der", "da", "di", "le", "la"].contains(w)
         })
 }
 

@@ -45,7 +45,11 @@ impl Entities {
             let mut tokens = Tokens(declaration);
             let Some(first) = tokens.next() else { continue };
             let parameter = first == "%";
-            let name = if parameter { tokens.next() } else { Some(first) };
+            let name = if parameter {
+                tokens.next()
+            } else {
+                Some(first)
+            };
             let Some(name) = name else { continue };
             let value = tokens.next();
             let external = matches!(value, Some(v) if v.eq_ignore_ascii_case("SYSTEM") || v.eq_ignore_ascii_case("PUBLIC"));
@@ -268,7 +272,8 @@ mod tests {
 
     #[test]
     fn refuses_what_is_dangerous() {
-        let err = Entities::from_doctype("x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]").unwrap_err();
+        let err =
+            Entities::from_doctype("x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]").unwrap_err();
         assert_eq!(err.kind, ErrorKind::ForbiddenDtd);
         let err = Entities::from_doctype("x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">]").unwrap_err();
         assert!(err.message.contains("billion laughs"), "{err}");

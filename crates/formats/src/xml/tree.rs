@@ -297,7 +297,11 @@ impl Scopes {
             .flat_map(|frame| frame.iter().rev())
             .find(|(p, _)| p == prefix)
             .map(|(_, uri)| uri.clone());
-        declared.unwrap_or_else(|| known(prefix).first().map_or(String::new(), |u| (*u).to_owned()))
+        declared.unwrap_or_else(|| {
+            known(prefix)
+                .first()
+                .map_or(String::new(), |u| (*u).to_owned())
+        })
     }
 }
 
@@ -338,13 +342,15 @@ pub(crate) fn parse_tree(source: &str) -> Result<Tree, ParseError> {
                         format!("elements are nested deeper than {MAX_DEPTH} levels"),
                     )));
                 }
-                let mut element = element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
+                let mut element =
+                    element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
                 scopes.push(&element.attrs);
                 element.ns = scopes.resolve(&element.name);
                 stack.push(element);
             }
             Event::Empty(tag) => {
-                let mut element = element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
+                let mut element =
+                    element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
                 scopes.push(&element.attrs);
                 element.ns = scopes.resolve(&element.name);
                 scopes.pop();
