@@ -339,6 +339,51 @@ mod tests {
     }
 
     #[test]
+    fn sniffs_new_formats_and_encodings() {
+        let cases: [(&[u8], Hint, Format); 7] = [
+            (
+                b"<atom:entry xmlns:atom=\"http://www.w3.org/2005/Atom\"/>",
+                Hint::Auto,
+                Format::Atom,
+            ),
+            (b"<packageItem/>", Hint::Auto, Format::NewsmlG2),
+            (
+                b"\x16\x01a0001 r a BC-X 04-02 0010\x02text\x03",
+                Hint::Auto,
+                Format::Anpa1312,
+            ),
+            (
+                b"\x01NWS0001 3 POL 0010\x02text\x03",
+                Hint::Text { charset: None },
+                Format::Iptc7901,
+            ),
+            (
+                br#"{"version": "https://jsonfeed.org/version/1.1", "items": []}"#,
+                Hint::Json,
+                Format::JsonFeed,
+            ),
+            (
+                br#"{"uri": "x", "body_html": "jsonfeed.org/version/1"}"#,
+                Hint::Auto,
+                Format::Ninjs,
+            ),
+            (
+                b"<\x00n\x00i\x00t\x00f\x00/\x00>\x00",
+                Hint::Auto,
+                Format::Nitf,
+            ),
+        ];
+        for (bytes, hint, format) in cases {
+            assert_eq!(
+                sniff(bytes, hint).unwrap(),
+                format,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
     fn sniff_errors() {
         assert_eq!(
             sniff(b"", Hint::Auto).unwrap_err().to_string(),

@@ -5,9 +5,9 @@
 //! else in the DTD (element and attribute lists, parameter entities) is
 //! ignored, and nothing is ever fetched. Refused, as [`ErrorKind::ForbiddenDtd`]:
 //! external general entities (`SYSTEM`/`PUBLIC`, how XXE reads files and
-//! reaches internal hosts), and expansions beyond [`MAX_ENTITY_BYTES`] for
-//! one entity or [`MAX_EXPANDED_BYTES`] for the document ("billion laughs"
-//! and its quadratic cousin).
+//! reaches internal hosts), and expansions beyond [`MAX_ENTITY_BYTES`] or
+//! eight times its value for one entity, or beyond [`MAX_EXPANDED_BYTES`]
+//! for the document ("billion laughs" and its quadratic cousin).
 
 use std::collections::HashMap;
 
@@ -19,6 +19,13 @@ use crate::{ErrorKind, ParseError};
 pub(crate) const MAX_ENTITY_BYTES: usize = 8 * 1024;
 /// Most text all entity references of a document may expand to.
 pub(crate) const MAX_EXPANDED_BYTES: usize = 1024 * 1024;
+/// An entity expanding to more than this many bytes, and to more than
+/// [`MAX_AMPLIFICATION`] times its declared value, is refused.
+const MIN_AMPLIFIED_BYTES: usize = 256;
+/// An entity may refer to plain entities, but not to one that refers to
+/// others: the billion laughs need levels, real subsets never do.
+const MAX_NESTING: usize = 2;
+const MAX_AMPLIFICATION: usize = 8;
 /// Most entities one internal subset may declare.
 const MAX_ENTITIES: usize = 1024;
 
@@ -26,6 +33,9 @@ const MAX_ENTITIES: usize = 1024;
 #[derive(Debug, Default)]
 pub(crate) struct Entities {
     map: HashMap<String, String>,
+    /// Names whose values referred to other declared entities: they may
+    /// not be referred to in turn (see [`MAX_NESTING`]).
+    nested: std::collections::HashSet<String>,
     /// Bytes expanded so far, against [`MAX_EXPANDED_BYTES`].
     expanded: usize,
 }
@@ -74,7 +84,10 @@ impl Entities {
             }
             // The first declaration of a name wins (XML 1.0, 4.2).
             if !entities.map.contains_key(name) {
-                let expanded = entities.expand_value(name, value)?;
+                let (expanded, nests) = entities.expand_value(name, value)?;
+                if nests {
+                    entities.nested.insert(name.to_owned());
+                }
                 entities.map.insert(name.to_owned(), expanded);
             }
         }
@@ -83,8 +96,10 @@ impl Entities {
 
     /// Expands the references in an entity value: character references,
     /// earlier entities (already expanded) and the predefined and HTML ones.
-    fn expand_value(&self, name: &str, value: &str) -> Result<String, ParseError> {
+    /// Also says whether the value referred to a declared entity.
+    fn expand_value(&self, name: &str, value: &str) -> Result<(String, bool), ParseError> {
         let mut out = String::with_capacity(value.len());
+        let mut nests = false;
         let mut rest = value;
         while let Some(at) = rest.find('&') {
             out.push_str(&rest[..at]);
@@ -99,6 +114,13 @@ impl Entities {
             if let Some(c) = char_reference(reference) {
                 out.push(c);
             } else if let Some(text) = self.map.get(reference) {
+                if self.nested.contains(reference) {
+                    return Err(forbidden(format!(
+                        "entity `{name}` refers to `&{reference};`, which refers to other \
+                         entities: more than {MAX_NESTING} levels (a \"billion laughs\" attack?)"
+                    )));
+                }
+                nests = true;
                 out.push_str(text);
             } else if let Some(text) = resolve_html5_entity(reference) {
                 out.push_str(text);
@@ -112,10 +134,15 @@ impl Entities {
             }
         }
         out.push_str(rest);
-        if out.len() > MAX_ENTITY_BYTES {
+        // Nested references that multiply (`&a;&a;&a;…` of `&b;&b;&b;…`) are
+        // the billion laughs, however small the first levels: an entity
+        // much larger than the value it was declared with is refused.
+        if out.len() > MAX_ENTITY_BYTES
+            || (out.len() > MIN_AMPLIFIED_BYTES && out.len() > MAX_AMPLIFICATION * value.len())
+        {
             return Err(too_large(name));
         }
-        Ok(out)
+        Ok((out, nests))
     }
 
     /// The replacement text of a reference in the document, counted
@@ -182,7 +209,8 @@ impl Entities {
 
 fn too_large(name: &str) -> ParseError {
     forbidden(format!(
-        "entity `{name}` expands to more than {MAX_ENTITY_BYTES} bytes (a \"billion laughs\" attack?)"
+        "entity `{name}` expands without bound (more than {MAX_ENTITY_BYTES} bytes, or \
+         {MAX_AMPLIFICATION} times its value): a \"billion laughs\" attack?"
     ))
 }
 
@@ -268,6 +296,17 @@ mod tests {
             .unwrap()
             .map
             .is_empty());
+    }
+
+    #[test]
+    fn refuses_small_billion_laughs_too() {
+        let err = Entities::from_doctype(
+            "lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\
+             <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]",
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ForbiddenDtd);
+        assert!(err.message.contains("billion laughs"), "{err}");
     }
 
     #[test]
