@@ -79,7 +79,7 @@ impl Bom {
             Bom::Utf32Le | Bom::Utf32Be => {
                 // encoding_rs has no UTF-32 (the web never uses it); it is
                 // simple enough to read here.
-                if rest.len() % 4 != 0 {
+                if !rest.len().is_multiple_of(4) {
                     return Err(invalid());
                 }
                 rest.chunks_exact(4)
