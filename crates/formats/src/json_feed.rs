@@ -113,8 +113,9 @@ fn names(authors: &[Author], author: Option<&Author>) -> Option<String> {
 pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseError> {
     let (json, bom) = strip_utf8_bom(bytes);
     let feed: Feed = serde_json::from_slice(json).map_err(|e| {
-        invalid(format!("not a valid JSON Feed: {e}"))
-            .at_offset(bytes, bom + offset_of(json, e.line(), e.column()))
+        let mut error = crate::ninjs::json_error(&e, bytes, bom);
+        error.message = format!("not a valid JSON Feed: {}", error.message);
+        error
     })?;
     if !is_version(&feed.version) {
         return Err(
@@ -182,20 +183,6 @@ pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseEr
             Ok(item)
         })
         .collect()
-}
-
-/// The byte offset of a serde_json line and column.
-fn offset_of(json: &[u8], line: usize, column: usize) -> usize {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        json.iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n')
-            .nth(line - 2)
-            .map_or(json.len(), |(i, _)| i + 1)
-    };
-    (line_start + column.saturating_sub(1)).min(json.len())
 }
 
 #[cfg(test)]
