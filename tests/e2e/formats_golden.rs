@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use sqlx::Row as _;
-use wirestream_tests::Pipeline;
+use wirestream_tests::{Options, Pipeline};
 
 include!("../../crates/normalize/tests/common/golden_table.rs");
 
@@ -116,5 +116,76 @@ async fn agency_shapes_are_stored_as_their_stories() {
             assert!(warnings.contains("windows-1252"), "{what}: {warnings}");
         }
     }
+    pipeline.stop().await;
+}
+
+/// The wire formats through the spool folder and a JSON Feed through feed
+/// polling: every story reaches the raw topic with its format.
+#[tokio::test(flavor = "multi_thread")]
+async fn wire_files_in_the_spool_and_a_json_feed_are_taken() {
+    use axum::http::header;
+    use axum::routing::get;
+
+    let spool = tempfile::tempdir().expect("spool folder");
+    let state = tempfile::tempdir().expect("state folder");
+    let feed = std::fs::read(format!("{FIXTURES}jsonfeed-1.1.json")).expect("the feed");
+    let app = axum::Router::new().route(
+        "/feed.json",
+        get(move || {
+            let feed = feed.clone();
+            async move { ([(header::CONTENT_TYPE, "application/feed+json")], feed) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let toml = format!(
+        "state_dir = \"{}\"\nspool = {{ dir = \"{}\", settle = \"300ms\", poll_interval = \"100ms\" }}\n\
+         feeds = [{{ url = \"{base}/feed.json\", interval = \"300ms\" }}]",
+        state.path().display(),
+        spool.path().display()
+    );
+    let pipeline = Pipeline::start_with(Options {
+        services: Some(&["ingest"]),
+        ingest_toml: Some(toml),
+        ..Options::default()
+    })
+    .await
+    .expect("pipeline starts");
+
+    for name in ["anpa-1312.txt", "iptc-7901.txt"] {
+        // Written under a temporary name, then renamed: a complete file.
+        let partial = spool.path().join(format!("{name}.part"));
+        std::fs::copy(format!("{FIXTURES}{name}"), &partial).expect("copied");
+        std::fs::rename(&partial, spool.path().join(name)).expect("renamed");
+    }
+
+    let messages = pipeline.raw_messages(5, Duration::from_secs(60)).await;
+    let mut formats: Vec<String> = messages
+        .iter()
+        .map(|m| m.value["format"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    formats.sort();
+    assert_eq!(
+        formats,
+        [
+            "anpa-1312",
+            "anpa-1312",
+            "iptc-7901",
+            "iptc-7901",
+            "json-feed"
+        ],
+        "{}",
+        pipeline.logs()
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.value["headline"] == "Salmon exports set a first-quarter record"),
+        "the 7901 headline"
+    );
     pipeline.stop().await;
 }
