@@ -85,7 +85,7 @@ pub fn parse_document(bytes: &[u8], hint: Hint, ctx: &Context) -> Result<Vec<Raw
         Format::Ninjs => vec![ninjs::parse(bytes, ctx)?],
         Format::JsonFeed => json_feed::parse(bytes, ctx)?,
         Format::Text => vec![text::parse(bytes, hint.charset(), ctx)?],
-        Format::Anpa1312 | Format::Iptc7901 => wire::parse(bytes, format, hint.charset(), ctx)?,
+        Format::Anpa1312 | Format::Iptc7901 => wire::parse(bytes, hint.charset(), ctx)?,
         Format::NewsmlG2 => with_warnings(&xml()?, ctx, newsml_g2::parse)?,
         Format::Newsml1 => with_warnings(&xml()?, ctx, newsml1::parse)?,
         Format::Nitf => with_warnings(&xml()?, ctx, |doc, ctx| {

@@ -80,36 +80,33 @@ struct Message<'a> {
     whole: &'a str,
 }
 
-/// Parses a transmission into one item per message.
+/// Parses a transmission into one item per message. Each message is read
+/// by its own header (a transmission mixing both formats is read as sent).
 pub(crate) fn parse(
     bytes: &[u8],
-    format: Format,
     charset: Option<Charset>,
     ctx: &Context,
 ) -> Result<Vec<RawItem>, ParseError> {
     let (text, warnings) = decode(bytes, charset)?;
     let messages = split(&text)?;
-    messages
+    let own_bytes = messages.len() > 1 && matches!(text, Cow::Borrowed(_));
+    Ok(messages
         .iter()
         .map(|message| {
-            let original = if messages.len() == 1 {
-                bytes
-            } else if matches!(text, Cow::Borrowed(_)) {
+            // A message's own bytes when they can be cut out as sent.
+            let original = if own_bytes {
                 message.whole.as_bytes()
             } else {
                 bytes
             };
             let mut item = match kind_of(message.header) {
-                Format::Iptc7901 if format == Format::Iptc7901 => iptc7901(message, original, ctx),
-                _ if format == Format::Anpa1312 => anpa(message, original, ctx),
-                // A transmission mixing both is read message by message as sniffed.
                 Format::Iptc7901 => iptc7901(message, original, ctx),
                 _ => anpa(message, original, ctx),
             };
             item.warnings.extend(warnings.iter().cloned());
-            Ok(item)
+            item
         })
-        .collect()
+        .collect())
 }
 
 /// Wire feeds are often 8-bit Latin without any label: without a charset,

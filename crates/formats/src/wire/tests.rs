@@ -56,12 +56,8 @@ fn stamps_become_times() {
 fn takes_of_one_story_get_their_own_ids() {
     let one = b"\x01a0001 r a BC-Budget 1stTake 04-02 0100\x02^Budget talks<\r\n   Text one.<\r\n\x03AP-NY-04-02-24 1000EDT\x04";
     let two = b"\x01a0002 r a BC-Budget 2ndTake 04-02 0100\x02^Budget talks<\r\n   Text two.<\r\n\x03AP-NY-04-02-24 1005EDT\x04";
-    let a = parse(one, Format::Anpa1312, None, &ctx())
-        .unwrap()
-        .remove(0);
-    let b = parse(two, Format::Anpa1312, None, &ctx())
-        .unwrap()
-        .remove(0);
+    let a = parse(one, None, &ctx()).unwrap().remove(0);
+    let b = parse(two, None, &ctx()).unwrap().remove(0);
     assert_eq!(a.uri, "urn:wirestream:anpa-1312:ap:bc-budget:2024-04-02");
     assert_eq!(
         b.uri,
@@ -75,18 +71,10 @@ fn takes_of_one_story_get_their_own_ids() {
 fn latin1_wire_text_is_read_with_a_warning() {
     let bytes =
         b"\x01NWS0001 4 KUL 0010\x02KULTUR\r\nCaf\xE9 reopens\r\n   The caf\xE9 is open.\r\n\x03";
-    let item = parse(bytes, Format::Iptc7901, None, &ctx())
-        .unwrap()
-        .remove(0);
+    let item = parse(bytes, None, &ctx()).unwrap().remove(0);
     assert_eq!(item.headline, "Café reopens");
     assert_eq!(item.warnings.len(), 1);
     // A message without STX is refused, with where.
-    let err = parse(
-        b"\x01NWS0001 4 KUL 0010 no text",
-        Format::Iptc7901,
-        None,
-        &ctx(),
-    )
-    .unwrap_err();
+    let err = parse(b"\x01NWS0001 4 KUL 0010 no text", None, &ctx()).unwrap_err();
     assert!(err.message.contains("no STX"), "{err}");
 }
