@@ -69,6 +69,15 @@ fn a_wrong_declared_charset_over_utf8_is_a_warning() {
 }
 
 #[test]
+fn double_encoded_text_is_a_warning() {
+    let item = one("rss-mojibake.xml");
+    assert_eq!(item.warnings.len(), 1, "{:?}", item.warnings);
+    assert!(item.warnings[0].contains("double-encoded"), "{:?}", item.warnings);
+    // Sound text carries none.
+    assert!(one("rss10-modules.xml").warnings.is_empty());
+}
+
+#[test]
 fn legacy_charsets() {
     let item = one("nitf-shift-jis.xml");
     assert_eq!(item.headline, "東京で桜が満開");
