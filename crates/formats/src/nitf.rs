@@ -39,7 +39,7 @@ pub(crate) fn article(nitf: &Element, source: &str) -> Article {
         .into_iter()
         .chain(content)
         .flat_map(|e| e.all("byline"))
-        .filter_map(Element::spaced_text)
+        .filter_map(byline)
         .collect();
     let markup = match content {
         Some(content) => content.inner_xml(source).to_owned(),
@@ -68,6 +68,21 @@ pub(crate) fn article(nitf: &Element, source: &str) -> Article {
             kind: BodyKind::Html,
             value: markup.trim().to_owned(),
         }),
+    }
+}
+
+/// A `byline`'s text, its `byttl` (the writer's title) set off by a comma:
+/// `By BERNARD CONDON, AP Business Writer`.
+fn byline(element: &Element) -> Option<String> {
+    let text = element.spaced_text()?;
+    let Some(title) = element.child("byttl").and_then(Element::spaced_text) else {
+        return Some(text);
+    };
+    match text.strip_suffix(&title) {
+        Some(name) if !name.trim().is_empty() && !name.trim_end().ends_with(',') => {
+            Some(format!("{}, {title}", name.trim_end()))
+        }
+        _ => Some(text),
     }
 }
 

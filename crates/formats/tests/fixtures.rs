@@ -108,7 +108,7 @@ fn internal_dtd_subsets() {
 fn agency_variants() {
     let nitf = one("nitf-agency-variant.xml");
     assert_eq!(nitf.headline, "Militärövning flyttas till hösten");
-    assert_eq!(nitf.byline.as_deref(), Some("Av Karin Lindqvist NordPress"));
+    assert_eq!(nitf.byline.as_deref(), Some("Av Karin Lindqvist, NordPress"));
     assert_eq!(nitf.dateline.as_deref(), Some("STOCKHOLM"));
     assert!(body(&nitf).contains("Försvarsmakten"));
 

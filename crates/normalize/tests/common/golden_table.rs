@@ -130,7 +130,7 @@ const GOLDEN: &[(&str, usize, Golden)] = &[
     }),
     ("nitf-agency-variant.xml", 0, Golden {
         headline: "Militärövning flyttas till hösten",
-        byline: Some("Av Karin Lindqvist NordPress"),
+        byline: Some("Av Karin Lindqvist, NordPress"),
         dateline: Some("STOCKHOLM"),
         first: "Den stora militärövningen i Östersjön flyttas",
         last: "Beslutet fattades efter samråd med de deltagande länderna.",
