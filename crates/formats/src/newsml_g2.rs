@@ -1,5 +1,5 @@
-//! NewsML-G2: a `newsItem`, or a `newsMessage` whose `itemSet` carries
-//! several.
+//! NewsML-G2: a `newsItem`, a `packageItem`, or a `newsMessage` whose
+//! `itemSet` carries several news items (at any depth, with any prefix).
 
 use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
 
@@ -73,8 +73,8 @@ fn package(
 ///   `name`), else the copyright holder's name, else the guid's authority;
 /// * `located` names go to `places`; `dateline` only from a `dateline`
 ///   element; byline from `by`, else the `creator` names;
-/// * body: NITF `body.content` or XHTML `body` in `inlineXML` (HTML), else
-///   `inlineData` (text, or HTML when its content type says so).
+/// * headline: `contentMeta/headline`, else NITF `hl1`, else `itemMeta/title`;
+/// * body: the richest rendition of the `contentSet` (see [`body`]).
 fn item(
     doc: &Document,
     news_item: &Element,

@@ -72,7 +72,11 @@ fn a_wrong_declared_charset_over_utf8_is_a_warning() {
 fn double_encoded_text_is_a_warning() {
     let item = one("rss-mojibake.xml");
     assert_eq!(item.warnings.len(), 1, "{:?}", item.warnings);
-    assert!(item.warnings[0].contains("double-encoded"), "{:?}", item.warnings);
+    assert!(
+        item.warnings[0].contains("double-encoded"),
+        "{:?}",
+        item.warnings
+    );
     // Sound text carries none.
     assert!(one("rss10-modules.xml").warnings.is_empty());
 }
@@ -108,7 +112,10 @@ fn internal_dtd_subsets() {
 fn agency_variants() {
     let nitf = one("nitf-agency-variant.xml");
     assert_eq!(nitf.headline, "Militärövning flyttas till hösten");
-    assert_eq!(nitf.byline.as_deref(), Some("Av Karin Lindqvist, NordPress"));
+    assert_eq!(
+        nitf.byline.as_deref(),
+        Some("Av Karin Lindqvist, NordPress")
+    );
     assert_eq!(nitf.dateline.as_deref(), Some("STOCKHOLM"));
     assert!(body(&nitf).contains("Försvarsmakten"));
 
