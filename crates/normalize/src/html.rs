@@ -120,6 +120,7 @@ pub(crate) fn blocks(html: &str) -> Vec<String> {
                 name,
                 closing,
                 self_closing,
+                caption,
             } => {
                 if let Some((dropped, depth)) = dropping.as_mut() {
                     if name.eq_ignore_ascii_case(dropped) && !self_closing {
@@ -132,7 +133,10 @@ pub(crate) fn blocks(html: &str) -> Vec<String> {
                             *depth += 1;
                         }
                     }
-                } else if is_one_of(name, DROPPED) {
+                } else if is_one_of(name, DROPPED) || caption {
+                    if is_one_of(name, BLOCK) && !current.is_empty() {
+                        blocks.push(std::mem::take(&mut current));
+                    }
                     if !closing && !self_closing {
                         dropping = Some((name, 1));
                     }
@@ -153,6 +157,28 @@ pub(crate) fn blocks(html: &str) -> Vec<String> {
     blocks
 }
 
+/// Whether a tag's attributes give it a caption or credit class
+/// (`class="caption"`, `class="photo-credit"`, `class="bildunterschrift"`).
+fn is_caption_class(tag: &str) -> bool {
+    let lower = tag.to_ascii_lowercase();
+    let Some(at) = lower.find("class=") else {
+        return false;
+    };
+    let value = lower[at + 6..].trim_start_matches(['"', '\'']);
+    let value = value.split(['"', '\'', '>']).next().unwrap_or_default();
+    value.split_whitespace().any(|class| {
+        [
+            "caption",
+            "credit",
+            "bildunterschrift",
+            "legende",
+            "légende",
+        ]
+        .iter()
+        .any(|c| class.contains(c))
+    })
+}
+
 enum TagKind<'a> {
     Comment,
     Cdata(&'a str),
@@ -160,6 +186,8 @@ enum TagKind<'a> {
         name: &'a str,
         closing: bool,
         self_closing: bool,
+        /// A `class` that marks a caption or a credit (`<p class="caption">`).
+        caption: bool,
     },
 }
 
@@ -231,6 +259,7 @@ fn parse_tag(html: &str, start: usize) -> Option<Tag<'_>> {
         });
     }
     let self_closing = i > 0 && bytes.get(i - 1) == Some(&b'/');
+    let caption = !closing && is_caption_class(&rest[name_start..i.min(rest.len())]);
     // Namespaced XHTML (`<html:p>`) counts by its local name.
     let name = name.rsplit(':').next().unwrap_or(name);
     Some(Tag {
@@ -238,6 +267,7 @@ fn parse_tag(html: &str, start: usize) -> Option<Tag<'_>> {
             name,
             closing,
             self_closing,
+            caption,
         },
         end,
     })
@@ -294,6 +324,10 @@ mod tests {
             ]
         );
         assert_eq!(texts("<x:p>one</x:p><x:p>two</x:p>"), ["one", "two"]);
+        assert_eq!(
+            texts("<p>Story.</p><p class=\"photo-caption\">Firefighters at work. <span>Photo: Jo Ray</span></p><div class='credit'>Jo Ray</div><p>End.</p>"),
+            ["Story.", "End."]
+        );
     }
 
     #[test]
