@@ -59,3 +59,42 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../formats/tests/fixtures/");
+
+    fn parsed(name: &str) -> Vec<Result<RawItem, ParseError>> {
+        let bytes = std::fs::read(format!("{FIXTURES}{name}")).expect("the fixture");
+        let input = Input {
+            name: name.to_owned(),
+            bytes,
+        };
+        parse_input(&input, &Config::default())
+    }
+
+    #[test]
+    fn parses_wire_transmissions_json_feeds_and_agency_variants() {
+        // `.txt` is sent as text/plain: the framing makes it a wire transmission.
+        for (name, format, items) in [
+            ("anpa-1312.txt", "anpa-1312", 2),
+            ("iptc-7901.txt", "iptc-7901", 2),
+            ("jsonfeed-1.1.json", "json-feed", 1),
+            ("nitf-utf16le.xml", "nitf", 1),
+            ("atom-entry.xml", "atom", 1),
+        ] {
+            let results = parsed(name);
+            assert_eq!(results.len(), items, "{name}");
+            for result in results {
+                let item = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(item.format.as_str(), format, "{name}");
+                assert!(!item.headline.is_empty(), "{name}");
+            }
+        }
+        let refused = parsed("anpa-truncated.txt");
+        let error = refused[0].as_ref().unwrap_err();
+        assert!(error.to_string().contains("no ETX"), "{error}");
+    }
+}

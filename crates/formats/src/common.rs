@@ -1,6 +1,6 @@
 //! Small rules shared by every format: derived ids and provider names.
 
-use wirestream_model::{Format, Original, PubStatus, RawItem};
+use wirestream_model::{Body, BodyKind, Format, Original, PubStatus, RawItem};
 
 use crate::{Context, ErrorKind, ParseError};
 
@@ -83,6 +83,25 @@ pub(crate) fn new_item(format: Format, original: &[u8], ctx: &Context) -> RawIte
 pub(crate) fn non_blank(value: impl Into<String>) -> Option<String> {
     let value = value.into();
     (!value.trim().is_empty()).then_some(value)
+}
+
+/// A body of plain text, or of HTML when the text is escaped markup
+/// (`&lt;p&gt;…`, as some agencies and feeds send it): read as text, its
+/// tags and style sheets would end up in the story.
+pub(crate) fn text_body(text: String) -> Body {
+    const TAGS: &[&str] = &[
+        "<p>", "<p ", "<br", "<div", "<style", "<script", "<span", "</p>", "</a>", "<table",
+    ];
+    let lower = text
+        .get(..text.len().min(4096))
+        .unwrap_or(&text)
+        .to_ascii_lowercase();
+    let kind = if TAGS.iter().any(|tag| lower.contains(tag)) {
+        BodyKind::Html
+    } else {
+        BodyKind::Text
+    };
+    Body { kind, value: text }
 }
 
 /// A version number from a text field (`version="11"`, `<RevisionId>2`).

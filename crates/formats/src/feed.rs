@@ -66,16 +66,25 @@ pub(crate) fn parse_rss(doc: &Document, ctx: &Context) -> Vec<RawItem> {
         .collect()
 }
 
-/// Parses an Atom feed.
+/// Parses an Atom feed, or a standalone Atom `entry` document (RFC 4287
+/// allows one).
 pub(crate) fn parse_atom(doc: &Document, ctx: &Context) -> Vec<RawItem> {
     let feed = &doc.root;
+    let standalone = feed.local_name() == "entry";
+    let feed_authors = authors(feed);
     let site = alternate_link(feed)
         .or_else(|| feed.text_at("id"))
         .and_then(|l| uri_authority(&l));
     let feed_language = feed.attr_text("xml:lang");
     let feed_rights = feed.text_at("rights");
 
-    feed.all("entry")
+    let entries: Vec<&Element> = if standalone {
+        vec![feed]
+    } else {
+        feed.all("entry").collect()
+    };
+    entries
+        .into_iter()
         .map(|entry| {
             let original = doc.original_of(entry);
             let mut item = new_item(Format::Atom, original, ctx);
@@ -96,11 +105,10 @@ pub(crate) fn parse_atom(doc: &Document, ctx: &Context) -> Vec<RawItem> {
                 .text_at("updated")
                 .or_else(|| entry.text_at("published"));
             item.firstcreated = entry.text_at("published");
-            let authors: Vec<String> = entry
-                .all("author")
-                .filter_map(|a| a.text_at("name"))
-                .collect();
-            item.byline = (!authors.is_empty()).then(|| authors.join(", "));
+            item.byline = authors(entry).or_else(|| {
+                // A standalone entry is its own feed: no feed-level author.
+                (!standalone).then(|| feed_authors.clone()).flatten()
+            });
             item.subjects = entry
                 .all("category")
                 .filter_map(|c| {
@@ -117,6 +125,15 @@ pub(crate) fn parse_atom(doc: &Document, ctx: &Context) -> Vec<RawItem> {
         .collect()
 }
 
+/// The names of an entry's (or feed's) `author`s, joined.
+fn authors(element: &Element) -> Option<String> {
+    let names: Vec<String> = element
+        .all("author")
+        .filter_map(|a| a.text_at("name"))
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
 /// The `href` of the `link` with `rel="alternate"` (the default rel).
 fn alternate_link(element: &Element) -> Option<String> {
     element
@@ -125,22 +142,33 @@ fn alternate_link(element: &Element) -> Option<String> {
         .and_then(|l| l.attr_text("href"))
 }
 
-/// An Atom text construct as a body: `type="xhtml"` is the markup inside its
-/// `div`, `type="html"` the unescaped HTML, anything else text.
+/// An Atom text construct as a body: `type="xhtml"` (or another XML type)
+/// is the markup inside it (inside its `div` for xhtml), `type="html"` the
+/// unescaped HTML, anything else text. Content with a `src` is elsewhere:
+/// no body.
 fn atom_text(doc: &Document, element: &Element) -> Option<Body> {
-    match element.attr("type").unwrap_or("text") {
-        "xhtml" => {
-            let div = element.child("div").unwrap_or(element);
-            let markup = doc.inner_xml(div);
-            (!markup.is_empty()).then(|| html(markup.to_owned()))
-        }
-        "html" => element.text().map(html),
-        t if t.contains("html") => element.text().map(html),
-        _ => element.text().map(|value| Body {
-            kind: BodyKind::Text,
-            value,
-        }),
+    let kind = element
+        .attr("type")
+        .unwrap_or("text")
+        .trim()
+        .to_ascii_lowercase();
+    let markup = kind == "xhtml" || kind.ends_with("+xml") || kind.ends_with("/xml");
+    if markup && element.elements().next().is_some() {
+        let div = element
+            .child("xhtml:div")
+            .filter(|_| kind == "xhtml")
+            .or_else(|| element.child("div").filter(|_| kind == "xhtml"))
+            .unwrap_or(element);
+        let inner = doc.inner_xml(div);
+        return (!inner.is_empty()).then(|| html(inner.to_owned()));
     }
+    if kind == "html" || kind.contains("html") {
+        return element.text().map(html);
+    }
+    element.text().map(|value| Body {
+        kind: BodyKind::Text,
+        value,
+    })
 }
 
 fn html(value: String) -> Body {

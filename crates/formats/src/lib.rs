@@ -14,12 +14,19 @@
 //!   optional fall back to `urn:wirestream:<format>:<32 hex of BLAKE3>` of the
 //!   item's bytes, stable for identical bytes;
 //! * text fields and timestamps are kept as sent: normalising is the worker's job;
-//! * XML is read without DTDs: entity declarations are refused
-//!   ([`ErrorKind::ForbiddenDtd`]), documents are decoded to UTF-8 first.
+//! * XML is namespace-aware (elements are matched by namespace URI and
+//!   local name) and read without loading DTDs: internal entities expand
+//!   within bounds, external ones are refused ([`ErrorKind::ForbiddenDtd`]);
+//! * every document is decoded to UTF-8 first ([`encoding`]): a byte-order
+//!   mark wins, a wrong charset declaration over UTF-8 bytes becomes a
+//!   warning on each item (`RawItem::warnings`), and so does text that looks
+//!   double-encoded.
 
 mod common;
+mod encoding;
 mod error;
 mod feed;
+mod json_feed;
 mod limits;
 mod newsml1;
 mod newsml_g2;
@@ -27,6 +34,7 @@ mod ninjs;
 mod nitf;
 mod sniff;
 mod text;
+mod wire;
 mod xml;
 
 pub use error::{ErrorKind, Location, ParseError};
@@ -68,24 +76,54 @@ impl Context {
 pub fn parse_document(bytes: &[u8], hint: Hint, ctx: &Context) -> Result<Vec<RawItem>, ParseError> {
     ctx.limits.check_document(bytes)?;
     let format = sniff(bytes, hint)?;
-    let items = match format {
+    let xml = || xml::Document::parse(bytes, hint.charset());
+    let mut items = match format {
         // A batch sent as one document: the first bad line fails it whole.
         Format::Ninjs if hint == Hint::Ndjson => parse_ndjson(bytes, ctx)
             .into_iter()
             .collect::<Result<_, _>>()?,
         Format::Ninjs => vec![ninjs::parse(bytes, ctx)?],
+        Format::JsonFeed => json_feed::parse(bytes, ctx)?,
         Format::Text => vec![text::parse(bytes, hint.charset(), ctx)?],
-        Format::NewsmlG2 => newsml_g2::parse(&xml::Document::parse(bytes, hint.charset())?, ctx)?,
-        Format::Newsml1 => newsml1::parse(&xml::Document::parse(bytes, hint.charset())?, ctx)?,
-        Format::Nitf => vec![nitf::parse(
-            &xml::Document::parse(bytes, hint.charset())?,
-            ctx,
-        )?],
-        Format::Rss => feed::parse_rss(&xml::Document::parse(bytes, hint.charset())?, ctx),
-        Format::Atom => feed::parse_atom(&xml::Document::parse(bytes, hint.charset())?, ctx),
+        Format::Anpa1312 | Format::Iptc7901 => wire::parse(bytes, hint.charset(), ctx)?,
+        Format::NewsmlG2 => with_warnings(&xml()?, ctx, newsml_g2::parse)?,
+        Format::Newsml1 => with_warnings(&xml()?, ctx, newsml1::parse)?,
+        Format::Nitf => with_warnings(&xml()?, ctx, |doc, ctx| {
+            nitf::parse(doc, ctx).map(|i| vec![i])
+        })?,
+        Format::Rss => with_warnings(&xml()?, ctx, |doc, ctx| Ok(feed::parse_rss(doc, ctx)))?,
+        Format::Atom => with_warnings(&xml()?, ctx, |doc, ctx| Ok(feed::parse_atom(doc, ctx)))?,
     };
+    for item in &mut items {
+        check_mojibake(item);
+    }
     ctx.limits.check_items(&items)?;
     Ok(items)
+}
+
+/// Runs an XML parser and gives every item the document's decoding warnings.
+fn with_warnings<'a>(
+    doc: &xml::Document<'a>,
+    ctx: &Context,
+    parse: impl FnOnce(&xml::Document<'a>, &Context) -> Result<Vec<RawItem>, ParseError>,
+) -> Result<Vec<RawItem>, ParseError> {
+    let mut items = parse(doc, ctx)?;
+    for item in &mut items {
+        item.warnings.extend(doc.warnings.iter().cloned());
+    }
+    Ok(items)
+}
+
+/// A warning on an item whose headline or body looks mis-decoded.
+fn check_mojibake(item: &mut RawItem) {
+    let found = encoding::mojibake("headline", &item.headline).or_else(|| {
+        item.body
+            .as_ref()
+            .and_then(|body| encoding::mojibake("body", &body.value))
+    });
+    if let Some(warning) = found {
+        item.warnings.push(warning);
+    }
 }
 
 /// Parses NDJSON: one ninjs document a line. Blank lines are skipped. Each

@@ -85,8 +85,20 @@ fn item(
     // The top component holds the lines and metadata; nested components
     // (photos, sidebars) are searched for the text only.
     let component = news_item.child("NewsComponent");
-    let lines = component.and_then(|c| c.find("NewsLines"));
-    let line = |name: &str| lines.and_then(|l| l.text_at(name));
+    // The first NewsLines that has a headline: agencies nest the lines in
+    // a sub-component, or leave an empty NewsLines at the top.
+    let lines = component.and_then(|c| {
+        let all = c.find_all("NewsLines");
+        all.iter()
+            .find(|l| l.all("HeadLine").any(|h| h.text().is_some()))
+            .or(all.first())
+            .copied()
+    });
+    let line = |name: &str| {
+        lines
+            .and_then(|l| l.child(name))
+            .and_then(Element::spaced_text)
+    };
     let descriptive = component.and_then(|c| c.find("DescriptiveMetadata"));
     let copyright = line("CopyrightLine");
     let declared = component
@@ -127,7 +139,7 @@ fn item(
     let mut headlines = lines
         .map(|l| {
             l.all("HeadLine")
-                .filter_map(Element::text)
+                .filter_map(Element::spaced_text)
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
@@ -158,48 +170,64 @@ fn without_revision(public: &str, revision: Option<&str>) -> String {
     }
 }
 
-/// The text of a component: the first `DataContent` at any depth that holds
-/// NITF, XHTML or text.
+/// Media types whose content items are not the story's text.
+const NOT_TEXT: &[&str] = &["photo", "image", "graphic", "video", "audio", "picture"];
+
+/// The text of a component: the `ContentItem`s at any depth of the
+/// `NewsComponent` tree (nesting has no limit but the tree's), text ones
+/// first, others skipped when their `MediaType` says photo, graphic, video
+/// or audio; the first whose `DataContent` yields text wins. A
+/// `DataContent` holds NITF, XHTML, other markup (paragraphs mixed with
+/// media references, read as HTML) or plain text (as HTML when it is
+/// escaped markup).
 fn content(doc: &Document, component: &Element) -> (Option<Body>, Option<nitf::Article>) {
-    let mut stack = vec![component];
-    while let Some(element) = stack.pop() {
-        if element.local_name() == "DataContent" {
-            if let Some(first) = element.elements().next() {
-                match first.local_name() {
-                    "nitf" => {
-                        let mut article = nitf::article(first, &doc.source);
-                        return (article.body.take(), Some(article));
-                    }
-                    "html" => {
-                        let body = first.child("body").unwrap_or(first);
-                        let markup = doc.inner_xml(body);
-                        if !markup.is_empty() {
-                            return (
-                                Some(Body {
-                                    kind: BodyKind::Html,
-                                    value: markup.to_owned(),
-                                }),
-                                None,
-                            );
-                        }
-                    }
-                    _ => {}
-                }
-            } else if let Some(text) = element.text() {
-                return (
-                    Some(Body {
-                        kind: BodyKind::Text,
-                        value: text,
-                    }),
-                    None,
-                );
-            }
+    let mut items = component.find_all("ContentItem");
+    items.retain(|item| {
+        let media = formal_name(Some(item), "MediaType").unwrap_or_default();
+        !NOT_TEXT.contains(&media.to_ascii_lowercase().as_str())
+    });
+    // Items that say they are text come first, in document order.
+    items.sort_by_key(|item| {
+        !formal_name(Some(item), "MediaType").is_some_and(|m| m.eq_ignore_ascii_case("text"))
+    });
+    for item in items {
+        let Some(data) = item.child("DataContent") else {
             continue;
+        };
+        let found = data_content(doc, data);
+        if found.0.is_some() {
+            return found;
         }
-        // Depth first, in document order.
-        stack.extend(element.elements().collect::<Vec<_>>().into_iter().rev());
     }
     (None, None)
+}
+
+fn data_content(doc: &Document, data: &Element) -> (Option<Body>, Option<nitf::Article>) {
+    let mut elements = data.elements();
+    match (elements.next(), elements.next()) {
+        (Some(first), None) if first.local_name() == "nitf" => {
+            let mut article = nitf::article(first, &doc.source);
+            (article.body.take(), Some(article))
+        }
+        (Some(first), None) if first.local_name() == "html" => {
+            let body = first.child("body").unwrap_or(first);
+            let title = first.at("head/title").and_then(Element::spaced_text);
+            let article = nitf::Article {
+                headline: title,
+                ..nitf::Article::default()
+            };
+            (html(doc.inner_xml(body)), Some(article))
+        }
+        (Some(_), _) => (html(doc.inner_xml(data)), None),
+        (None, _) => (data.text().map(common::text_body), None),
+    }
+}
+
+fn html(markup: &str) -> Option<Body> {
+    (!markup.is_empty()).then(|| Body {
+        kind: BodyKind::Html,
+        value: markup.to_owned(),
+    })
 }
 
 #[cfg(test)]

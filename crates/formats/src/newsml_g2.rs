@@ -1,5 +1,5 @@
-//! NewsML-G2: a `newsItem`, or a `newsMessage` whose `itemSet` carries
-//! several.
+//! NewsML-G2: a `newsItem`, a `packageItem`, or a `newsMessage` whose
+//! `itemSet` carries several news items (at any depth, with any prefix).
 
 use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
 
@@ -9,13 +9,16 @@ use crate::{nitf, Context, ErrorKind, ParseError};
 
 pub(crate) fn parse(doc: &Document, ctx: &Context) -> Result<Vec<RawItem>, ParseError> {
     let root = &doc.root;
-    if root.local_name() == "newsItem" {
-        return Ok(vec![item(doc, root, doc.bytes(), ctx)?]);
+    match root.local_name() {
+        "newsItem" => return Ok(vec![item(doc, root, doc.bytes(), ctx)?]),
+        "packageItem" => return Ok(vec![package(doc, root, doc.bytes(), ctx)?]),
+        _ => {}
     }
-    let items: Vec<&Element> = root
-        .child("itemSet")
-        .map(|s| s.all("newsItem").collect())
-        .unwrap_or_default();
+    // Items sit in the itemSet, at any depth (some senders wrap them), and
+    // a message without an itemSet is searched whole. Package items in a
+    // message only point at the news items beside them: skipped.
+    let set = root.child("itemSet").unwrap_or(root);
+    let items = set.find_all("newsItem");
     if items.is_empty() {
         return Err(ParseError::new(
             ErrorKind::Empty,
@@ -28,6 +31,41 @@ pub(crate) fn parse(doc: &Document, ctx: &Context) -> Result<Vec<RawItem>, Parse
         .collect()
 }
 
+/// A standalone `packageItem`: no text of its own, so its headline and the
+/// titles and descriptions of the items its `groupSet` references, one
+/// paragraph each, make the item.
+fn package(
+    doc: &Document,
+    package: &Element,
+    original: &[u8],
+    ctx: &Context,
+) -> Result<RawItem, ParseError> {
+    let mut item = item(doc, package, original, ctx)?;
+    let refs = package
+        .child("groupSet")
+        .map(|g| g.find_all("itemRef"))
+        .unwrap_or_default();
+    let paragraphs: Vec<String> = refs
+        .iter()
+        .flat_map(|r| {
+            [r.child("title"), r.child("description")]
+                .into_iter()
+                .flatten()
+                .filter_map(Element::spaced_text)
+        })
+        .collect();
+    if item.headline.is_empty() {
+        item.headline = paragraphs.first().cloned().unwrap_or_default();
+    }
+    if item.body.is_none() && !paragraphs.is_empty() {
+        item.body = Some(Body {
+            kind: BodyKind::Text,
+            value: paragraphs.join("\n\n"),
+        });
+    }
+    Ok(item)
+}
+
 /// One `newsItem`.
 ///
 /// * id: `@guid` (else derived from the item's bytes), version `@version`;
@@ -35,8 +73,8 @@ pub(crate) fn parse(doc: &Document, ctx: &Context) -> Result<Vec<RawItem>, Parse
 ///   `name`), else the copyright holder's name, else the guid's authority;
 /// * `located` names go to `places`; `dateline` only from a `dateline`
 ///   element; byline from `by`, else the `creator` names;
-/// * body: NITF `body.content` or XHTML `body` in `inlineXML` (HTML), else
-///   `inlineData` (text, or HTML when its content type says so).
+/// * headline: `contentMeta/headline`, else NITF `hl1`, else `itemMeta/title`;
+/// * body: the richest rendition of the `contentSet` (see [`body`]).
 fn item(
     doc: &Document,
     news_item: &Element,
@@ -68,6 +106,7 @@ fn item(
     item.copyright = holder_name.or_else(|| news_item.text_at("rightsInfo/copyrightNotice"));
 
     item.versioncreated = meta_text("versionCreated");
+    let title = meta_text("title");
     item.firstcreated = meta_text("firstCreated").or_else(|| content_text("contentCreated"));
     item.embargoed = meta_text("embargoed");
     item.pubstatus = common::pubstatus(
@@ -98,7 +137,11 @@ fn item(
     let (body, article) = body(doc, news_item.child("contentSet"));
     item.body = body;
     let article = article.unwrap_or_default();
-    item.headline = headlines.next().or(article.headline).unwrap_or_default();
+    item.headline = headlines
+        .next()
+        .or(article.headline)
+        .or(title)
+        .unwrap_or_default();
     item.subheadlines = headlines.chain(article.subheadlines).collect();
     item.byline = item.byline.or(article.byline);
     item.dateline = item.dateline.or(article.dateline);
@@ -127,11 +170,14 @@ impl Lines {
             .filter_map(|c| c.text_at("name").or_else(|| c.attr_text("literal")))
             .collect();
         Lines {
-            headlines: content.all("headline").filter_map(Element::text).collect(),
+            headlines: content
+                .all("headline")
+                .filter_map(Element::spaced_text)
+                .collect(),
             slugline: content.text_at("slugline"),
             description: content.text_at("description"),
             dateline: content.text_at("dateline"),
-            by: content.text_at("by"),
+            by: content.child("by").and_then(Element::spaced_text),
             creators: (!creators.is_empty()).then(|| creators.join(", ")),
         }
     }
@@ -149,7 +195,7 @@ fn concept(element: &Element) -> Subject {
 
 /// The provider an `itemMeta/provider` names: the authority of its `@uri`
 /// (`http://www.acmenews.com/about/` -> `acmenews.com`), the code of its
-/// `@qcode` (`nprov:REUTERS` -> `REUTERS`), or its name.
+/// `@qcode` (`nprov:REUTERS` -> `REUTERS`), its name, or its `@literal`.
 fn provider_name(provider: &Element) -> Option<String> {
     provider
         .attr("uri")
@@ -160,44 +206,67 @@ fn provider_name(provider: &Element) -> Option<String> {
                 .map(|q| q.rsplit(':').next().unwrap_or(&q).to_owned())
         })
         .or_else(|| provider.text_at("name"))
+        .or_else(|| provider.attr_text("literal"))
 }
 
 /// The body of a `contentSet`, and the NITF article when that is what it
-/// carries (its lines fill what `contentMeta` lacks).
+/// carries (its lines fill what `contentMeta` lacks). Of several
+/// renditions (`inlineXML`: NITF, XHTML or other markup; `inlineData`:
+/// text, or HTML when its content type or its text says so), the richest
+/// in text wins; the first on a tie.
 fn body(doc: &Document, content_set: Option<&Element>) -> (Option<Body>, Option<nitf::Article>) {
     let Some(content_set) = content_set else {
         return (None, None);
     };
-    for inline in content_set.all("inlineXML") {
-        let Some(first) = inline.elements().next() else {
-            continue;
+    let mut best: Option<(usize, Option<Body>, Option<nitf::Article>)> = None;
+    for rendition in content_set.elements() {
+        let (size, body, article) = match rendition.local_name() {
+            "inlineXML" => {
+                let size = rendition.text().map_or(0, |t| t.len());
+                let (body, article) = inline_xml(doc, rendition);
+                (size, body, article)
+            }
+            "inlineData" => {
+                let html_type = rendition
+                    .attr("contenttype")
+                    .is_some_and(|t| t.contains("html"));
+                let body = rendition.text().map(|text| match html_type {
+                    true => Body {
+                        kind: BodyKind::Html,
+                        value: text,
+                    },
+                    false => common::text_body(text),
+                });
+                (body.as_ref().map_or(0, |b| b.value.len()), body, None)
+            }
+            _ => continue,
         };
-        match first.local_name() {
-            "nitf" => {
-                let mut article = nitf::article(first, &doc.source);
-                return (article.body.take(), Some(article));
-            }
-            "html" => {
-                let body = first.child("body").unwrap_or(first);
-                return (html(doc.inner_xml(body)), None);
-            }
-            _ => return (html(doc.inner_xml(inline)), None),
+        if body.is_some() && best.as_ref().is_none_or(|(s, _, _)| size > *s) {
+            best = Some((size, body, article));
         }
     }
-    for inline in content_set.all("inlineData") {
-        let html_type = inline
-            .attr("contenttype")
-            .is_some_and(|t| t.contains("html"));
-        if let Some(text) = inline.text() {
-            let kind = if html_type {
-                BodyKind::Html
-            } else {
-                BodyKind::Text
+    best.map_or((None, None), |(_, body, article)| (body, article))
+}
+
+fn inline_xml(doc: &Document, inline: &Element) -> (Option<Body>, Option<nitf::Article>) {
+    let Some(first) = inline.elements().next() else {
+        return (None, None);
+    };
+    match first.local_name() {
+        "nitf" => {
+            let mut article = nitf::article(first, &doc.source);
+            (article.body.take(), Some(article))
+        }
+        "html" => {
+            let body = first.child("body").unwrap_or(first);
+            let article = nitf::Article {
+                headline: first.at("head/title").and_then(Element::spaced_text),
+                ..nitf::Article::default()
             };
-            return (Some(Body { kind, value: text }), None);
+            (html(doc.inner_xml(body)), Some(article))
         }
+        _ => (html(doc.inner_xml(inline)), None),
     }
-    (None, None)
 }
 
 fn html(markup: &str) -> Option<Body> {

@@ -56,7 +56,7 @@ pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<RawItem, ParseError> 
 }
 
 /// A serde_json error as an [`ErrorKind::InvalidJson`] with its location.
-fn json_error(e: &serde_json::Error, bytes: &[u8], bom: usize) -> ParseError {
+pub(crate) fn json_error(e: &serde_json::Error, bytes: &[u8], bom: usize) -> ParseError {
     let (line, column) = (e.line(), e.column());
     let full = e.to_string();
     let mut message = full

@@ -18,28 +18,71 @@ pub(crate) struct Article {
     pub body: Option<Body>,
 }
 
-/// The article in a `nitf` element: `body.head` for the lines, and the
-/// markup of `body.content` as an HTML body.
+/// The article in a `nitf` element: `body.head` for the lines (the
+/// headline from `hedline/hl1`, sub-headlines from `hl2`, every `byline`,
+/// the `dateline`, the `abstract`), and the markup of `body.content` as an
+/// HTML body. Agency variants are read too: a `body` without `body.content`
+/// (its own children, `body.head` and `body.end` left out), the lines
+/// written inside `body.content`, `block` elements. `body.end` (taglines,
+/// credits) is not body text.
 pub(crate) fn article(nitf: &Element, source: &str) -> Article {
-    let body = nitf.child("body");
+    let body = nitf.child("body").or_else(|| nitf.find("body"));
     let head = body.and_then(|b| b.child("body.head"));
-    let hedline = head.and_then(|h| h.child("hedline"));
-    Article {
-        headline: hedline.and_then(|h| h.text_at("hl1")),
-        subheadlines: hedline
-            .map(|h| h.all("hl2").filter_map(Element::text).collect())
+    let content = body.and_then(|b| b.child("body.content"));
+    // Some agencies write the lines inside body.content.
+    let lines = |name: &str| {
+        head.and_then(|h| h.find(name))
+            .or_else(|| content.and_then(|c| c.child(name)))
+    };
+    let hedline = lines("hedline");
+    let bylines: Vec<String> = head
+        .into_iter()
+        .chain(content)
+        .flat_map(|e| e.all("byline"))
+        .filter_map(byline)
+        .collect();
+    let markup = match content {
+        Some(content) => content.inner_xml(source).to_owned(),
+        // No body.content: the body's own children but for the head and end.
+        None => body
+            .map(|b| {
+                b.elements()
+                    .filter(|e| !matches!(e.local_name(), "body.head" | "body.end"))
+                    .map(|e| source.get(e.outer.clone()).unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
             .unwrap_or_default(),
-        byline: head.and_then(|h| h.text_at("byline")),
-        dateline: head.and_then(|h| h.text_at("dateline")),
-        abstract_: head.and_then(|h| h.text_at("abstract")),
-        body: body
-            .and_then(|b| b.child("body.content"))
-            .map(|c| c.inner_xml(source))
-            .filter(|html| !html.is_empty())
-            .map(|html| Body {
-                kind: BodyKind::Html,
-                value: html.to_owned(),
-            }),
+    };
+    Article {
+        headline: hedline
+            .and_then(|h| h.child("hl1"))
+            .and_then(Element::spaced_text),
+        subheadlines: hedline
+            .map(|h| h.all("hl2").filter_map(Element::spaced_text).collect())
+            .unwrap_or_default(),
+        byline: (!bylines.is_empty()).then(|| bylines.join(", ")),
+        dateline: lines("dateline").and_then(Element::spaced_text),
+        abstract_: lines("abstract").and_then(Element::spaced_text),
+        body: (!markup.trim().is_empty()).then(|| Body {
+            kind: BodyKind::Html,
+            value: markup.trim().to_owned(),
+        }),
+    }
+}
+
+/// A `byline`'s text, its `byttl` (the writer's title) set off by a comma:
+/// `By BERNARD CONDON, AP Business Writer`.
+fn byline(element: &Element) -> Option<String> {
+    let text = element.spaced_text()?;
+    let Some(title) = element.child("byttl").and_then(Element::spaced_text) else {
+        return Some(text);
+    };
+    match text.strip_suffix(&title) {
+        Some(name) if !name.trim().is_empty() && !name.trim_end().ends_with(',') => {
+            Some(format!("{}, {title}", name.trim_end()))
+        }
+        _ => Some(text),
     }
 }
 

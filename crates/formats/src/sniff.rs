@@ -5,6 +5,7 @@ use encoding_rs::Encoding;
 use quick_xml::events::Event;
 use wirestream_model::Format;
 
+use crate::encoding::Bom;
 use crate::{ErrorKind, ParseError};
 
 /// What the transport says about a document, usually from its content type
@@ -89,7 +90,12 @@ impl Hint {
             | "application/jsonlines" => Hint::Ndjson,
             "application/json" | "text/json" => Hint::Json,
             "application/xml" | "text/xml" => Hint::Xml { charset },
-            "text/plain" => Hint::Text { charset },
+            // Wire transmissions are text; the SOH/STX framing tells them apart.
+            "text/plain"
+            | "application/x-anpa-1312"
+            | "application/x-iptc-7901"
+            | "text/x-anpa-1312"
+            | "text/x-iptc-7901" => Hint::Text { charset },
             // `application/ninjs+json`, `application/vnd.iptc.ninjs+json`, …
             m if m.ends_with("+json") => Hint::Json,
             // `application/nitf+xml`, `application/vnd.iptc.g2.newsitem+xml`,
@@ -99,9 +105,10 @@ impl Hint {
                 return Err(ParseError::new(
                     ErrorKind::UnknownFormat,
                     format!(
-                        "unknown content type `{mime}`: send ninjs as application/json, \
-                         NDJSON as application/x-ndjson, NewsML-G2, NewsML 1, NITF, RSS or \
-                         Atom as application/xml, or text/plain"
+                        "unknown content type `{mime}`: send ninjs or a JSON Feed as \
+                         application/json, NDJSON as application/x-ndjson, NewsML-G2, NewsML 1, \
+                         NITF, RSS or Atom as application/xml, ANPA 1312, IPTC 7901 or plain \
+                         text as text/plain"
                     ),
                 ))
             }
@@ -136,18 +143,21 @@ pub(crate) fn strip_utf8_bom(bytes: &[u8]) -> (&[u8], usize) {
 
 /// The format of a document, from the hint and the first bytes.
 ///
-/// A specific hint is trusted (JSON is ninjs, text is text), except that an
-/// XML hint must meet an XML document. With [`Hint::Auto`], `{` means ninjs,
-/// `<` an XML format told by its root element, and anything else UTF-8 text.
+/// A specific hint is trusted (JSON is ninjs or a JSON Feed, text is text),
+/// except that an XML hint must meet an XML document and that a text hint
+/// meeting SOH/STX framing is a wire transmission. With [`Hint::Auto`], `{`
+/// means JSON, `<` an XML format told by its root element, SOH (after any
+/// SYN) a wire transmission, and anything else UTF-8 text.
 pub fn sniff(bytes: &[u8], hint: Hint) -> Result<Format, ParseError> {
-    let utf16 = crate::xml::utf16_bom(bytes).is_some();
+    let bom = Bom::of(bytes);
+    // A UTF-16 or UTF-32 document is sniffed from its decoded text.
+    if matches!(bom, Some(b) if b != Bom::Utf8) || crate::encoding::unmarked_utf16(bytes).is_some()
+    {
+        let decoded = crate::xml::decode(bytes, None)?;
+        return sniff(decoded.text.as_bytes(), hint);
+    }
     let (rest, _) = strip_utf8_bom(bytes);
-    let first = if utf16 {
-        Some(b'<') // only XML is accepted in UTF-16; the root decides below
-    } else {
-        rest.iter().copied().find(|b| !b.is_ascii_whitespace())
-    };
-    let Some(first) = first else {
+    let Some(first) = rest.iter().copied().find(|b| !b.is_ascii_whitespace()) else {
         let message = if bytes.is_empty() {
             "the document is empty"
         } else {
@@ -156,8 +166,8 @@ pub fn sniff(bytes: &[u8], hint: Hint) -> Result<Format, ParseError> {
         return Err(ParseError::new(ErrorKind::Empty, message));
     };
     match hint {
-        Hint::Json | Hint::Ndjson => Ok(Format::Ninjs),
-        Hint::Text { .. } => Ok(Format::Text),
+        Hint::Json | Hint::Ndjson => Ok(json_format(rest, hint)),
+        Hint::Text { .. } => Ok(crate::wire::format(rest).unwrap_or(Format::Text)),
         Hint::Xml { .. } if first != b'<' => Err(ParseError::new(
             ErrorKind::InvalidXml,
             format!(
@@ -167,31 +177,36 @@ pub fn sniff(bytes: &[u8], hint: Hint) -> Result<Format, ParseError> {
         )),
         Hint::Xml { .. } => xml_format(bytes),
         Hint::Auto => match first {
-            b'{' => Ok(Format::Ninjs),
+            b'{' => Ok(json_format(rest, hint)),
             b'<' => xml_format(bytes),
-            _ => match std::str::from_utf8(rest) {
-                Ok(_) => Ok(Format::Text),
-                Err(e) => Err(crate::text::not_utf8(
-                    bytes,
-                    bytes.len() - rest.len() + e.valid_up_to(),
-                )),
-            },
+            _ => {
+                if let Some(format) = crate::wire::format(rest) {
+                    return Ok(format);
+                }
+                match std::str::from_utf8(rest) {
+                    Ok(_) => Ok(Format::Text),
+                    Err(e) => Err(crate::text::not_utf8(
+                        bytes,
+                        bytes.len() - rest.len() + e.valid_up_to(),
+                    )),
+                }
+            }
         },
+    }
+}
+
+/// A JSON document is a JSON Feed when its top-level `version` is a
+/// jsonfeed.org version URL, else ninjs.
+fn json_format(bytes: &[u8], hint: Hint) -> Format {
+    if hint != Hint::Ndjson && crate::json_feed::is_json_feed(bytes) {
+        Format::JsonFeed
+    } else {
+        Format::Ninjs
     }
 }
 
 /// The format of an XML document, from the local name of its root element.
 fn xml_format(bytes: &[u8]) -> Result<Format, ParseError> {
-    // UTF-16 must be decoded to find the root; ASCII-compatible charsets
-    // need not be, as element names we look for are ASCII.
-    let decoded;
-    let bytes = match crate::xml::utf16_bom(bytes) {
-        Some(_) => {
-            decoded = crate::xml::decode(bytes, None)?;
-            decoded.as_bytes()
-        }
-        None => bytes,
-    };
     let text = strip_utf8_bom(bytes).0;
     let mut reader = quick_xml::Reader::from_reader(text);
     let root = loop {
@@ -201,7 +216,8 @@ fn xml_format(bytes: &[u8]) -> Result<Format, ParseError> {
             // Refused here already, whatever the root, so that an attack is
             // reported as one.
             Ok(Event::DocType(doctype)) => {
-                crate::xml::check_doctype(&doctype).map_err(|e| e.at_offset(text, position))?;
+                crate::xml::Entities::from_doctype(&String::from_utf8_lossy(&doctype))
+                    .map_err(|e| e.at_offset(text, position))?;
             }
             Ok(Event::Eof) => {
                 return Err(ParseError::new(
@@ -214,16 +230,17 @@ fn xml_format(bytes: &[u8]) -> Result<Format, ParseError> {
         }
     };
     match root.as_slice() {
-        b"newsItem" | b"newsMessage" => Ok(Format::NewsmlG2),
+        b"newsItem" | b"newsMessage" | b"packageItem" => Ok(Format::NewsmlG2),
         b"NewsML" => Ok(Format::Newsml1),
         b"nitf" => Ok(Format::Nitf),
         b"rss" | b"RDF" => Ok(Format::Rss),
-        b"feed" => Ok(Format::Atom),
-        b"packageItem" | b"conceptItem" | b"knowledgeItem" | b"planningItem" | b"catalogItem" => {
+        b"feed" | b"entry" => Ok(Format::Atom),
+        b"conceptItem" | b"knowledgeItem" | b"planningItem" | b"catalogItem" => {
             Err(ParseError::new(
                 ErrorKind::UnsupportedFormat,
                 format!(
-                    "NewsML-G2 {} documents are not supported, only newsItem and newsMessage",
+                    "NewsML-G2 {} documents are not supported, only newsItem, packageItem and \
+                     newsMessage",
                     String::from_utf8_lossy(&root)
                 ),
             ))
@@ -231,8 +248,8 @@ fn xml_format(bytes: &[u8]) -> Result<Format, ParseError> {
         other => Err(ParseError::new(
             ErrorKind::UnknownFormat,
             format!(
-                "unknown XML root element <{}>: expected newsItem, newsMessage, NewsML, nitf, \
-                 rss, rdf:RDF or feed",
+                "unknown XML root element <{}>: expected newsItem, newsMessage, packageItem, \
+                 NewsML, nitf, rss, rdf:RDF, feed or entry",
                 String::from_utf8_lossy(other)
             ),
         )),
@@ -322,6 +339,51 @@ mod tests {
     }
 
     #[test]
+    fn sniffs_new_formats_and_encodings() {
+        let cases: [(&[u8], Hint, Format); 7] = [
+            (
+                b"<atom:entry xmlns:atom=\"http://www.w3.org/2005/Atom\"/>",
+                Hint::Auto,
+                Format::Atom,
+            ),
+            (b"<packageItem/>", Hint::Auto, Format::NewsmlG2),
+            (
+                b"\x16\x01a0001 r a BC-X 04-02 0010\x02text\x03",
+                Hint::Auto,
+                Format::Anpa1312,
+            ),
+            (
+                b"\x01NWS0001 3 POL 0010\x02text\x03",
+                Hint::Text { charset: None },
+                Format::Iptc7901,
+            ),
+            (
+                br#"{"version": "https://jsonfeed.org/version/1.1", "items": []}"#,
+                Hint::Json,
+                Format::JsonFeed,
+            ),
+            (
+                br#"{"uri": "x", "body_html": "jsonfeed.org/version/1"}"#,
+                Hint::Auto,
+                Format::Ninjs,
+            ),
+            (
+                b"<\x00n\x00i\x00t\x00f\x00/\x00>\x00",
+                Hint::Auto,
+                Format::Nitf,
+            ),
+        ];
+        for (bytes, hint, format) in cases {
+            assert_eq!(
+                sniff(bytes, hint).unwrap(),
+                format,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
     fn sniff_errors() {
         assert_eq!(
             sniff(b"", Hint::Auto).unwrap_err().to_string(),
@@ -339,7 +401,7 @@ mod tests {
         let err = sniff(b"ab\xFFc", Hint::Auto).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidUtf8);
         assert_eq!(err.location.and_then(|l| l.byte), Some(2));
-        let err = sniff(b"<packageItem/>", Hint::Auto).unwrap_err();
+        let err = sniff(b"<conceptItem/>", Hint::Auto).unwrap_err();
         assert_eq!(err.kind, ErrorKind::UnsupportedFormat);
     }
 }

@@ -1,11 +1,9 @@
 //! Plain text: the first non-empty line is the headline, the rest the body.
 
-use std::borrow::Cow;
-
 use wirestream_model::{Body, BodyKind, Format, RawItem};
 
 use crate::common::{derived_uri, new_item, provider};
-use crate::sniff::{strip_utf8_bom, Charset};
+use crate::sniff::Charset;
 use crate::{Context, ErrorKind, ParseError};
 
 /// Parses a plain-text article.
@@ -19,7 +17,8 @@ pub(crate) fn parse(
     charset: Option<Charset>,
     ctx: &Context,
 ) -> Result<RawItem, ParseError> {
-    let text = decode(bytes, charset)?;
+    let decoded = decode(bytes, charset)?;
+    let text = decoded.text;
     let mut lines = text.split_inclusive('\n');
     let mut consumed = 0;
     let headline = loop {
@@ -41,6 +40,7 @@ pub(crate) fn parse(
     item.uri = derived_uri("text", bytes);
     item.provider = provider(ctx, None, &item.uri);
     item.headline = headline.to_owned();
+    item.warnings = decoded.warnings;
     if !rest.trim().is_empty() {
         item.body = Some(Body {
             kind: BodyKind::Text,
@@ -50,30 +50,16 @@ pub(crate) fn parse(
     Ok(item)
 }
 
-/// The text as UTF-8: as is when it is UTF-8 (BOM removed), decoded when the
-/// transport named another charset. Without a charset, non-UTF-8 bytes are an
-/// error: guessing a charset would silently garble names and quotes.
-pub(crate) fn decode(bytes: &[u8], charset: Option<Charset>) -> Result<Cow<'_, str>, ParseError> {
-    match charset {
-        None => {
-            let (rest, bom) = strip_utf8_bom(bytes);
-            std::str::from_utf8(rest)
-                .map(Cow::Borrowed)
-                .map_err(|e| not_utf8(bytes, bom + e.valid_up_to()))
-        }
-        Some(charset) => charset
-            .encoding()
-            .decode_without_bom_handling_and_without_replacement(bytes)
-            .ok_or_else(|| {
-                ParseError::new(
-                    ErrorKind::WrongCharset,
-                    format!(
-                        "the document is not valid {} as its content type says",
-                        charset.name()
-                    ),
-                )
-            }),
-    }
+/// The text as UTF-8 (see [`crate::encoding::decode`]): a byte-order mark
+/// wins, then the charset the transport named (bytes that are UTF-8 despite
+/// it are taken as UTF-8, with a warning). Without a charset, non-UTF-8
+/// bytes are an error: guessing a charset would silently garble names and
+/// quotes.
+pub(crate) fn decode(
+    bytes: &[u8],
+    charset: Option<Charset>,
+) -> Result<crate::encoding::Decoded<'_>, ParseError> {
+    crate::encoding::decode(bytes, crate::encoding::declared(charset))
 }
 
 /// The error for bytes that are not UTF-8, at the first bad byte.

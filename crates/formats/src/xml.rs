@@ -1,15 +1,16 @@
 //! XML plumbing shared by the XML formats: decoding to UTF-8, a small
 //! element tree, errors.
 
+mod dtd;
 mod tree;
 
 use std::borrow::Cow;
 
-use encoding_rs::Encoding;
-
-use crate::sniff::{strip_utf8_bom, Charset};
+use crate::encoding::{self, Bom};
+use crate::sniff::Charset;
 use crate::{ErrorKind, ParseError};
 
+pub(crate) use dtd::Entities;
 pub(crate) use tree::{parse_tree, Element};
 
 /// A parsed XML document: its UTF-8 text and root element.
@@ -17,16 +18,28 @@ pub(crate) struct Document<'a> {
     /// Borrowed when the document was UTF-8 as sent.
     pub source: Cow<'a, str>,
     pub root: Element,
+    /// What decoding noticed (a wrong charset declaration), for every item.
+    pub warnings: Vec<String>,
     bytes: &'a [u8],
 }
 
 impl<'a> Document<'a> {
     pub fn parse(bytes: &'a [u8], charset: Option<Charset>) -> Result<Self, ParseError> {
-        let source = decode(bytes, charset)?;
-        let root = parse_tree(&source)?;
+        let decoded = decode(bytes, charset)?;
+        let mut tree = parse_tree(&decoded.text)?;
+        let mut source = decoded.text;
+        // Bodies are cut out of the source: with internal entities, the
+        // source they are cut from has them expanded (and is read again).
+        if !tree.entities.is_empty() {
+            let (head, rest) = source.split_at(tree.doctype_end.min(source.len()));
+            let expanded = format!("{head}{}", tree.entities.expand_in(rest)?);
+            tree = parse_tree(&expanded)?;
+            source = Cow::Owned(expanded);
+        }
         Ok(Document {
             source,
-            root,
+            root: tree.root,
+            warnings: decoded.warnings,
             bytes,
         })
     }
@@ -54,15 +67,6 @@ impl<'a> Document<'a> {
     }
 }
 
-/// The UTF-16 encoding announced by a byte-order mark, if any.
-pub(crate) fn utf16_bom(bytes: &[u8]) -> Option<&'static Encoding> {
-    match bytes {
-        [0xFF, 0xFE, ..] => Some(encoding_rs::UTF_16LE),
-        [0xFE, 0xFF, ..] => Some(encoding_rs::UTF_16BE),
-        _ => None,
-    }
-}
-
 /// The `encoding` of the XML declaration, read as ASCII (all the encodings
 /// we accept without a BOM are ASCII-compatible).
 fn declared_encoding(bytes: &[u8]) -> Option<&str> {
@@ -76,91 +80,36 @@ fn declared_encoding(bytes: &[u8]) -> Option<&str> {
     Some(&value[..value.find(quote)?])
 }
 
-/// Decodes an XML document to UTF-8.
+/// Decodes an XML document to UTF-8 (see [`encoding::decode`]).
 ///
-/// The encoding is, in order: a byte-order mark; the charset of the content
-/// type (RFC 7303 lets it override the document); the `encoding` of the XML
-/// declaration; UTF-8. A declaration that does not match the bytes is an
-/// [`ErrorKind::WrongCharset`] error rather than a silent mis-decoding: a
-/// legacy charset declared for bytes that are valid UTF-8 with non-ASCII
-/// characters, UTF-16 declared without a BOM, UTF-8 declared for bytes that
-/// are not.
-pub(crate) fn decode(bytes: &[u8], charset: Option<Charset>) -> Result<Cow<'_, str>, ParseError> {
-    if let Some(encoding) = utf16_bom(bytes) {
-        return encoding
-            .decode_without_bom_handling_and_without_replacement(&bytes[2..])
-            .map(|text| Cow::Owned(text.into_owned()))
-            .ok_or_else(|| {
-                wrong(format!(
-                    "the document starts with a {} byte-order mark but is not valid {0}",
-                    encoding.name()
-                ))
-            });
+/// The encoding is, in order: a byte-order mark; UTF-16 recognised from the
+/// first `<`; the charset of the content type (RFC 7303 lets it override
+/// the document); the `encoding` of the XML declaration; UTF-8.
+pub(crate) fn decode(
+    bytes: &[u8],
+    charset: Option<Charset>,
+) -> Result<encoding::Decoded<'_>, ParseError> {
+    if Bom::of(bytes).is_some() {
+        return encoding::decode(bytes, None);
     }
-    let (rest, bom) = strip_utf8_bom(bytes);
-    let declared = declared_encoding(rest);
-    let encoding = match (charset, declared) {
-        (Some(charset), _) => Some(charset.encoding()),
-        (None, _) if bom > 0 => None,
-        (None, Some(label)) => Charset::for_label(label)
-            .map_err(|_| {
-                wrong(format!(
-                    "the XML declaration names an unknown encoding `{label}`"
+    if let Some(utf16) = encoding::unmarked_utf16(bytes) {
+        return encoding::decode(bytes, Some((utf16, utf16.name())));
+    }
+    let declared = match (charset, declared_encoding(bytes)) {
+        (Some(charset), _) => encoding::declared(Some(charset)),
+        (None, Some(label)) => match Charset::for_label(label) {
+            Ok(Some(charset)) => Some((charset.encoding(), label)),
+            Ok(None) => Some((encoding_rs::UTF_8, "UTF-8")),
+            Err(_) => {
+                return Err(ParseError::new(
+                    ErrorKind::WrongCharset,
+                    format!("the XML declaration names an unknown encoding `{label}`"),
                 ))
-            })?
-            .map(Charset::encoding),
+            }
+        },
         (None, None) => None,
     };
-    let Some(encoding) = encoding else {
-        return std::str::from_utf8(rest).map(Cow::Borrowed).map_err(|e| {
-            let offset = bom + e.valid_up_to();
-            match declared {
-                Some(label) => wrong(format!(
-                    "the XML declaration says {label} but byte 0x{:02X} is not valid UTF-8",
-                    bytes[offset]
-                ))
-                .at_offset(bytes, offset),
-                None => crate::text::not_utf8(bytes, offset),
-            }
-        });
-    };
-    let name = encoding.name();
-    if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-        return Err(wrong(format!(
-            "the document declares {name} but has no byte-order mark and reads as ASCII"
-        )));
-    }
-    // Valid UTF-8 with non-ASCII characters is almost never a legacy charset
-    // by chance: the declaration is wrong, and decoding would garble it.
-    if !rest.is_ascii() && std::str::from_utf8(rest).is_ok() {
-        return Err(wrong(format!(
-            "the document declares {name} but its bytes are UTF-8"
-        )));
-    }
-    encoding
-        .decode_without_bom_handling_and_without_replacement(rest)
-        .map(|text| Cow::Owned(text.into_owned()))
-        .ok_or_else(|| wrong(format!("the document is not valid {name} as declared")))
-}
-
-fn wrong(message: String) -> ParseError {
-    ParseError::new(ErrorKind::WrongCharset, message)
-}
-
-/// Refuses a DOCTYPE that declares entities: expanding them is how XXE
-/// (reading local files, reaching internal hosts) and "billion laughs"
-/// (exponential expansion) attacks work, and no wire format needs them.
-pub(crate) fn check_doctype(doctype: &[u8]) -> Result<(), ParseError> {
-    let declares = doctype
-        .windows(8)
-        .any(|w| w.eq_ignore_ascii_case(b"<!ENTITY"));
-    if declares {
-        return Err(ParseError::new(
-            ErrorKind::ForbiddenDtd,
-            "DTD entity declarations are not accepted (they allow XXE and billion-laughs attacks)",
-        ));
-    }
-    Ok(())
+    encoding::decode(bytes, declared)
 }
 
 /// A quick-xml error as an [`ErrorKind::InvalidXml`] at `position`.

@@ -51,6 +51,13 @@ fn run(target: &str, data: &[u8]) -> bool {
         "nitf" => xml_as(data, Format::Nitf, &ctx),
         "rss" => xml_as(data, Format::Rss, &ctx),
         "atom" => xml_as(data, Format::Atom, &ctx),
+        "wire" => {
+            let _ = parse_document(data, Hint::Text { charset: None }, &ctx);
+            let _ = parse_document(data, Hint::Auto, &ctx);
+        }
+        "json_feed" => {
+            let _ = parse_document(data, Hint::Json, &ctx);
+        }
         _ => return false,
     }
     true

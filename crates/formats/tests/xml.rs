@@ -130,12 +130,14 @@ fn honours_and_checks_encodings() {
     let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nitf><head><title>Caf\xE9</title></head></nitf>";
     assert_eq!(parse(latin1).unwrap()[0].headline, "Café");
 
-    // Declared Latin-1, sent as UTF-8.
-    let err = parse("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nitf><head><title>Café</title></head></nitf>".as_bytes()).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::WrongCharset);
+    // Declared Latin-1, sent as UTF-8: the bytes win, with a warning.
+    let items = parse("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nitf><head><title>Café</title></head></nitf>".as_bytes()).unwrap();
+    assert_eq!(items[0].headline, "Café");
+    assert_eq!(items[0].warnings.len(), 1, "{:?}", items[0].warnings);
     assert!(
-        err.message.contains("windows-1252") && err.message.contains("UTF-8"),
-        "{err}"
+        items[0].warnings[0].contains("ISO-8859-1") && items[0].warnings[0].contains("UTF-8"),
+        "{:?}",
+        items[0].warnings
     );
 
     // Declared UTF-8, sent as Latin-1.

@@ -16,6 +16,14 @@ pub enum Format {
     Nitf,
     Rss,
     Atom,
+    /// JSON Feed 1.x (`https://jsonfeed.org/version/1.1`).
+    JsonFeed,
+    /// ANPA 1312 wire transmissions (SOH/STX/ETX framing).
+    #[serde(rename = "anpa-1312")]
+    Anpa1312,
+    /// IPTC 7901 wire transmissions (SOH/STX/ETX framing).
+    #[serde(rename = "iptc-7901")]
+    Iptc7901,
     Text,
 }
 
@@ -28,6 +36,9 @@ impl Format {
             Format::Nitf => "nitf",
             Format::Rss => "rss",
             Format::Atom => "atom",
+            Format::JsonFeed => "json-feed",
+            Format::Anpa1312 => "anpa-1312",
+            Format::Iptc7901 => "iptc-7901",
             Format::Text => "text",
         }
     }
@@ -162,6 +173,11 @@ pub struct RawItem {
     pub ednote: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slugline: Option<String>,
+    /// Problems the parser met that did not stop the item (a declared
+    /// charset the bytes contradict, text that looks double-encoded, …);
+    /// the worker carries them into the article's `warnings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Where ingest got the item (`http:<token name>`, `spool:<dir>`, `feed:<url>`, `cli`).
     #[serde(default)]
     pub source: String,
@@ -200,6 +216,7 @@ impl RawItem {
             copyright: None,
             ednote: None,
             slugline: None,
+            warnings: Vec::new(),
             source: String::new(),
             received_at,
             original,

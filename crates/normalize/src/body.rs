@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use wirestream_model::BodyKind;
 
-use crate::{furniture, headline, html, same_matching_form, signoff, text};
+use crate::{furniture, header, headline, html, same_matching_form, signoff, text};
 
 /// What the body yields besides its text.
 #[derive(Debug, Default)]
@@ -15,6 +15,15 @@ pub(crate) struct Body {
     pub byline: Option<String>,
     pub dateline: Option<String>,
     pub tags: Vec<String>,
+    /// The author a sign-off names (`Suivre X sur Twitter`).
+    pub signed: Option<String>,
+}
+
+/// The item's own lines a body may repeat at its head.
+#[derive(Debug, Default)]
+pub(crate) struct Lines<'a> {
+    pub headline: &'a str,
+    pub subheadlines: &'a [String],
 }
 
 /// Cleans a body. `declared_byline` and `declared_dateline` are the cleaned
@@ -24,10 +33,11 @@ pub(crate) struct Body {
 pub(crate) fn clean(
     kind: BodyKind,
     raw: &str,
-    headline: &str,
+    lines: &Lines<'_>,
     declared_byline: Option<&str>,
     declared_dateline: Option<&str>,
 ) -> Body {
+    let headline = lines.headline;
     let mut paragraphs = match kind {
         BodyKind::Html => html::blocks(raw)
             .iter()
@@ -52,9 +62,19 @@ pub(crate) fn clean(
 
     let mut body = Body::default();
 
-    // Some feeds repeat the headline as the first line of the body (TT).
-    if paragraphs.len() > 1 && !headline.is_empty() && same_matching_form(&paragraphs[0], headline)
-    {
+    // Agency header lines (keywords and send time, letter-spaced markers)
+    // and the headline or a sub-headline repeated (TT, dpa) lead some
+    // bodies: off the head, as long as something is left.
+    while paragraphs.len() > 1 {
+        let first = &paragraphs[0];
+        let repeat = (!headline.is_empty() && same_matching_form(first, headline))
+            || lines
+                .subheadlines
+                .iter()
+                .any(|s| same_matching_form(first, s));
+        if !(repeat || header::is_header_line(first)) {
+            break;
+        }
         paragraphs.remove(0);
     }
 
@@ -92,7 +112,7 @@ pub(crate) fn clean(
         }
     }
 
-    signoff::strip_trailers(&mut paragraphs, &mut body.tags);
+    body.signed = signoff::strip_trailers(&mut paragraphs, &mut body.tags);
 
     body.text = paragraphs.join("\n\n");
     body
@@ -126,7 +146,7 @@ mod tests {
     use super::*;
 
     fn text_body(raw: &str) -> Body {
-        clean(BodyKind::Text, raw, "", None, None)
+        clean(BodyKind::Text, raw, &Lines::default(), None, None)
     }
 
     #[test]
@@ -163,7 +183,7 @@ mod tests {
         let body = clean(
             BodyKind::Html,
             "<p>Von Christian Hollmann, dpa</p><p>Text.</p>",
-            "",
+            &Lines::default(),
             Some("Von Christian Hollmann, dpa"),
             None,
         );
@@ -176,7 +196,7 @@ mod tests {
         let body = clean(
             BodyKind::Text,
             "WASHINGTON - The Senate voted.",
-            "",
+            &Lines::default(),
             None,
             Some("Washington"),
         );
@@ -186,12 +206,42 @@ mod tests {
         let body = clean(
             BodyKind::Text,
             "GROSSETO, Italy (AP) -- The trial began.",
-            "",
+            &Lines::default(),
             None,
             Some("GROSSETO, Italy"),
         );
         assert_eq!(body.dateline, None);
         assert_eq!(body.text, "The trial began.");
+    }
+
+    #[test]
+    fn agency_header_lines_leave_the_head() {
+        let body = clean(
+            BodyKind::Html,
+            "<p>Energie Öl Prozess (Gericht) Italien 02.04.2024 14:49</p><h1>Prozess beginnt</h1>\
+             <p>Von Angelika Engler, dpa</p><p>Mailand (dpa) - Der Prozess hat begonnen.</p>",
+            &Lines {
+                headline: "Prozess beginnt",
+                subheadlines: &[],
+            },
+            None,
+            None,
+        );
+        assert_eq!(body.byline.as_deref(), Some("Von Angelika Engler, dpa"));
+        assert_eq!(body.dateline.as_deref(), Some("Mailand (dpa)"));
+        assert_eq!(body.text, "Der Prozess hat begonnen.");
+
+        let body = clean(
+            BodyKind::Html,
+            "<hl2>Försvar</hl2><p>N i e u w bericht, vervangt: x</p><p>Text.</p>",
+            &Lines {
+                headline: "",
+                subheadlines: &["Försvar".to_owned()],
+            },
+            None,
+            None,
+        );
+        assert_eq!(body.text, "Text.");
     }
 
     #[test]
@@ -201,7 +251,10 @@ mod tests {
         let body = clean(
             BodyKind::Text,
             raw,
-            "Militärövning i jätteformat hålls 2023",
+            &Lines {
+                headline: "Militärövning i jätteformat hålls 2023",
+                subheadlines: &[],
+            },
             None,
             None,
         );

@@ -6,14 +6,21 @@
 //! left for [`crate::text::clean`], so that an escaped `&lt;` in the text is
 //! never taken for a tag.
 
-/// Elements whose boundaries (opening or closing) end a paragraph.
+/// Elements whose boundaries (opening or closing) end a paragraph: HTML's
+/// blocks, and NITF's (`block`, `hl1`, `hl2`, `byline`, `dateline`,
+/// `abstract`, `tagline`), so that the lines agencies write inside a body
+/// never glue to the next word (`FörsvarTT`).
 const BLOCK: &[&str] = &[
+    "abstract",
     "address",
     "article",
     "aside",
+    "block",
     "blockquote",
     "body",
     "br",
+    "byline",
+    "dateline",
     "dd",
     "div",
     "dl",
@@ -26,6 +33,8 @@ const BLOCK: &[&str] = &[
     "h5",
     "h6",
     "header",
+    "hl1",
+    "hl2",
     "hr",
     "html",
     "li",
@@ -35,6 +44,7 @@ const BLOCK: &[&str] = &[
     "pre",
     "section",
     "table",
+    "tagline",
     "tbody",
     "td",
     "th",
@@ -44,11 +54,29 @@ const BLOCK: &[&str] = &[
 ];
 
 /// Elements whose content is not body text: code, styling, document
-/// metadata (the `<title>` repeats the headline), and figures, whose
-/// captions and photo credits describe a picture, not the story.
+/// metadata (the `<title>` repeats the headline), and figures and NITF
+/// media, whose captions and photo credits describe a picture, not the
+/// story.
 const DROPPED: &[&str] = &[
-    "figure", "head", "iframe", "noscript", "object", "script", "style", "svg", "template", "title",
+    "figcaption",
+    "figure",
+    "head",
+    "iframe",
+    "media",
+    "media-caption",
+    "media-producer",
+    "noscript",
+    "object",
+    "script",
+    "style",
+    "svg",
+    "template",
+    "title",
 ];
+
+/// Inline elements that separate words (a NITF byline's title after the
+/// name: `By X<byttl>AP Writer</byttl>`): a space is put at their boundary.
+const SPACED: &[&str] = &["byttl", "person", "location", "story.date", "org"];
 
 fn is_one_of(name: &str, list: &[&str]) -> bool {
     list.iter()
@@ -92,6 +120,7 @@ pub(crate) fn blocks(html: &str) -> Vec<String> {
                 name,
                 closing,
                 self_closing,
+                caption,
             } => {
                 if let Some((dropped, depth)) = dropping.as_mut() {
                     if name.eq_ignore_ascii_case(dropped) && !self_closing {
@@ -104,12 +133,17 @@ pub(crate) fn blocks(html: &str) -> Vec<String> {
                             *depth += 1;
                         }
                     }
-                } else if is_one_of(name, DROPPED) {
+                } else if is_one_of(name, DROPPED) || caption {
+                    if is_one_of(name, BLOCK) && !current.is_empty() {
+                        blocks.push(std::mem::take(&mut current));
+                    }
                     if !closing && !self_closing {
                         dropping = Some((name, 1));
                     }
                 } else if is_one_of(name, BLOCK) && !current.is_empty() {
                     blocks.push(std::mem::take(&mut current));
+                } else if is_one_of(name, SPACED) && !current.ends_with(char::is_whitespace) {
+                    current.push(' ');
                 }
             }
         }
@@ -123,6 +157,28 @@ pub(crate) fn blocks(html: &str) -> Vec<String> {
     blocks
 }
 
+/// Whether a tag's attributes give it a caption or credit class
+/// (`class="caption"`, `class="photo-credit"`, `class="bildunterschrift"`).
+fn is_caption_class(tag: &str) -> bool {
+    let lower = tag.to_ascii_lowercase();
+    let Some(at) = lower.find("class=") else {
+        return false;
+    };
+    let value = lower[at + 6..].trim_start_matches(['"', '\'']);
+    let value = value.split(['"', '\'', '>']).next().unwrap_or_default();
+    value.split_whitespace().any(|class| {
+        [
+            "caption",
+            "credit",
+            "bildunterschrift",
+            "legende",
+            "légende",
+        ]
+        .iter()
+        .any(|c| class.contains(c))
+    })
+}
+
 enum TagKind<'a> {
     Comment,
     Cdata(&'a str),
@@ -130,6 +186,8 @@ enum TagKind<'a> {
         name: &'a str,
         closing: bool,
         self_closing: bool,
+        /// A `class` that marks a caption or a credit (`<p class="caption">`).
+        caption: bool,
     },
 }
 
@@ -201,6 +259,7 @@ fn parse_tag(html: &str, start: usize) -> Option<Tag<'_>> {
         });
     }
     let self_closing = i > 0 && bytes.get(i - 1) == Some(&b'/');
+    let caption = !closing && is_caption_class(&rest[name_start..i.min(rest.len())]);
     // Namespaced XHTML (`<html:p>`) counts by its local name.
     let name = name.rsplit(':').next().unwrap_or(name);
     Some(Tag {
@@ -208,6 +267,7 @@ fn parse_tag(html: &str, start: usize) -> Option<Tag<'_>> {
             name,
             closing,
             self_closing,
+            caption,
         },
         end,
     })
@@ -250,6 +310,24 @@ mod tests {
     fn drops_scripts_styles_titles_and_figures() {
         let html = "<html><head><title>Headline</title><style>p{}</style></head><body><script>var a = '<p>';</script><figure><img src=\"x.jpg\"/><figcaption>Caption</figcaption></figure><p>Body</p><!-- <p>comment</p> --></body></html>";
         assert_eq!(texts(html), ["Body"]);
+    }
+
+    #[test]
+    fn agency_blocks_and_media_do_not_glue_or_leak() {
+        let html = "<block><hl2>Försvar</hl2><p>Pandemin stoppade övningen.</p><media><media-reference source=\"x.jpg\"/><media-caption>Soldater. Foto: Arkiv</media-caption></media></block><byline>By BERNARD CONDON<byttl>AP Business Writer</byttl></byline>";
+        assert_eq!(
+            texts(html),
+            [
+                "Försvar",
+                "Pandemin stoppade övningen.",
+                "By BERNARD CONDON AP Business Writer"
+            ]
+        );
+        assert_eq!(texts("<x:p>one</x:p><x:p>two</x:p>"), ["one", "two"]);
+        assert_eq!(
+            texts("<p>Story.</p><p class=\"photo-caption\">Firefighters at work. <span>Photo: Jo Ray</span></p><div class='credit'>Jo Ray</div><p>End.</p>"),
+            ["Story.", "End."]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod body;
 mod dates;
 mod furniture;
+mod header;
 mod headline;
 mod html;
 mod language;
@@ -65,12 +66,18 @@ pub fn normalize(raw: &RawItem, processed_at: DateTime<Utc>) -> Result<Article, 
     if raw.uri.trim().is_empty() {
         return Err(NormalizeError::MissingId);
     }
-    let mut warnings = Vec::new();
+    // The parser's warnings (a wrong charset declaration, …) come first.
+    let mut warnings = raw.warnings.clone();
     let mut tickers = Vec::new();
 
     let headline = headline::clean(&raw.headline, &mut tickers);
-    let declared_byline = non_empty(raw.byline.as_deref().map(text::clean_line));
-    let declared_dateline = non_empty(raw.dateline.as_deref().map(text::clean_line));
+    // A user id (`engler.angelika`) is not a byline, and a timestamp
+    // (`20190121T103600+0000`) not a dateline: such values are dropped, so
+    // that the body's own byline or dateline can stand.
+    let declared_byline = non_empty(raw.byline.as_deref().map(text::clean_line))
+        .filter(|byline| !header::is_user_id(byline));
+    let declared_dateline = non_empty(raw.dateline.as_deref().map(text::clean_line))
+        .and_then(|dateline| header::dateline_without_timestamps(&dateline));
 
     let (kind, source) = match (&raw.body, raw.description.as_deref()) {
         (Some(body), _) if !body.value.trim().is_empty() => (body.kind, body.value.as_str()),
@@ -82,7 +89,10 @@ pub fn normalize(raw: &RawItem, processed_at: DateTime<Utc>) -> Result<Article, 
     let body = body::clean(
         kind,
         source,
-        &headline,
+        &body::Lines {
+            headline: &headline,
+            subheadlines: &raw.subheadlines,
+        },
         declared_byline.as_deref(),
         declared_dateline.as_deref(),
     );
@@ -124,7 +134,7 @@ pub fn normalize(raw: &RawItem, processed_at: DateTime<Utc>) -> Result<Article, 
         content_hash: content_hash(&headline, &body.text),
         word_count: text::word_count(&body.text),
         headline,
-        byline: declared_byline.or(body.byline),
+        byline: declared_byline.or(body.byline).or(body.signed),
         dateline: declared_dateline.or(body.dateline),
         body: body.text,
         language: language.code,

@@ -12,9 +12,9 @@ static SIGNOFF: LazyLock<Regex> = LazyLock::new(|| {
             reuters?(?:\.\.\.|…)?                      # Reuters-21578: Reuter, REUTER, REUTER...
             | more                                     # a take continues elsewhere
             | \(?(?:additional\ )?(?:reporting|writing|editing|compiled)\ by\b[^\n]{0,300}
-            | follow\ .{1,80}\ on\ (?:twitter|x|facebook|instagram|linkedin)\.?
-            | suivre\ .{1,80}\ sur\ (?:twitter|x|facebook|instagram)\.?
-            | folgen\ sie\ .{1,80}\ auf\ (?:twitter|x|facebook|instagram)\.?
+            | follow\ (?P<en>.{1,80})\ on\ (?:twitter|x|facebook|instagram|linkedin)\.?
+            | suivre\ (?P<fr>.{1,80})\ sur\ (?:twitter|x|facebook|instagram)\.?
+            | folgen\ sie\ (?P<de>.{1,80})\ auf\ (?:twitter|x|facebook|instagram)\.?
         )$",
     )
     .expect("valid sign-off regex")
@@ -39,13 +39,26 @@ pub(crate) fn is_trailer_line(line: &str) -> bool {
 
 /// Removes sign-offs and feed tags from the end of `paragraphs`, repeatedly
 /// (the seed article ends in "Suivre … sur Twitter" then "ttn-fr-56"). Feed
-/// tags are moved to `tags`, in document order.
-pub(crate) fn strip_trailers(paragraphs: &mut Vec<String>, tags: &mut Vec<String>) {
+/// tags are moved to `tags`, in document order. Returns the author a
+/// social sign-off names (`Suivre Demetri Sébastopulo sur Twitter`), which
+/// is the byline of an item that has none.
+pub(crate) fn strip_trailers(
+    paragraphs: &mut Vec<String>,
+    tags: &mut Vec<String>,
+) -> Option<String> {
     let mut found_tags = Vec::new();
+    let mut author = None;
     while let Some(last) = paragraphs.last() {
         if FEED_TAG.is_match(last) {
             found_tags.push(last.clone());
-        } else if !SIGNOFF.is_match(last) {
+        } else if let Some(captures) = SIGNOFF.captures(last) {
+            let named = ["en", "fr", "de"]
+                .iter()
+                .find_map(|group| captures.name(group))
+                .map(|m| m.as_str().trim())
+                .filter(|name| looks_like_a_name(name));
+            author = author.or(named.map(str::to_owned));
+        } else {
             break;
         }
         paragraphs.pop();
@@ -60,6 +73,21 @@ pub(crate) fn strip_trailers(paragraphs: &mut Vec<String>, tags: &mut Vec<String
     }
     found_tags.reverse();
     tags.extend(found_tags);
+    author
+}
+
+/// A person's name, not a handle or a phrase: two to five words, each
+/// capitalised or a name particle.
+fn looks_like_a_name(name: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    (2..=5).contains(&words.len())
+        && words
+            .first()
+            .is_some_and(|w| w.starts_with(char::is_uppercase))
+        && words.iter().all(|w| {
+            w.starts_with(char::is_uppercase)
+                || ["de", "van", "von", "der", "da", "di", "le", "la"].contains(w)
+        })
 }
 
 #[cfg(test)]
@@ -69,7 +97,7 @@ mod tests {
     fn strip(paragraphs: &[&str]) -> (Vec<String>, Vec<String>) {
         let mut paragraphs: Vec<String> = paragraphs.iter().map(|p| p.to_string()).collect();
         let mut tags = Vec::new();
-        strip_trailers(&mut paragraphs, &mut tags);
+        let _ = strip_trailers(&mut paragraphs, &mut tags);
         (paragraphs, tags)
     }
 
@@ -105,6 +133,19 @@ mod tests {
         ] {
             assert_eq!(strip(&["Text.", trailer]).0, ["Text."], "{trailer}");
         }
+    }
+
+    #[test]
+    fn a_social_sign_off_names_the_author() {
+        let mut paragraphs = vec![
+            "Texte.".to_owned(),
+            "Suivre Demetri Sébastopulo sur Twitter".to_owned(),
+            "ttn-fr-56".to_owned(),
+        ];
+        let author = strip_trailers(&mut paragraphs, &mut Vec::new());
+        assert_eq!(author.as_deref(), Some("Demetri Sébastopulo"));
+        let mut paragraphs = vec!["Text.".to_owned(), "Follow @newsdesk on X".to_owned()];
+        assert_eq!(strip_trailers(&mut paragraphs, &mut Vec::new()), None);
     }
 
     #[test]

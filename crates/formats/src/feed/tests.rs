@@ -161,3 +161,18 @@ fn parses_atom() {
     );
     assert_eq!(c.description, None);
 }
+
+#[test]
+fn namespaces_decide_not_prefixes() {
+    // An RSS channel's `atom:link` is not its `link`, and a module element
+    // is found by its namespace whatever prefix the feed gives it.
+    let feed = br#"<rss version="2.0" xmlns:a="http://www.w3.org/2005/Atom" xmlns:d="http://purl.org/dc/elements/1.1/" xmlns:c="http://purl.org/rss/1.0/modules/content/">
+<channel><a:link rel="self" href="https://feeds.example/self"/><link>https://www.site.example/</link>
+<item><title>T</title><guid>g</guid><d:creator>Ann Lee</d:creator><c:encoded>&lt;p&gt;Full&lt;/p&gt;</c:encoded><description>Short</description></item></channel></rss>"#;
+    let doc = Document::parse(feed, None).unwrap();
+    let item = parse_rss(&doc, &Context::new("t")).remove(0);
+    assert_eq!(item.provider, "site.example");
+    assert_eq!(item.byline.as_deref(), Some("Ann Lee"));
+    assert_eq!(item.body.unwrap().value, "<p>Full</p>");
+    assert_eq!(item.description.as_deref(), Some("Short"));
+}

@@ -117,7 +117,11 @@ fn listing_25_fragment_in_a_news_item() {
         r#"<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:sportsnetwork.com:1" version="1"><contentMeta/>{fragment}</newsItem>"#
     );
     let item = parse_bytes(wrapped.as_bytes()).remove(0);
-    assert_eq!(item.headline, "Arizona Diamondbacks (29-23) at Philadelphia Phillies\n                           (26-24), 7:05p.m.");
+    // Lines are read with their whitespace collapsed.
+    assert_eq!(
+        item.headline,
+        "Arizona Diamondbacks (29-23) at Philadelphia Phillies (26-24), 7:05p.m."
+    );
     assert_eq!(item.byline.as_deref(), Some("Sports Network"));
     assert!(item
         .description
@@ -212,5 +216,26 @@ fn bad_fields_are_named() {
     assert_eq!(
         parse(&doc, &Context::new("t")).unwrap_err().kind,
         ErrorKind::Empty
+    );
+}
+
+#[test]
+fn a_standalone_package_item_reads_its_references() {
+    let package = br#"<packageItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:wire.example:pkg:7" version="1">
+  <itemMeta><itemClass qcode="ninat:composite"/><versionCreated>2024-04-02T10:00:00Z</versionCreated></itemMeta>
+  <groupSet root="root"><group id="root" role="group:main">
+    <itemRef residref="urn:newsml:wire.example:1"><title>Rail strike called off</title><description>Unions and the operator reached a deal overnight.</description></itemRef>
+    <itemRef residref="urn:newsml:wire.example:2"><title>Trains run normally from Wednesday</title></itemRef>
+  </group></groupSet>
+</packageItem>"#;
+    let item = parse_bytes(package).remove(0);
+    assert_eq!(item.uri, "urn:newsml:wire.example:pkg:7");
+    assert_eq!(item.headline, "Rail strike called off");
+    let body = item.body.unwrap();
+    assert_eq!(body.kind, BodyKind::Text);
+    assert!(
+        body.value.ends_with("Trains run normally from Wednesday"),
+        "{}",
+        body.value
     );
 }

@@ -5,11 +5,16 @@
 //! holding one in memory is fine. Each element remembers where it is in the
 //! source, so bodies are cut out exactly as sent instead of re-serialised.
 //!
-//! No DTD is processed: a DOCTYPE that declares entities is refused (it is
-//! how XXE and "billion laughs" attacks work), and entity references resolve
-//! only to XML's five, character references and the HTML5 named entities
-//! (which NITF and feeds use, relying on a DTD we never load).
+//! Elements are matched by namespace URI and local name, never by the
+//! prefix a document chose (see [`Element::child`]).
+//!
+//! No DTD is loaded: a DOCTYPE's internal entities are read with bounded
+//! expansion and external ones refused ([`super::dtd`]), and other entity
+//! references resolve only to XML's five, character references and the
+//! HTML5 named entities (which NITF and feeds use, relying on a DTD we never
+//! load).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -18,7 +23,8 @@ use quick_xml::escape::resolve_html5_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
-use super::{check_doctype, syntax_error};
+use super::dtd::Entities;
+use super::syntax_error;
 use crate::{ErrorKind, ParseError};
 
 /// Deeper documents are refused: no wire format needs it, and it bounds the
@@ -35,6 +41,8 @@ pub(crate) enum Node {
 pub(crate) struct Element {
     /// The qualified name as written (`dc:creator`).
     pub name: String,
+    /// The namespace URI the name resolves to; empty for none.
+    pub ns: String,
     /// Qualified names and unescaped values.
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Node>,
@@ -48,9 +56,73 @@ fn local(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }
 
+/// Namespaces a query may name by a prefix of ours (`dc:creator`),
+/// whatever prefix the document uses for them; the first URI of each is
+/// also what an undeclared prefix of that name is taken to mean.
+const KNOWN: &[(&str, &[&str])] = &[
+    (
+        "atom",
+        &["http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"],
+    ),
+    (
+        "dc",
+        &[
+            "http://purl.org/dc/elements/1.1/",
+            "http://purl.org/dc/terms/",
+        ],
+    ),
+    ("content", &["http://purl.org/rss/1.0/modules/content/"]),
+    ("rdf", &["http://www.w3.org/1999/02/22-rdf-syntax-ns#"]),
+    ("media", &["http://search.yahoo.com/mrss/"]),
+    ("xhtml", &["http://www.w3.org/1999/xhtml"]),
+];
+
+/// Extension namespaces whose elements reuse the local names of the formats
+/// they extend (`atom:link` in an RSS channel, `media:content` in an entry,
+/// `dc:title`): an unprefixed query never matches them from outside.
+const MODULES: &[&str] = &[
+    "http://www.w3.org/2005/Atom",
+    "http://purl.org/atom/ns#",
+    "http://purl.org/dc/elements/1.1/",
+    "http://purl.org/dc/terms/",
+    "http://purl.org/rss/1.0/modules/content/",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://search.yahoo.com/mrss/",
+    "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "http://purl.org/rss/1.0/modules/slash/",
+    "http://wellformedweb.org/CommentAPI/",
+    "http://purl.org/syndication/thread/1.0",
+];
+
+/// The URIs a query prefix of ours stands for.
+fn known(prefix: &str) -> &'static [&'static str] {
+    KNOWN
+        .iter()
+        .find(|(p, _)| *p == prefix)
+        .map_or(&[], |(_, uris)| uris)
+}
+
 impl Element {
     pub fn local_name(&self) -> &str {
         local(&self.name)
+    }
+
+    /// Whether `element`, a descendant of `self`, answers the query `name`:
+    /// `prefix:local` (a prefix of [`KNOWN`]) matches that namespace; a
+    /// bare `local` matches that local name in `self`'s own namespace or in
+    /// any namespace that is not an extension module of [`MODULES`] (so
+    /// that documents which put a format in another namespace, or in none,
+    /// still read).
+    fn answers(&self, element: &Element, name: &str) -> bool {
+        match name.split_once(':') {
+            Some((prefix, local)) => {
+                element.local_name() == local && known(prefix).contains(&element.ns.as_str())
+            }
+            None => {
+                element.local_name() == name
+                    && (element.ns == self.ns || !MODULES.contains(&element.ns.as_str()))
+            }
+        }
     }
 
     /// An attribute by qualified name (`xml:lang`), else by local name.
@@ -76,35 +148,85 @@ impl Element {
         })
     }
 
-    /// Child elements with this local name. A prefix in `name` (`dc:creator`)
-    /// is for the reader only: prefixes are the document's choice, and the
-    /// formats never use one local name in two namespaces where we look.
+    /// Child elements that answer `name` (see [`Element::answers`]).
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
-        let name = local(name);
-        self.elements().filter(move |e| e.local_name() == name)
+        self.elements().filter(move |e| self.answers(e, name))
     }
 
-    /// The first child with this local name (see [`Element::all`]).
+    /// The first child that answers `name` (see [`Element::answers`]).
     pub fn child(&self, name: &str) -> Option<&Element> {
-        let name = local(name);
-        self.elements().find(|e| e.local_name() == name)
+        self.elements().find(|e| self.answers(e, name))
     }
 
-    /// The element at a `/`-separated path of local names below this one.
+    /// The element at a `/`-separated path of names below this one.
     pub fn at(&self, path: &str) -> Option<&Element> {
         path.split('/').try_fold(self, |e, name| e.child(name))
     }
 
-    /// The first element with this local name at any depth, depth first.
+    /// The first element that answers `name` at any depth, depth first.
     pub fn find(&self, name: &str) -> Option<&Element> {
-        let name = local(name);
-        self.elements().find_map(|e| {
-            if e.local_name() == name {
+        self.find_below(self, name)
+    }
+
+    fn find_below<'a>(&self, element: &'a Element, name: &str) -> Option<&'a Element> {
+        element.elements().find_map(|e| {
+            if self.answers(e, name) {
                 Some(e)
             } else {
-                e.find(name)
+                self.find_below(e, name)
             }
         })
+    }
+
+    /// Every element that answers `name` at any depth, in document order
+    /// (an answer's own descendants are not searched).
+    pub fn find_all<'a>(&'a self, name: &str) -> Vec<&'a Element> {
+        let mut out = Vec::new();
+        self.collect_below(self, name, &mut out);
+        out
+    }
+
+    fn collect_below<'a>(&self, element: &'a Element, name: &str, out: &mut Vec<&'a Element>) {
+        for e in element.elements() {
+            if self.answers(e, name) {
+                out.push(e);
+            } else {
+                self.collect_below(e, name, out);
+            }
+        }
+    }
+
+    /// The text inside, with a space where two elements' texts would
+    /// otherwise glue two words together (`<byline>By X<byttl>AP
+    /// Writer</byttl>` is `By X AP Writer`); `None` when blank. For the
+    /// short lines (headlines, bylines), where markup separates parts.
+    pub fn spaced_text(&self) -> Option<String> {
+        let mut out = String::new();
+        self.push_spaced(&mut out);
+        let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!collapsed.is_empty()).then_some(collapsed)
+    }
+
+    fn push_spaced(&self, out: &mut String) {
+        let mut after_element = false;
+        for node in &self.children {
+            let (piece, is_element) = match node {
+                Node::Text(t) => (Cow::Borrowed(t.as_str()), false),
+                Node::Element(e) => {
+                    let mut inner = String::new();
+                    e.push_spaced(&mut inner);
+                    (Cow::Owned(inner), true)
+                }
+            };
+            let boundary = is_element || after_element;
+            let glues = out.chars().next_back().is_some_and(char::is_alphanumeric)
+                && piece.chars().next().is_some_and(char::is_alphanumeric);
+            if boundary && glues {
+                out.push(' ');
+            }
+            out.push_str(&piece);
+            after_element = is_element;
+        }
     }
 
     /// All the text inside, markup removed, trimmed; `None` when blank.
@@ -139,11 +261,66 @@ impl Element {
     }
 }
 
+/// Namespace declarations in scope: `(prefix, uri)`, the default
+/// namespace with an empty prefix; one frame per open element.
+#[derive(Default)]
+struct Scopes(Vec<Vec<(String, String)>>);
+
+impl Scopes {
+    fn push(&mut self, attrs: &[(String, String)]) {
+        let frame = attrs
+            .iter()
+            .filter_map(|(k, v)| match k.as_str() {
+                "xmlns" => Some((String::new(), v.clone())),
+                k => k.strip_prefix("xmlns:").map(|p| (p.to_owned(), v.clone())),
+            })
+            .collect();
+        self.0.push(frame);
+    }
+
+    fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    /// The URI of a qualified name's prefix. An undeclared prefix that names
+    /// a namespace we know (`dc:` in a sloppy feed) means that namespace;
+    /// any other undeclared prefix stays unresolved (empty).
+    fn resolve(&self, name: &str) -> String {
+        let prefix = name.rsplit_once(':').map_or("", |(p, _)| p);
+        if prefix == "xml" {
+            return "http://www.w3.org/XML/1998/namespace".to_owned();
+        }
+        let declared = self
+            .0
+            .iter()
+            .rev()
+            .flat_map(|frame| frame.iter().rev())
+            .find(|(p, _)| p == prefix)
+            .map(|(_, uri)| uri.clone());
+        declared.unwrap_or_else(|| {
+            known(prefix)
+                .first()
+                .map_or(String::new(), |u| (*u).to_owned())
+        })
+    }
+}
+
+/// A parsed tree, with what its DOCTYPE declared.
+pub(crate) struct Tree {
+    pub root: Element,
+    pub entities: Entities,
+    /// Where the DOCTYPE ends in the source (0 without one).
+    pub doctype_end: usize,
+}
+
 /// Parses well-formed XML (already decoded to UTF-8) into its root element.
-pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
+pub(crate) fn parse_tree(source: &str) -> Result<Tree, ParseError> {
     let bytes = source.as_bytes();
     let mut reader = Reader::from_str(source);
     let mut stack: Vec<Element> = Vec::new();
+    let mut scopes = Scopes::default();
+    let mut entities = Entities::default();
+    let mut doctype_end = 0;
     let mut root = None;
     loop {
         let start = position(reader.buffer_position());
@@ -153,7 +330,11 @@ pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
         let end = position(reader.buffer_position());
         let at = |e: ParseError| e.at_offset(bytes, start);
         match event {
-            Event::DocType(doctype) => check_doctype(&doctype).map_err(at)?,
+            Event::DocType(doctype) => {
+                entities =
+                    Entities::from_doctype(&String::from_utf8_lossy(&doctype)).map_err(at)?;
+                doctype_end = end;
+            }
             Event::Start(tag) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(at(ParseError::new(
@@ -161,16 +342,24 @@ pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
                         format!("elements are nested deeper than {MAX_DEPTH} levels"),
                     )));
                 }
-                let element = element(&tag, reader.decoder(), start..end, end..end).map_err(at)?;
+                let mut element =
+                    element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
+                scopes.push(&element.attrs);
+                element.ns = scopes.resolve(&element.name);
                 stack.push(element);
             }
             Event::Empty(tag) => {
-                let element = element(&tag, reader.decoder(), start..end, end..end).map_err(at)?;
+                let mut element =
+                    element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
+                scopes.push(&element.attrs);
+                element.ns = scopes.resolve(&element.name);
+                scopes.pop();
                 attach(&mut stack, &mut root, element).map_err(at)?;
             }
             Event::End(_) => {
                 // quick-xml checks that end tags match, so the stack is not empty.
                 if let Some(mut element) = stack.pop() {
+                    scopes.pop();
                     element.inner.end = start;
                     element.outer.end = end;
                     attach(&mut stack, &mut root, element).map_err(at)?;
@@ -188,6 +377,12 @@ pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
                 push_text(&mut stack, &text);
             }
             Event::GeneralRef(reference) => {
+                let name = String::from_utf8_lossy(&reference).into_owned();
+                if let Some(text) = entities.resolve(&name).map_err(at)? {
+                    let text = text.to_owned();
+                    push_text(&mut stack, &text);
+                    continue;
+                }
                 let mut buf = [0; 4];
                 let text = match resolve(&reference).map_err(at)? {
                     Resolved::Str(s) => s,
@@ -206,7 +401,12 @@ pub(crate) fn parse_tree(source: &str) -> Result<Element, ParseError> {
         ))
         .at_offset(bytes, bytes.len()));
     }
-    root.ok_or_else(|| xml_error("the XML document has no root element".to_owned()))
+    let root = root.ok_or_else(|| xml_error("the XML document has no root element".to_owned()))?;
+    Ok(Tree {
+        root,
+        entities,
+        doctype_end,
+    })
 }
 
 fn position(p: u64) -> usize {
@@ -220,6 +420,7 @@ fn xml_error(message: String) -> ParseError {
 fn element(
     tag: &BytesStart,
     decoder: Decoder,
+    entities: &Entities,
     outer: Range<usize>,
     inner: Range<usize>,
 ) -> Result<Element, ParseError> {
@@ -238,12 +439,15 @@ fn element(
             )));
         }
         let value = attr
-            .decode_and_unescape_value_with(decoder, resolve_html5_entity)
+            .decode_and_unescape_value_with(decoder, |name| {
+                entities.get(name).or_else(|| resolve_html5_entity(name))
+            })
             .map_err(|e| xml_error(format!("in attribute {key} of <{name}>: {e}")))?;
         attrs.push((key, value.into_owned()));
     }
     Ok(Element {
         name,
+        ns: String::new(),
         attrs,
         children: Vec::new(),
         outer,

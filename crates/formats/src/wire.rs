@@ -1,0 +1,618 @@
+//! ANPA 1312 and IPTC 7901: the classic agency wire formats, still sent
+//! over satellite and TCP feeds.
+//!
+//! A transmission carries one or more messages, each framed by control
+//! characters: `SOH` header `STX` text `ETX` trailer, optionally ended by
+//! `EOT` and preceded by `SYN`s. The two formats differ in their headers:
+//!
+//! * ANPA 1312: `a0238 r f BC-Japan-Economy 1stLd-Writethru 06-15 0678`:
+//!   service level and selector code, priority letter (`f` flash, `b`
+//!   bulletin, `u` urgent, `r` regular, `d` deferred, `a` advisory),
+//!   category letter, keyword (slug), optional version marker, filing date
+//!   (`MM-DD`), word count. The text starts with `^`-marked lines (the
+//!   keyword line, the headline, the byline) and paragraphs are indented;
+//!   the trailer is a stamp like `AP-NY-06-15-94 0220EDT`.
+//! * IPTC 7901: `AFP0123 3 POL 0345 UPDATE`: source and message number,
+//!   priority digit (1 flash to 6), category (up to 3 letters), word count,
+//!   optional version or take marker. The text starts with the keyword
+//!   line and the headline; the trailer holds a stamp like `051430 GMT JAN 24`.
+//!
+//! Lines end in `<` (ANPA's quad left) or `=` (quad center), which are
+//! dropped; a dateline `PLACE (AP) _ ` or `PLACE, Jan 5 (AFP) - ` at the
+//! head of the first paragraph moves to `dateline` (the place and date,
+//! without the agency marker).
+
+use std::borrow::Cow;
+
+use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
+
+use crate::common::{derived_uri, new_item, provider};
+use crate::sniff::Charset;
+use crate::{Context, ErrorKind, ParseError};
+
+const SYN: u8 = 0x16;
+const SOH: u8 = 0x01;
+const STX: u8 = 0x02;
+const ETX: u8 = 0x03;
+const EOT: u8 = 0x04;
+
+/// A header longer than this is not a wire header.
+const MAX_HEADER_BYTES: usize = 512;
+
+/// The wire format of a transmission, when it starts (after whitespace and
+/// `SYN`s) with `SOH` and a header closed by `STX`.
+pub(crate) fn format(bytes: &[u8]) -> Option<Format> {
+    let start = bytes
+        .iter()
+        .position(|b| *b != SYN && !b.is_ascii_whitespace())?;
+    let rest = bytes[start..].strip_prefix(&[SOH])?;
+    let end = rest.iter().take(MAX_HEADER_BYTES).position(|b| *b == STX)?;
+    let header = String::from_utf8_lossy(&rest[..end]);
+    Some(kind_of(&header))
+}
+
+/// IPTC 7901 when the second header token is a priority digit, else ANPA.
+fn kind_of(header: &str) -> Format {
+    let mut tokens = header.split_whitespace();
+    let first = tokens.next().unwrap_or_default();
+    let mut second = tokens.next().unwrap_or_default();
+    // `AFP 0123 3 POL`: the number may stand apart from the source.
+    if first.chars().all(|c| c.is_ascii_alphabetic()) && second.len() >= 3 && is_digits(second) {
+        second = tokens.next().unwrap_or_default();
+    }
+    if second.len() == 1 && second.chars().all(|c| ('1'..='6').contains(&c)) {
+        Format::Iptc7901
+    } else {
+        Format::Anpa1312
+    }
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One framed message, as offsets into the decoded transmission.
+struct Message<'a> {
+    header: &'a str,
+    text: &'a str,
+    trailer: &'a str,
+    /// The message's own bytes (SOH to the end of its trailer).
+    whole: &'a str,
+}
+
+/// Parses a transmission into one item per message. Each message is read
+/// by its own header (a transmission mixing both formats is read as sent).
+pub(crate) fn parse(
+    bytes: &[u8],
+    charset: Option<Charset>,
+    ctx: &Context,
+) -> Result<Vec<RawItem>, ParseError> {
+    let (text, warnings) = decode(bytes, charset)?;
+    let messages = split(&text)?;
+    let own_bytes = messages.len() > 1 && matches!(text, Cow::Borrowed(_));
+    Ok(messages
+        .iter()
+        .map(|message| {
+            // A message's own bytes when they can be cut out as sent.
+            let original = if own_bytes {
+                message.whole.as_bytes()
+            } else {
+                bytes
+            };
+            let mut item = match kind_of(message.header) {
+                Format::Iptc7901 => iptc7901(message, original, ctx),
+                _ => anpa(message, original, ctx),
+            };
+            item.warnings.extend(warnings.iter().cloned());
+            item
+        })
+        .collect())
+}
+
+/// Wire feeds are often 8-bit Latin without any label: without a charset,
+/// bytes that are not UTF-8 are read as windows-1252, with a warning.
+fn decode(
+    bytes: &[u8],
+    charset: Option<Charset>,
+) -> Result<(Cow<'_, str>, Vec<String>), ParseError> {
+    match crate::text::decode(bytes, charset) {
+        Ok(decoded) => Ok((decoded.text, decoded.warnings)),
+        Err(e) if e.kind == ErrorKind::InvalidUtf8 => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            Ok((
+                Cow::Owned(text.into_owned()),
+                vec![
+                    "the transmission is not UTF-8 and names no charset: read as windows-1252"
+                        .to_owned(),
+                ],
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn framing_error(text: &str, offset: usize, message: String) -> ParseError {
+    ParseError::new(ErrorKind::InvalidField, message).at_offset(text.as_bytes(), offset)
+}
+
+/// Splits a transmission at each `SOH`.
+fn split(text: &str) -> Result<Vec<Message<'_>>, ParseError> {
+    let starts: Vec<usize> = text
+        .match_indices(char::from(SOH))
+        .map(|(i, _)| i)
+        .collect();
+    if starts.is_empty() {
+        return Err(framing_error(
+            text,
+            0,
+            "the transmission has no SOH".to_owned(),
+        ));
+    }
+    let mut messages = Vec::with_capacity(starts.len());
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(text.len());
+        let segment = &text[start + 1..end];
+        let number = n + 1;
+        let Some(stx) = segment.find(char::from(STX)) else {
+            return Err(framing_error(
+                text,
+                start,
+                format!("message {number}: the header has no STX after it"),
+            ));
+        };
+        let body = &segment[stx + 1..];
+        let Some(etx) = body.find(char::from(ETX)) else {
+            return Err(framing_error(
+                text,
+                start + 1 + stx,
+                format!("message {number}: the text has no ETX after it (truncated?)"),
+            ));
+        };
+        let after = &body[etx + 1..];
+        let trailer = after.split(char::from(EOT)).next().unwrap_or_default();
+        let whole_end = start + 1 + stx + 1 + etx + 1 + trailer.len();
+        let eot = usize::from(after.len() > trailer.len());
+        messages.push(Message {
+            header: &segment[..stx],
+            text: &body[..etx],
+            trailer,
+            whole: &text[start..(whole_end + eot).min(end)],
+        });
+    }
+    Ok(messages)
+}
+
+/// Text lines without the ANPA line-end codes and control characters.
+fn clean_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            let line: String = line
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect();
+            line.trim_end()
+                .trim_end_matches(['<', '=', '^'])
+                .trim_end()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Paragraphs of a wire text: a new one at an indented line or after a
+/// blank line, continuation lines joined with a space.
+fn paragraphs(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in lines {
+        if line.trim().is_empty() {
+            open = false;
+            continue;
+        }
+        let indented = line.starts_with([' ', '\t']);
+        match out.last_mut() {
+            Some(last) if open && !indented => {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            _ => out.push(line.trim().to_owned()),
+        }
+        open = true;
+    }
+    out
+}
+
+/// A dateline at the head of a paragraph: `TOKYO (AP) _ `, `PARIS, Jan 5
+/// (AFP) - `. Returns the place (and date) and the rest of the paragraph.
+fn split_dateline(paragraph: &str) -> Option<(String, String)> {
+    let open = paragraph.get(..120.min(paragraph.len()))?.find(" (")?;
+    let close = paragraph[open..].find(')')? + open;
+    let agency = &paragraph[open + 2..close];
+    if agency.is_empty()
+        || agency.len() > 20
+        || !agency
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
+    {
+        return None;
+    }
+    let place = &paragraph[..open];
+    if !place.chars().next()?.is_uppercase() {
+        return None;
+    }
+    let after = paragraph[close + 1..].trim_start();
+    let rest = ["--", "_", "-", "–", "—"]
+        .iter()
+        .find_map(|dash| after.strip_prefix(dash))?;
+    Some((place.trim().to_owned(), rest.trim_start().to_owned()))
+}
+
+/// The body paragraphs, with a dateline moved out of the first.
+fn body_and_dateline(mut paragraphs: Vec<String>) -> (Option<Body>, Option<String>) {
+    let mut dateline = None;
+    if let Some(first) = paragraphs.first_mut() {
+        if let Some((place, rest)) = split_dateline(first) {
+            dateline = Some(place);
+            *first = rest;
+        }
+    }
+    paragraphs.retain(|p| !p.is_empty());
+    let body = (!paragraphs.is_empty()).then(|| Body {
+        kind: BodyKind::Text,
+        value: paragraphs.join("\n\n"),
+    });
+    (body, dateline)
+}
+
+/// A version from a marker: `1stLd` and `UPDATE 1` are the second version,
+/// a bare `Writethru` too.
+fn version_of(marker: &str) -> Option<u64> {
+    let lower = marker.to_ascii_lowercase();
+    let number = |s: &str| -> Option<u64> {
+        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    if let Some(at) = lower.find("update") {
+        return number(lower[at + 6..].trim_start()).map(|n| n + 1);
+    }
+    if let Some(at) = lower.find("ld") {
+        let before = &lower[..at];
+        let start = before
+            .rfind(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(0, |i| i + 1);
+        if let Some(n) = number(&before[start..]) {
+            return Some(n + 1);
+        }
+    }
+    lower.contains("writethru").then_some(2)
+}
+
+/// A take number from a marker (`2ndTake`, `TAKE 2`, `2ND TAKE`).
+fn take_of(marker: &str) -> Option<u64> {
+    let lower = marker.to_ascii_lowercase();
+    let at = lower.find("take")?;
+    let after: String = lower[at + 4..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if let Ok(n) = after.parse() {
+        return Some(n);
+    }
+    let before = lower[..at].trim_end();
+    let start = before
+        .rfind(|c: char| !c.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let digits: String = before[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// An id stable across versions of one story: the format, source, keyword
+/// and date, and the take; derived from the message's bytes when the
+/// keyword or the date is missing.
+fn story_uri(kind: &str, parts: &[Option<&str>], take: Option<u64>, whole: &str) -> String {
+    if parts.iter().any(Option::is_none) {
+        return derived_uri(kind, whole.as_bytes());
+    }
+    let mut uri = format!("urn:wirestream:{kind}");
+    for part in parts.iter().flatten() {
+        uri.push(':');
+        uri.extend(part.chars().map(|c| {
+            if c.is_whitespace() {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        }));
+    }
+    if let Some(take) = take.filter(|t| *t > 1) {
+        uri.push_str(&format!(":take{take}"));
+    }
+    uri
+}
+
+fn subject(code: &str, name: Option<&str>) -> Subject {
+    Subject {
+        code: Some(code.to_owned()),
+        name: name.map(str::to_owned),
+    }
+}
+
+/// ANPA 1312's category letters, as AP uses them.
+fn anpa_category(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "a" => "Domestic news",
+        "b" => "Special events",
+        "e" => "Entertainment",
+        "f" => "Financial",
+        "i" => "International news",
+        "k" => "Commentary",
+        "l" => "Lifestyle",
+        "n" => "State and regional",
+        "o" => "Weather",
+        "p" => "Politics",
+        "q" => "Sports results",
+        "s" => "Sports",
+        "t" => "Travel",
+        "v" => "Advisories",
+        "w" => "Washington",
+        _ => return None,
+    })
+}
+
+fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
+    let tokens: Vec<&str> = message.header.split_whitespace().collect();
+    let selector = tokens.first().copied();
+    let priority = tokens.get(1).copied();
+    let category = tokens.get(2).copied();
+    let slug = tokens.get(3).copied();
+    let mut rest: Vec<&str> = tokens.iter().skip(4).copied().collect();
+    // The word count is the sender's, of a text we measure ourselves.
+    if rest.last().is_some_and(|t| is_digits(t)) {
+        rest.pop();
+    }
+    let filing_date = if rest
+        .last()
+        .is_some_and(|t| t.len() == 5 && t.as_bytes()[2] == b'-')
+    {
+        rest.pop()
+    } else {
+        None
+    };
+    let marker = (!rest.is_empty()).then(|| rest.join(" "));
+
+    let mut item = new_item(Format::Anpa1312, original, ctx);
+    item.urgency = priority.and_then(|p| match p {
+        "f" => Some(1),
+        "b" => Some(2),
+        "u" => Some(3),
+        "r" => Some(5),
+        "d" => Some(6),
+        "a" => Some(7),
+        _ => None,
+    });
+    item.subjects = category
+        .map(|c| vec![subject(&format!("anpa-category:{c}"), anpa_category(c))])
+        .unwrap_or_default();
+    item.slugline = slug.map(str::to_owned);
+    item.version = marker.as_deref().and_then(version_of);
+    item.ednote = marker.clone();
+
+    // The `^` lines: the keyword line, the headline, the byline.
+    let lines = clean_lines(message.text);
+    let mut index = 0;
+    let mut heads = Vec::new();
+    while let Some(line) = lines.get(index) {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() && heads.is_empty() {
+            index += 1;
+            continue;
+        }
+        let Some(head) = trimmed.strip_prefix('^') else {
+            break;
+        };
+        heads.push(head.trim().to_owned());
+        index += 1;
+    }
+    let slug_lower = slug.map(str::to_ascii_lowercase);
+    heads.retain(|h| {
+        !slug_lower
+            .as_deref()
+            .is_some_and(|s| h.to_ascii_lowercase().starts_with(s))
+    });
+    let mut bylines = Vec::new();
+    let mut headline = None;
+    for head in heads {
+        if head.starts_with("By ") || head.starts_with("BY ") || !bylines.is_empty() {
+            bylines.push(head);
+        } else if headline.is_none() {
+            headline = Some(head);
+        } else {
+            item.subheadlines.push(head);
+        }
+    }
+    item.headline = headline.unwrap_or_default();
+    item.byline = (!bylines.is_empty()).then(|| bylines.join(", "));
+    let (body, dateline) = body_and_dateline(paragraphs(&lines[index..]));
+    item.body = body;
+    item.dateline = dateline;
+
+    // `AP-NY-06-15-94 0220EDT`: the agency and the send time.
+    let trailer = message.trailer.trim().trim_end_matches(['<', '=']);
+    let agency = trailer
+        .split('-')
+        .next()
+        .filter(|a| !a.is_empty() && a.len() <= 8 && a.chars().all(|c| c.is_ascii_alphabetic()));
+    item.versioncreated = anpa_time(trailer);
+    let year = item.versioncreated.as_deref().map(|t| &t[..4]);
+    let date = filing_date.map(|d| match year {
+        Some(y) => format!("{y}-{d}"),
+        None => d.to_owned(),
+    });
+    item.uri = story_uri(
+        "anpa-1312",
+        &[agency.or(selector), slug, date.as_deref()],
+        marker.as_deref().and_then(take_of),
+        message.whole,
+    );
+    item.provider = provider(ctx, agency, &item.uri);
+    item
+}
+
+/// The UTC offsets of the zones US wire stamps use.
+fn zone_offset(zone: &str) -> Option<&'static str> {
+    Some(match zone {
+        "GMT" | "UTC" | "Z" => "+00:00",
+        "EDT" => "-04:00",
+        "EST" | "CDT" => "-05:00",
+        "CST" | "MDT" => "-06:00",
+        "MST" | "PDT" => "-07:00",
+        "PST" => "-08:00",
+        _ => return None,
+    })
+}
+
+fn century(yy: &str) -> Option<String> {
+    let n: u32 = yy.parse().ok()?;
+    Some(format!("{}{yy}", if n < 70 { 20 } else { 19 }))
+}
+
+/// `AP-NY-06-15-94 0220EDT` to `1994-06-15T02:20:00-04:00`.
+fn anpa_time(trailer: &str) -> Option<String> {
+    let mut words = trailer.split_whitespace();
+    let stamp = words.next()?;
+    let time = words.next()?.trim_end_matches(['<', '=']);
+    let parts: Vec<&str> = stamp.rsplitn(4, '-').collect();
+    let [yy, dd, mm, _] = parts[..] else {
+        return None;
+    };
+    let (clock, zone) = time.split_at(time.find(|c: char| c.is_ascii_alphabetic())?);
+    if !(is_digits(clock) && clock.len() == 4 && is_digits(mm) && is_digits(dd)) {
+        return None;
+    }
+    Some(format!(
+        "{}-{mm:0>2}-{dd:0>2}T{}:{}:00{}",
+        century(yy)?,
+        &clock[..2],
+        &clock[2..],
+        zone_offset(zone)?
+    ))
+}
+
+/// `051430 GMT JAN 24` (day, hour, minute, zone, month, year) to RFC 3339.
+fn iptc7901_time(trailer: &str) -> Option<String> {
+    let words: Vec<&str> = trailer.split_whitespace().collect();
+    words.windows(4).find_map(|w| {
+        let [ddhhmm, zone, month, yy] = w else {
+            return None;
+        };
+        if ddhhmm.len() != 6 || !is_digits(ddhhmm) || yy.len() != 2 || !is_digits(yy) {
+            return None;
+        }
+        const MONTHS: [&str; 12] = [
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ];
+        let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? + 1;
+        Some(format!(
+            "{}-{month:02}-{}T{}:{}:00{}",
+            century(yy)?,
+            &ddhhmm[..2],
+            &ddhhmm[2..4],
+            &ddhhmm[4..],
+            zone_offset(&zone.to_ascii_uppercase())?
+        ))
+    })
+}
+
+fn iptc7901(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
+    let tokens: Vec<&str> = message.header.split_whitespace().collect();
+    let mut tokens = tokens.into_iter().peekable();
+    let first = tokens.next().unwrap_or_default();
+    let split = first
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(first.len());
+    let source = &first[..split];
+    // The message number (`AFP0123`, or `AFP 0123`) counts transmissions,
+    // not stories: it is not part of the id.
+    if first[split..].is_empty() && tokens.peek().is_some_and(|t| is_digits(t) && t.len() >= 3) {
+        tokens.next();
+    }
+    let priority = tokens.next();
+    let category = tokens.next();
+    let rest: Vec<&str> = tokens.collect();
+    let marker_tokens: Vec<&str> = rest.iter().copied().filter(|t| !is_digits(t)).collect();
+
+    let mut item = new_item(Format::Iptc7901, original, ctx);
+    item.urgency = priority
+        .and_then(|p| p.parse::<u8>().ok())
+        .filter(|p| (1..=9).contains(p));
+    item.subjects = category
+        .map(|c| {
+            vec![subject(
+                &format!("iptc7901-category:{}", c.to_ascii_uppercase()),
+                None,
+            )]
+        })
+        .unwrap_or_default();
+
+    let lines = clean_lines(message.text);
+    let mut nonblank = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let keyword = nonblank.next().map(|(_, l)| l.trim().to_owned());
+    let headline = nonblank.next();
+    let mut index = headline.map_or(lines.len(), |(i, _)| i + 1);
+    item.headline = headline
+        .map(|(_, l)| l.trim().to_owned())
+        .unwrap_or_default();
+    if let Some((i, line)) = lines
+        .iter()
+        .enumerate()
+        .skip(index)
+        .find(|(_, l)| !l.trim().is_empty())
+    {
+        let line = line.trim();
+        let intro = ["By ", "BY ", "Par ", "PAR ", "Von ", "VON ", "Por ", "Di "];
+        if intro.iter().any(|p| line.starts_with(p)) && line.split_whitespace().count() <= 8 {
+            item.byline = Some(line.to_owned());
+            index = i + 1;
+        }
+    }
+    // The keyword line: the slug, then any version or take marker.
+    let (slug, line_marker) = match keyword.as_deref() {
+        Some(k) => match k.find([' ', '(']) {
+            Some(at) => (
+                Some(k[..at].to_owned()),
+                Some(k[at..].trim().trim_matches(['(', ')']).to_owned()),
+            ),
+            None => (Some(k.to_owned()), None),
+        },
+        None => (None, None),
+    };
+    let marker = line_marker
+        .filter(|m| !m.is_empty())
+        .or_else(|| (!marker_tokens.is_empty()).then(|| marker_tokens.join(" ")));
+    item.slugline = slug.clone();
+    item.version = marker.as_deref().and_then(version_of);
+    item.ednote = marker.clone();
+    let (body, dateline) = body_and_dateline(paragraphs(&lines[index.min(lines.len())..]));
+    item.body = body;
+    item.dateline = dateline;
+    item.versioncreated = iptc7901_time(message.trailer);
+    let date = item.versioncreated.as_deref().map(|t| &t[..10]);
+    let source = (!source.is_empty()).then_some(source);
+    item.uri = story_uri(
+        "iptc-7901",
+        &[source, slug.as_deref(), date],
+        marker.as_deref().and_then(take_of),
+        message.whole,
+    );
+    item.provider = provider(ctx, source, &item.uri);
+    item
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,328 @@
+//! The internal subset of a DOCTYPE, read safely.
+//!
+//! Agencies send NewsML 1.2 with a DOCTYPE whose internal subset declares a
+//! few entities (`<!ENTITY nbsp "&#160;">`). Those are read; everything
+//! else in the DTD (element and attribute lists, parameter entities) is
+//! ignored, and nothing is ever fetched. Refused, as [`ErrorKind::ForbiddenDtd`]:
+//! external general entities (`SYSTEM`/`PUBLIC`, how XXE reads files and
+//! reaches internal hosts), and expansions beyond [`MAX_ENTITY_BYTES`] or
+//! eight times its value for one entity, or beyond [`MAX_EXPANDED_BYTES`]
+//! for the document ("billion laughs" and its quadratic cousin).
+
+use std::collections::HashMap;
+
+use quick_xml::escape::resolve_html5_entity;
+
+use crate::{ErrorKind, ParseError};
+
+/// Largest replacement text of one entity, after expansion.
+pub(crate) const MAX_ENTITY_BYTES: usize = 8 * 1024;
+/// Most text all entity references of a document may expand to.
+pub(crate) const MAX_EXPANDED_BYTES: usize = 1024 * 1024;
+/// An entity expanding to more than this many bytes, and to more than
+/// [`MAX_AMPLIFICATION`] times its declared value, is refused.
+const MIN_AMPLIFIED_BYTES: usize = 256;
+/// An entity may refer to plain entities, but not to one that refers to
+/// others: the billion laughs need levels, real subsets never do.
+const MAX_NESTING: usize = 2;
+const MAX_AMPLIFICATION: usize = 8;
+/// Most entities one internal subset may declare.
+const MAX_ENTITIES: usize = 1024;
+
+/// The internal entities a DOCTYPE declares, fully expanded.
+#[derive(Debug, Default)]
+pub(crate) struct Entities {
+    map: HashMap<String, String>,
+    /// Names whose values referred to other declared entities: they may
+    /// not be referred to in turn (see [`MAX_NESTING`]).
+    nested: std::collections::HashSet<String>,
+    /// Bytes expanded so far, against [`MAX_EXPANDED_BYTES`].
+    expanded: usize,
+}
+
+impl Entities {
+    /// Reads the declarations of a DOCTYPE (the text after `<!DOCTYPE`).
+    pub fn from_doctype(doctype: &str) -> Result<Entities, ParseError> {
+        let mut entities = Entities::default();
+        let Some(open) = doctype.find('[') else {
+            return Ok(entities);
+        };
+        let mut rest = &doctype[open + 1..];
+        while let Some(at) = find_ignore_case(rest, "<!ENTITY") {
+            rest = &rest[at + "<!ENTITY".len()..];
+            let (declaration, after) = split_declaration(rest);
+            rest = after;
+            let mut tokens = Tokens(declaration);
+            let Some(first) = tokens.next() else { continue };
+            let parameter = first == "%";
+            let name = if parameter {
+                tokens.next()
+            } else {
+                Some(first)
+            };
+            let Some(name) = name else { continue };
+            let value = tokens.next();
+            let external = matches!(value, Some(v) if v.eq_ignore_ascii_case("SYSTEM") || v.eq_ignore_ascii_case("PUBLIC"));
+            if parameter {
+                // Parameter entities only matter inside a DTD, which is
+                // never processed: ignored, and never fetched.
+                continue;
+            }
+            if external {
+                return Err(forbidden(format!(
+                    "external DTD entity declarations are not accepted (`{name}`: they allow \
+                     XXE attacks); internal entities are"
+                )));
+            }
+            let Some(value) = value.and_then(unquote) else {
+                continue;
+            };
+            if entities.map.len() >= MAX_ENTITIES {
+                return Err(forbidden(format!(
+                    "the DTD declares more than {MAX_ENTITIES} entities"
+                )));
+            }
+            // The first declaration of a name wins (XML 1.0, 4.2).
+            if !entities.map.contains_key(name) {
+                let (expanded, nests) = entities.expand_value(name, value)?;
+                if nests {
+                    entities.nested.insert(name.to_owned());
+                }
+                entities.map.insert(name.to_owned(), expanded);
+            }
+        }
+        Ok(entities)
+    }
+
+    /// Expands the references in an entity value: character references,
+    /// earlier entities (already expanded) and the predefined and HTML ones.
+    /// Also says whether the value referred to a declared entity.
+    fn expand_value(&self, name: &str, value: &str) -> Result<(String, bool), ParseError> {
+        let mut out = String::with_capacity(value.len());
+        let mut nests = false;
+        let mut rest = value;
+        while let Some(at) = rest.find('&') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let Some(end) = after.find(';').filter(|e| *e <= 64) else {
+                out.push('&');
+                rest = after;
+                continue;
+            };
+            let reference = &after[..end];
+            rest = &after[end + 1..];
+            if let Some(c) = char_reference(reference) {
+                out.push(c);
+            } else if let Some(text) = self.map.get(reference) {
+                if self.nested.contains(reference) {
+                    return Err(forbidden(format!(
+                        "entity `{name}` refers to `&{reference};`, which refers to other \
+                         entities: more than {MAX_NESTING} levels (a \"billion laughs\" attack?)"
+                    )));
+                }
+                nests = true;
+                out.push_str(text);
+            } else if let Some(text) = resolve_html5_entity(reference) {
+                out.push_str(text);
+            } else {
+                return Err(forbidden(format!(
+                    "entity `{name}` refers to `&{reference};`, which is not declared before it"
+                )));
+            }
+            if out.len() > MAX_ENTITY_BYTES {
+                return Err(too_large(name));
+            }
+        }
+        out.push_str(rest);
+        // Nested references that multiply (`&a;&a;&a;…` of `&b;&b;&b;…`) are
+        // the billion laughs, however small the first levels: an entity
+        // much larger than the value it was declared with is refused.
+        if out.len() > MAX_ENTITY_BYTES
+            || (out.len() > MIN_AMPLIFIED_BYTES && out.len() > MAX_AMPLIFICATION * value.len())
+        {
+            return Err(too_large(name));
+        }
+        Ok((out, nests))
+    }
+
+    /// The replacement text of a reference in the document, counted
+    /// against the document's expansion budget.
+    pub fn resolve(&mut self, name: &str) -> Result<Option<&str>, ParseError> {
+        let Some(text) = self.map.get(name) else {
+            return Ok(None);
+        };
+        self.expanded += text.len();
+        if self.expanded > MAX_EXPANDED_BYTES {
+            return Err(forbidden(format!(
+                "entity references expand to more than {MAX_EXPANDED_BYTES} bytes"
+            )));
+        }
+        Ok(Some(text))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The markup with every reference to a declared entity replaced by its
+    /// text, escaped so that it stays text: bodies are cut out of the
+    /// source as markup, and must not carry references only this DTD knows.
+    pub fn expand_in(&mut self, markup: &str) -> Result<String, ParseError> {
+        let mut out = String::with_capacity(markup.len());
+        let mut rest = markup;
+        while let Some(at) = rest.find('&') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let name = after
+                .find(';')
+                .filter(|end| *end <= 64)
+                .map(|end| &after[..end]);
+            match name {
+                Some(name) if self.map.contains_key(name) => {
+                    let text = self.resolve(name)?.unwrap_or_default();
+                    for c in text.chars() {
+                        match c {
+                            '&' => out.push_str("&amp;"),
+                            '<' => out.push_str("&lt;"),
+                            '>' => out.push_str("&gt;"),
+                            c => out.push(c),
+                        }
+                    }
+                    rest = &after[name.len() + 1..];
+                }
+                _ => {
+                    out.push('&');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// A declared entity, for attribute values (their size is bounded by
+    /// the per-entity limit and the document size).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+}
+
+fn too_large(name: &str) -> ParseError {
+    forbidden(format!(
+        "entity `{name}` expands without bound (more than {MAX_ENTITY_BYTES} bytes, or \
+         {MAX_AMPLIFICATION} times its value): a \"billion laughs\" attack?"
+    ))
+}
+
+fn forbidden(message: String) -> ParseError {
+    ParseError::new(ErrorKind::ForbiddenDtd, message)
+}
+
+fn char_reference(reference: &str) -> Option<char> {
+    let number = reference.strip_prefix('#')?;
+    let value = match number.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => number.parse().ok()?,
+    };
+    char::from_u32(value)
+}
+
+fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The declaration up to its `>` (quotes respected), and what follows.
+fn split_declaration(text: &str) -> (&str, &str) {
+    let mut quote = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return (&text[..i], &text[i + 1..]),
+            _ => {}
+        }
+    }
+    (text, "")
+}
+
+/// Whitespace-separated tokens, a quoted string being one token (quotes kept).
+struct Tokens<'a>(&'a str);
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.0.trim_start();
+        let first = text.chars().next()?;
+        let end = if first == '"' || first == '\'' {
+            text[1..].find(first).map_or(text.len(), |e| e + 2)
+        } else {
+            text.find(char::is_whitespace).unwrap_or(text.len())
+        };
+        self.0 = &text[end..];
+        Some(&text[..end])
+    }
+}
+
+fn unquote(token: &str) -> Option<&str> {
+    let first = token.chars().next()?;
+    if (first == '"' || first == '\'') && token.len() >= 2 && token.ends_with(first) {
+        Some(&token[1..token.len() - 1])
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_internal_entities() {
+        let mut e = Entities::from_doctype(
+            "NewsML [\n<!ENTITY nbsp \"&#160;\">\n<!ENTITY agency 'AFP &amp; co'>\n\
+             <!ENTITY full \"&agency; &#x41;\">\n<!ENTITY % local SYSTEM \"local.dtd\">\n\
+             <!ELEMENT NewsML ANY>]",
+        )
+        .unwrap();
+        assert_eq!(e.resolve("nbsp").unwrap(), Some("\u{a0}"));
+        assert_eq!(e.resolve("full").unwrap(), Some("AFP & co A"));
+        assert_eq!(e.resolve("local").unwrap(), None);
+        assert!(Entities::from_doctype("nitf SYSTEM \"nitf.dtd\"")
+            .unwrap()
+            .map
+            .is_empty());
+    }
+
+    #[test]
+    fn refuses_small_billion_laughs_too() {
+        let err = Entities::from_doctype(
+            "lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\
+             <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]",
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ForbiddenDtd);
+        assert!(err.message.contains("billion laughs"), "{err}");
+    }
+
+    #[test]
+    fn refuses_what_is_dangerous() {
+        let err =
+            Entities::from_doctype("x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ForbiddenDtd);
+        let err = Entities::from_doctype("x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">]").unwrap_err();
+        assert!(err.message.contains("billion laughs"), "{err}");
+        // Many references to one big entity: the document budget.
+        let big = "x".repeat(MAX_ENTITY_BYTES);
+        let mut e = Entities::from_doctype(&format!("x [<!ENTITY big \"{big}\">]")).unwrap();
+        let mut result = Ok(None);
+        for _ in 0..=(MAX_EXPANDED_BYTES / MAX_ENTITY_BYTES) {
+            result = e.resolve("big").map(|t| t.map(str::len));
+        }
+        assert_eq!(result.unwrap_err().kind, ErrorKind::ForbiddenDtd);
+    }
+}
