@@ -20,7 +20,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 VERDICTS = {"new", "version", "duplicate", "kill"}
 PUBSTATUS = {"usable", "withheld", "canceled"}
-FORMATS = {"ninjs", "newsml-g2", "newsml1", "nitf", "rss", "atom", "text", "anpa1312", "iptc7901", "jsonfeed"}
+FORMATS = {"ninjs", "newsml-g2", "newsml1", "nitf", "rss", "atom", "text", "json-feed", "anpa-1312", "iptc-7901"}
 STAGES = {"ingest", "worker", "sink"}
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 REASON = re.compile(r"^[a-z][a-z0-9_]*$")
