@@ -54,13 +54,31 @@ pub struct Args {
 }
 
 /// `http://` + a listen address; a wildcard address is reached on loopback.
-fn base_url(listen: std::net::SocketAddr) -> String {
+pub fn service_url(listen: std::net::SocketAddr) -> String {
     let host = if listen.ip().is_unspecified() {
         "127.0.0.1".to_owned()
     } else {
         listen.ip().to_string()
     };
     format!("http://{host}:{}", listen.port())
+}
+
+/// The consumer lag a service reports, summed over its topics; `None` when
+/// it does not answer or reports none.
+pub async fn lag_of(base: &str) -> Option<f64> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .ok()?;
+    let body = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    prom::sum(&prom::parse(&body), "wirestream_consumer_lag_messages", &[])
 }
 
 fn source(config: &Config, args: &Args) -> Source {
@@ -71,7 +89,7 @@ fn source(config: &Config, args: &Args) -> Source {
                 given
                     .as_deref()
                     .map(|u| u.trim_end_matches('/').to_owned())
-                    .unwrap_or_else(|| base_url(listen))
+                    .unwrap_or_else(|| service_url(listen))
             };
             Source::Services([
                 pick(&args.ingest, config.ingest.listen),
@@ -230,10 +248,13 @@ mod tests {
     #[test]
     fn listen_addresses_become_urls() {
         assert_eq!(
-            base_url("0.0.0.0:18080".parse().unwrap()),
+            service_url("0.0.0.0:18080".parse().unwrap()),
             "http://127.0.0.1:18080"
         );
-        assert_eq!(base_url("10.0.0.2:1".parse().unwrap()), "http://10.0.0.2:1");
+        assert_eq!(
+            service_url("10.0.0.2:1".parse().unwrap()),
+            "http://10.0.0.2:1"
+        );
     }
 
     #[test]
