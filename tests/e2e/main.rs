@@ -17,4 +17,5 @@ mod metrics;
 mod secrets;
 mod seed;
 mod sink;
+mod top;
 mod verdicts;
