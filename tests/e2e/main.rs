@@ -2,6 +2,7 @@
 //! real broker and PostgreSQL of the local stack (`make test`).
 
 mod cli;
+mod dashboards;
 mod dlq;
 mod faults;
 mod ingest_cli;
