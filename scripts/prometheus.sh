@@ -127,7 +127,7 @@ stages = [
 expr = " or ".join(
     f'label_replace(sum(rate({metric}[30s])), "stage", "{name}", "", "")' for name, metric in stages
 )
-params = {"g0.expr": expr, "g0.tab": "0", "g0.range_input": "15m", "g0.stacked": "0"}
+params = {"g0.expr": expr, "g0.tab": "0", "g0.range_input": "5m", "g0.stacked": "0"}
 print(f"{sys.argv[1]}/graph?" + urllib.parse.urlencode(params))
 PY
 }
