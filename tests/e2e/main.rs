@@ -15,6 +15,7 @@ mod ingest_reuters;
 mod ingest_spool;
 mod malformed;
 mod metrics;
+mod report;
 mod secrets;
 mod seed;
 mod sink;

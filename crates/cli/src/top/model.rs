@@ -354,7 +354,7 @@ fn dead_letters(samples: &[Sample]) -> Vec<(String, String, f64)> {
 
 fn sources(samples: &[Sample]) -> BTreeMap<String, Source> {
     let mut out: BTreeMap<String, Source> = BTreeMap::new();
-    for s in &samples[..] {
+    for s in samples {
         let Some(source) = s.label("source") else {
             continue;
         };
