@@ -170,6 +170,19 @@ async fn top_draws_the_flow_and_sees_a_sink_go_down() {
     pipeline.stop().await;
 }
 
+/// Runs `top --once`: whether it succeeded, and what it printed.
+async fn once(args: &[String]) -> (bool, String) {
+    let out = tokio::process::Command::new(&args[0])
+        .args(&args[1..])
+        .arg("--once")
+        .output()
+        .await
+        .expect("top --once runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn top_once_prints_a_snapshot() {
     let pipeline = Pipeline::start().await.expect("pipeline starts");
@@ -190,18 +203,8 @@ async fn top_once_prints_a_snapshot() {
     assert_eq!(stored, 19, "{}", pipeline.logs());
 
     let args = top_args(&pipeline);
-    let out = tokio::process::Command::new(&args[0])
-        .args(&args[1..])
-        .arg("--once")
-        .output()
-        .await
-        .expect("top --once runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, text) = once(&args).await;
+    assert!(ok, "{text}");
     assert!(
         !text.contains('\u{1b}'),
         "plain text, no escape codes:\n{text}"
@@ -225,41 +228,24 @@ async fn top_once_prints_a_snapshot() {
             .unwrap_or_default()
     };
     // 20 items: 17 new stories, two copies, one empty item.
-    assert_eq!(
-        words("new").get(1).map(String::as_str),
-        Some("17"),
-        "{text}"
-    );
-    assert_eq!(
-        words("duplicate").get(1).map(String::as_str),
-        Some("2"),
-        "{text}"
-    );
-    assert_eq!(
-        words("dead-letter").get(1).map(String::as_str),
-        Some("1"),
-        "{text}"
-    );
-    assert_eq!(
-        words("empty_article").get(2).map(String::as_str),
-        Some("1"),
-        "{text}"
-    );
-    assert_eq!(
-        words("sink").get(1).map(String::as_str),
-        Some("ready"),
-        "{text}"
-    );
+    let expected = [
+        ("new", 1, "17"),
+        ("duplicate", 1, "2"),
+        ("dead-letter", 1, "1"),
+        ("empty_article", 2, "1"),
+        ("sink", 1, "ready"),
+    ];
+    for (first, column, want) in expected {
+        assert_eq!(
+            words(first).get(column).map(String::as_str),
+            Some(want),
+            "{first}: {text}"
+        );
+    }
     pipeline.stop().await;
 
     // Nothing answers: it says so, and fails.
-    let out = tokio::process::Command::new(&args[0])
-        .args(&args[1..])
-        .arg("--once")
-        .output()
-        .await
-        .expect("top --once runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
+    let (ok, text) = once(&args).await;
+    assert!(!ok, "{text}");
     assert!(text.contains("warning: sink down"), "{text}");
 }
