@@ -162,6 +162,29 @@ async fn every_panel_and_alert_query_returns_live_data() {
         failures.join("\n"),
         prometheus.log()
     );
+    // `wirestream top` reads the same Prometheus (--prometheus).
+    let out = tokio::process::Command::new(wirestream_tests::binary_path("wirestream"))
+        .args(["top", "--once", "--prometheus", &prometheus.url])
+        .output()
+        .await
+        .expect("top --once runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for stage in ["ingest", "worker", "sink"] {
+        let words: Vec<&str> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.first() == Some(&stage))
+            .unwrap_or_default();
+        assert_eq!(
+            words.get(1),
+            Some(&"ready"),
+            "{stage} via Prometheus:\n{text}"
+        );
+        // Its total since the service started is above zero.
+        let total: f64 = words.get(4).and_then(|n| n.parse().ok()).unwrap_or(0.0);
+        assert!(total > 0.0, "{stage} via Prometheus:\n{text}");
+    }
     eprintln!(
         "{} panel queries and {} alerts checked against live data in {:?}",
         panels.len(),
