@@ -71,7 +71,8 @@ say "feeding the seed article and the Reuters corpus ($ITEMS items)"
 "$BIN/wirestream" feed "$SHARED/corpus/seed-article-fr.txt" "$SHARED/corpus/reuters21578.ndjson"
 
 say "waiting until every item is accounted for"
-REPORT="$("$BIN/wirestream" report --expect "$ITEMS" --since "$START" --until-drained --timeout 900)"
+REPORT="$("$BIN/wirestream" report --expect "$ITEMS" --since "$START" --until-drained --timeout 900)" \
+  || { echo "$REPORT"; echo "error: not every item was accounted for (see $DEV/logs)" >&2; exit 1; }
 TOOK="$(python3 -c "import time; print(time.time() - $START_S)")"
 
 SEED="$(psql "$DATABASE_URL" -qAt -c "SELECT language, headline FROM articles WHERE format = 'text' ORDER BY received_at DESC LIMIT 1" 2>/dev/null || true)"
