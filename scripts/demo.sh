@@ -48,20 +48,38 @@ metrics_info() {
     echo "Articles/s per stage: $("$ROOT/scripts/prometheus.sh" graph-url)"
     echo "Screenshot of that graph: scripts/screenshot.sh (saves docs/img/prometheus-articles.png)"
   else
-    echo "Prometheus: not running (WIRESTREAM_PROMETHEUS=1 make up installs and starts a local one)"
+    echo "Prometheus: not running (WIRESTREAM_PROMETHEUS=0, or not root and Debian's prometheus package missing)"
   fi
   echo "Grafana dashboard and alert rules: deploy/grafana, deploy/prometheus; metric reference: docs/metrics.md"
 }
 metrics_info >&2
+cat >&2 <<TXT
 
-say "feeding the seed article and the Reuters corpus (18,001 items)"
+Watch it flow: in another terminal, run
+  $BIN/wirestream top
+(q quits, ? help; \`wirestream top --once\` prints one snapshot)
+
+TXT
+
+ITEMS=18001
+# This run's summary counts what was stored from here on, not the database's
+# whole history; copies of items an earlier run stored change no row, so the
+# wait also ends when the worker and the sink have nothing left to consume.
+START="$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
+START_S="$(date +%s.%N)"
+say "feeding the seed article and the Reuters corpus ($ITEMS items)"
 "$BIN/wirestream" feed "$SHARED/corpus/seed-article-fr.txt" "$SHARED/corpus/reuters21578.ndjson"
 
 say "waiting until every item is accounted for"
-"$BIN/wirestream" report --expect 18001 --timeout 900
+REPORT="$("$BIN/wirestream" report --expect "$ITEMS" --since "$START" --until-drained --timeout 900)" \
+  || { echo "$REPORT"; echo "error: not every item was accounted for (see $DEV/logs)" >&2; exit 1; }
+TOOK="$(python3 -c "import time; print(time.time() - $START_S)")"
 
 SEED="$(psql "$DATABASE_URL" -qAt -c "SELECT language, headline FROM articles WHERE format = 'text' ORDER BY received_at DESC LIMIT 1" 2>/dev/null || true)"
 cat <<TXT
+
+This run: $ITEMS items fed, all accounted for $(printf '%.1f' "$TOOK") s after the feed began ($(python3 -c "print(round($ITEMS / max($TOOK, 1e-9)))") items/s end to end).
+$REPORT
 
 The seed article, as stored (language | headline):
   $SEED
@@ -70,6 +88,6 @@ Query it yourself:
   psql $DATABASE_URL -c "SELECT uri, verdict, language, headline FROM articles ORDER BY received_at DESC LIMIT 10"
   psql $DATABASE_URL -c "SELECT headline FROM articles WHERE search @@ websearch_to_tsquery('english', 'cocoa prices') LIMIT 5"
   (more in docs/queries.md)
-Metrics: http://127.0.0.1:18080/metrics  http://127.0.0.1:18081/metrics  http://127.0.0.1:18082/metrics
-The services keep running; stop everything with: make down
 TXT
+metrics_info
+echo "The services keep running; stop everything with: make down"

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# An optional local Prometheus that scrapes the local services with
+# The local Prometheus, on by default: it scrapes the local services with
 # deploy/prometheus/prometheus.yml and evaluates the alert rules, so that one
-# machine can watch the graphs. Data in .dev/prometheus, log in .dev/logs.
+# machine can watch the graphs. Our own instance, on our port, with our
+# config; data in .dev/prometheus, log in .dev/logs. Debian's package also
+# installs a systemd service: it is kept from starting and never relied on.
 #
-#   scripts/prometheus.sh up       start it when wanted (idempotent): when the
-#                                  `prometheus` binary is there, or when
-#                                  WIRESTREAM_PROMETHEUS=1 (then, as root, it
-#                                  installs Debian's `prometheus` package)
+#   scripts/prometheus.sh up       start it (idempotent), installing Debian's
+#                                  `prometheus` package first when root and
+#                                  the binary is missing
 #   scripts/prometheus.sh down     stop it, by pid
 #   scripts/prometheus.sh status   PROMETHEUS_URL=... when it runs
 #   scripts/prometheus.sh graph-url   a URL of the articles/s graph
 #   scripts/prometheus.sh promtool    print promtool's path, installing it as
 #                                  root when missing (for `make test`)
 #
-# WIRESTREAM_PROMETHEUS=0 never starts it. Port: WIRESTREAM_PROMETHEUS_PORT
+# WIRESTREAM_PROMETHEUS=0 never starts it (and a missing binary is then no
+# error); without root, a missing binary is reported and skipped. Port: WIRESTREAM_PROMETHEUS_PORT
 # (19090, to stay clear of a system Prometheus on 9090).
 set -euo pipefail
 
@@ -22,7 +24,7 @@ DEV="$ROOT/.dev"
 PIDS="$DEV/pids"
 LOGS="$DEV/logs"
 PORT="${WIRESTREAM_PROMETHEUS_PORT:-19090}"
-WANT="${WIRESTREAM_PROMETHEUS:-auto}"
+WANT="${WIRESTREAM_PROMETHEUS:-1}"
 URL="http://127.0.0.1:$PORT"
 
 say() { echo "==> $*" >&2; }
@@ -63,10 +65,10 @@ cmd_up() {
     return 0
   fi
   if ! command -v prometheus >/dev/null 2>&1; then
-    if [ "$WANT" = 1 ]; then
+    if [ "$(id -u)" = 0 ]; then
       apt_install_prometheus || die "Prometheus is not installed and could not be: install Debian's 'prometheus' package"
     else
-      say "no prometheus binary: skipping the local Prometheus (WIRESTREAM_PROMETHEUS=1 installs it)"
+      say "no prometheus binary and not root: skipping the local Prometheus (apt-get install prometheus, as root, adds it)"
       return 0
     fi
   fi
@@ -125,7 +127,7 @@ stages = [
 expr = " or ".join(
     f'label_replace(sum(rate({metric}[30s])), "stage", "{name}", "", "")' for name, metric in stages
 )
-params = {"g0.expr": expr, "g0.tab": "0", "g0.range_input": "15m", "g0.stacked": "0"}
+params = {"g0.expr": expr, "g0.tab": "0", "g0.range_input": "5m", "g0.stacked": "0"}
 print(f"{sys.argv[1]}/graph?" + urllib.parse.urlencode(params))
 PY
 }

@@ -210,7 +210,7 @@ cmd_up() {
   fi
   "$cli" topics --wait 60s >&2
   "$cli" migrate >&2
-  # Optional: a local Prometheus scraping the services (scripts/prometheus.sh).
+  # A local Prometheus scraping the services, on by default (scripts/prometheus.sh; WIRESTREAM_PROMETHEUS=0: none).
   "$ROOT/scripts/prometheus.sh" up
   cmd_status
 }

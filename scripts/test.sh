@@ -40,6 +40,7 @@ scripts/fuzz.sh || status=$?
 # (the fault tests start private brokers and clusters of their own); run one
 # at a time so that two tests do not compete for two cores.
 echo "==> end-to-end tests"
+scripts/ensure-debian.sh tmux # tests/e2e/top.rs draws `wirestream top` in tmux
 cargo test -p wirestream-tests --no-fail-fast -- --test-threads=1 2>&1 | tee -a "$RESULTS" || status=$?
 
 # One line with the totals of every runner above.

@@ -2,6 +2,7 @@
 //! real broker and PostgreSQL of the local stack (`make test`).
 
 mod cli;
+mod dashboards;
 mod dlq;
 mod faults;
 mod formats_golden;
@@ -17,8 +18,10 @@ mod kafka_contract;
 mod large_items;
 mod malformed;
 mod metrics;
+mod report;
 mod resume;
 mod secrets;
 mod seed;
 mod sink;
+mod top;
 mod verdicts;

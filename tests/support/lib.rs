@@ -20,6 +20,9 @@ pub mod items;
 pub mod kafka;
 pub mod pg_proxy;
 pub mod postgres;
+pub mod prometheus;
+pub mod tmux;
+pub mod trickle;
 
 pub use kafka::Kafka;
 

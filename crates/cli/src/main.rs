@@ -8,6 +8,7 @@ mod feed;
 mod input;
 mod parse;
 mod report;
+mod top;
 
 use std::path::PathBuf;
 
@@ -46,6 +47,8 @@ enum Command {
     Dlq(dlq::Command),
     /// Count the outcomes stored in Postgres, optionally waiting until N items are accounted for.
     Report(report::Args),
+    /// A live view of the pipeline from the services' metrics: rates, verdicts, lag, latency, feeds.
+    Top(top::Args),
 }
 
 #[tokio::main]
@@ -71,6 +74,7 @@ async fn main() -> std::process::ExitCode {
         Command::Topics(args) => admin::topics(&config, args).await,
         Command::Report(args) => report::run(&config, args).await,
         Command::Dlq(command) => dlq::run(&config, command).await,
+        Command::Top(args) => top::run(&config, args).await,
     };
     match result {
         Ok(code) => code,

@@ -1,11 +1,15 @@
 //! `wirestream report`: what Postgres holds, per outcome.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-use sqlx::Row as _;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
 use wirestream_runtime::Config;
+use wirestream_store::report::{accounted, outcomes, Outcomes};
+
+use crate::top::{lag_of, service_url};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,57 +19,14 @@ pub struct Args {
     /// Give up waiting after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
-}
-
-struct Counts {
-    by_verdict: Vec<(String, i64)>,
-    dead_letters: i64,
-    seconds: f64,
-}
-
-impl Counts {
-    fn accounted(&self) -> i64 {
-        self.by_verdict.iter().map(|(_, n)| n).sum::<i64>() + self.dead_letters
-    }
-}
-
-async fn count(pool: &sqlx::PgPool) -> anyhow::Result<Counts> {
-    let rows =
-        sqlx::query("SELECT verdict, count(*) FROM articles GROUP BY verdict ORDER BY verdict")
-            .fetch_all(pool)
-            .await
-            .context("failed to count articles")?;
-    let by_verdict = rows
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
-        .collect();
-    let dead_letters: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
-        .fetch_one(pool)
-        .await
-        .context("failed to count dead letters")?;
-    let seconds: Option<f64> = sqlx::query_scalar(
-        "SELECT extract(epoch FROM max(stored_at) - min(received_at))::float8 FROM articles",
-    )
-    .fetch_one(pool)
-    .await
-    .context("failed to read timestamps")?;
-    Ok(Counts {
-        by_verdict,
-        dead_letters,
-        seconds: seconds.unwrap_or(0.0),
-    })
-}
-
-/// Items accounted for, the cheap way: while a run is being measured this is
-/// asked again and again, and the full [`count`] (two scans of `articles`
-/// and a sort) every second was a fifth of PostgreSQL's CPU in `make bench`.
-async fn accounted(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM dead_letters)",
-    )
-    .fetch_one(pool)
-    .await
-    .context("failed to count articles and dead letters")
+    /// Count only what was stored at or after this time (RFC 3339), e.g. one run's items.
+    #[arg(long)]
+    since: Option<DateTime<Utc>>,
+    /// While waiting, also stop when the worker and the sink have nothing left to
+    /// consume (their consumer lag, from `/metrics`, stays 0): copies of stored
+    /// items change no row, so a second run of the same corpus never reaches `--expect`.
+    #[arg(long)]
+    until_drained: bool,
 }
 
 /// The pause before the next count: half the time the remaining items should
@@ -82,47 +43,127 @@ fn next_poll(remaining: i64, done_since: i64, since: Duration) -> Duration {
 pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     let pool =
         wirestream_store::connect_lazy(&config.database.url, 1, config.database.connect_timeout)?;
-    let started = Instant::now();
     if let Some(expect) = args.expect {
-        let (mut done, mut at) = (accounted(&pool).await?, Instant::now());
-        let mut pause = Duration::from_secs(1);
-        while done < expect {
-            if started.elapsed() > Duration::from_secs(args.timeout) {
-                eprintln!("timed out: {done} of {expect} items accounted for");
-                print(&count(&pool).await?);
-                return Ok(ExitCode::FAILURE);
-            }
-            eprintln!("waiting: {done} of {expect} items accounted for");
-            tokio::time::sleep(pause).await;
-            // PostgreSQL may be restarting under a long wait: keep waiting
-            // (until the timeout) rather than give up on one failed count.
-            let now = match accounted(&pool).await {
-                Ok(now) => now,
-                Err(error) => {
-                    eprintln!("warning: {error:#}; retrying");
-                    pause = Duration::from_secs(1);
-                    continue;
-                }
-            };
-            pause = next_poll(expect - now, now - done, at.elapsed());
-            (done, at) = (now, Instant::now());
+        if !wait(config, &pool, &args, expect).await? {
+            print(&outcomes(&pool, args.since).await?, args.since);
+            return Ok(ExitCode::FAILURE);
         }
     }
-    print(&count(&pool).await?);
+    print(&outcomes(&pool, args.since).await?, args.since);
     Ok(ExitCode::SUCCESS)
 }
 
-fn print(counts: &Counts) {
-    let stored: i64 = counts.by_verdict.iter().map(|(_, n)| n).sum();
-    println!("items accounted for: {}", counts.accounted());
+/// Waits until `expect` items are accounted for (or the pipeline drained,
+/// with `--until-drained`), showing a progress bar with rate and ETA on a
+/// terminal and a line every few seconds elsewhere. False on timeout.
+async fn wait(
+    config: &Config,
+    pool: &sqlx::PgPool,
+    args: &Args,
+    expect: i64,
+) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let bar = progress_bar(expect);
+    let (mut done, mut at) = (accounted(pool, args.since).await?, Instant::now());
+    let mut pause = Duration::from_secs(1);
+    let mut drained_since: Option<(Instant, i64)> = None;
+    let mut last_line = Instant::now();
+    loop {
+        bar.set_position(done.clamp(0, expect) as u64);
+        if done >= expect {
+            bar.finish();
+            return Ok(true);
+        }
+        if started.elapsed() > Duration::from_secs(args.timeout) {
+            bar.abandon();
+            eprintln!("timed out: {done} of {expect} items accounted for");
+            return Ok(false);
+        }
+        if bar.is_hidden() && last_line.elapsed() >= Duration::from_secs(5) {
+            eprintln!("waiting: {done} of {expect} items accounted for");
+            last_line = Instant::now();
+        }
+        if args.until_drained {
+            // The lag gauges are refreshed every 5 s: drained means 0 in two
+            // looks over 6 s apart with nothing stored in between.
+            if drained(config).await {
+                match drained_since {
+                    Some((when, then))
+                        if then == done && when.elapsed() > Duration::from_secs(6) =>
+                    {
+                        bar.finish();
+                        eprintln!("drained: nothing left to consume ({done} items stored or dead-lettered)");
+                        return Ok(true);
+                    }
+                    Some((_, then)) if then == done => {}
+                    _ => drained_since = Some((Instant::now(), done)),
+                }
+            } else {
+                drained_since = None;
+            }
+        }
+        tokio::time::sleep(pause).await;
+        // PostgreSQL may be restarting under a long wait: keep waiting
+        // (until the timeout) rather than give up on one failed count.
+        let now = match accounted(pool, args.since).await {
+            Ok(now) => now,
+            Err(error) => {
+                bar.suspend(|| eprintln!("warning: {error:#}; retrying"));
+                pause = Duration::from_secs(1);
+                continue;
+            }
+        };
+        pause = next_poll(expect - now, now - done, at.elapsed());
+        if args.until_drained {
+            pause = pause.min(Duration::from_secs(2));
+        }
+        (done, at) = (now, Instant::now());
+    }
+}
+
+fn progress_bar(expect: i64) -> ProgressBar {
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new(expect.max(0) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} items  {per_sec}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// True when the worker and the sink both answer and report no lag.
+async fn drained(config: &Config) -> bool {
+    let urls = [
+        service_url(config.worker.listen),
+        service_url(config.sink.listen),
+    ];
+    let (worker, sink) = tokio::join!(lag_of(&urls[0]), lag_of(&urls[1]));
+    worker == Some(0.0) && sink == Some(0.0)
+}
+
+fn print(counts: &Outcomes, since: Option<DateTime<Utc>>) {
+    match since {
+        Some(since) => println!(
+            "items accounted for since {}: {}",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            counts.accounted()
+        ),
+        None => println!("items accounted for: {}", counts.accounted()),
+    }
     for (verdict, n) in &counts.by_verdict {
         println!("  {verdict:<12} {n}");
     }
     println!("  {:<12} {}", "dead-letter", counts.dead_letters);
     if counts.seconds > 0.0 {
         println!(
-            "throughput: {:.0} articles/s ({stored} rows from first receipt to last commit in {:.1}s)",
-            stored as f64 / counts.seconds,
+            "throughput: {:.0} articles/s ({} rows from first receipt to last commit in {:.1}s)",
+            counts.articles() as f64 / counts.seconds,
+            counts.articles(),
             counts.seconds
         );
     }

@@ -11,6 +11,7 @@ pub mod csv;
 mod dead_letters;
 mod ledger;
 mod offsets;
+pub mod report;
 mod search_index;
 pub mod service;
 
