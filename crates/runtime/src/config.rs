@@ -46,6 +46,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub worker: WorkerConfig,
     pub sink: SinkConfig,
+    /// How every stage retries a transient failure (`crate::retry`).
+    pub retry: crate::retry::RetryConfig,
 }
 
 impl Config {
@@ -138,6 +140,23 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every connection: a statement
+    /// running longer is cancelled (SQLSTATE 57014) and retried. `0s`: none.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
+    /// `lock_timeout`: a wait for a row or table lock longer than this fails
+    /// (55P03) and is retried, rather than holding the stage behind another
+    /// session for good. `0s`: none.
+    #[serde(with = "humantime_serde")]
+    pub lock_timeout: Duration,
+    /// `idle_in_transaction_session_timeout`: a session idle inside an open
+    /// transaction this long is ended by the server, releasing its locks.
+    #[serde(with = "humantime_serde")]
+    pub idle_in_transaction_session_timeout: Duration,
+    /// How long a service waits at start for the schema migration to
+    /// succeed before it exits with an error naming the database.
+    #[serde(with = "humantime_serde")]
+    pub startup_timeout: Duration,
 }
 
 impl Default for DatabaseConfig {
@@ -146,6 +165,10 @@ impl Default for DatabaseConfig {
             url: "postgres://wirestream@127.0.0.1:15432/wirestream".into(),
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(60),
+            lock_timeout: Duration::from_secs(10),
+            idle_in_transaction_session_timeout: Duration::from_secs(60),
+            startup_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -323,6 +346,10 @@ pub struct WorkerConfig {
     /// Longest a batch waits for its next item (see `wirestream_runtime::batch`).
     #[serde(with = "humantime_serde")]
     pub batch_linger: Duration,
+    /// `/health` fails once a batch has waited this long without progress
+    /// (neither done nor retried): a hung call, which a restart fixes.
+    #[serde(with = "humantime_serde")]
+    pub stall_after: Duration,
     /// Near-copy thresholds and the index horizon (`[worker.dedup]`, see
     /// docs/dedup.md); `wirestream dedup` reads them too.
     pub dedup: DedupConfig,
@@ -336,6 +363,7 @@ impl Default for WorkerConfig {
             batch_size: 500,
             batch_deadline: Duration::from_millis(50),
             batch_linger: Duration::from_millis(5),
+            stall_after: Duration::from_secs(120),
             dedup: DedupConfig::default(),
         }
     }
@@ -363,11 +391,9 @@ pub struct SinkConfig {
     /// insert finds the pending list full.
     #[serde(with = "humantime_serde")]
     pub search_index_flush: Duration,
-    /// First and largest pause between retries while Postgres is unavailable.
+    /// `/health` fails once a batch has waited this long without progress.
     #[serde(with = "humantime_serde")]
-    pub retry_initial: Duration,
-    #[serde(with = "humantime_serde")]
-    pub retry_max: Duration,
+    pub stall_after: Duration,
 }
 
 impl Default for SinkConfig {
@@ -382,8 +408,7 @@ impl Default for SinkConfig {
             batch_linger: Duration::from_millis(5),
             offsets: OffsetStore::Kafka,
             search_index_flush: Duration::from_secs(1),
-            retry_initial: Duration::from_millis(100),
-            retry_max: Duration::from_secs(10),
+            stall_after: Duration::from_secs(120),
         }
     }
 }
