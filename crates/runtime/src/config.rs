@@ -43,6 +43,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub shutdown: ShutdownConfig,
+    pub startup: StartupConfig,
     pub ingest: IngestConfig,
     pub worker: WorkerConfig,
     pub sink: SinkConfig,
@@ -153,10 +154,6 @@ pub struct DatabaseConfig {
     /// transaction this long is ended by the server, releasing its locks.
     #[serde(with = "humantime_serde")]
     pub idle_in_transaction_session_timeout: Duration,
-    /// How long a service waits at start for the schema migration to
-    /// succeed before it exits with an error naming the database.
-    #[serde(with = "humantime_serde")]
-    pub startup_timeout: Duration,
 }
 
 impl Default for DatabaseConfig {
@@ -168,7 +165,6 @@ impl Default for DatabaseConfig {
             statement_timeout: Duration::from_secs(60),
             lock_timeout: Duration::from_secs(10),
             idle_in_transaction_session_timeout: Duration::from_secs(60),
-            startup_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -213,6 +209,25 @@ impl Default for ShutdownConfig {
     fn default() -> Self {
         ShutdownConfig {
             grace: Duration::from_secs(15),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StartupConfig {
+    /// How long the worker and the sink wait at start for the broker to
+    /// answer and the schema migration to succeed; then they exit with one
+    /// line naming what did not answer, and a non-zero status, so that an
+    /// orchestrator sees the failure rather than a pod that never gets ready.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for StartupConfig {
+    fn default() -> Self {
+        StartupConfig {
+            timeout: Duration::from_secs(30),
         }
     }
 }

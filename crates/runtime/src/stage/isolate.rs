@@ -17,38 +17,30 @@ pub trait BatchOp<T> {
     async fn apply(&mut self, items: &mut [T]) -> Result<(), Self::Error>;
 }
 
-/// What [`isolate`] made of a batch.
-#[derive(Debug)]
-pub struct Isolated<T, E> {
-    /// The items applied, in their batch order.
-    pub applied: Vec<T>,
-    /// The items refused on their own, with the error.
-    pub refused: Vec<(T, E)>,
-}
-
 /// Applies `op` to `items`, retrying transient failures by the context's
-/// policy and splitting on permanent ones. `None` when shutdown came first.
+/// policy and splitting on permanent ones. Returns the items refused on
+/// their own, by index (ascending), with the error; the others were applied.
+/// Chunks are contiguous ranges, so `op` always sees items in batch order.
+/// `None` when shutdown came first.
 pub async fn isolate<T, O: BatchOp<T>>(
     op: &mut O,
-    items: Vec<T>,
+    items: &mut [T],
     what: &str,
     cx: &Context,
-) -> Option<Isolated<T, O::Error>> {
-    let mut result = Isolated {
-        applied: Vec::with_capacity(items.len()),
-        refused: Vec::new(),
-    };
-    // Chunks still to apply, the next one last.
-    let mut pending = vec![items];
-    while let Some(mut chunk) = pending.pop() {
-        if chunk.is_empty() {
+) -> Option<Vec<(usize, O::Error)>> {
+    let mut refused = Vec::new();
+    // Ranges still to apply, the next one last.
+    let mut pending = vec![0..items.len()];
+    while let Some(range) = pending.pop() {
+        if range.is_empty() {
             continue;
         }
         let mut attempts = cx.policy.attempts(what);
         let outcome = loop {
+            let chunk = &mut items[range.clone()];
             let outcome = tokio::select! {
                 _ = cx.shutdown.cancelled() => return None,
-                outcome = op.apply(&mut chunk) => outcome,
+                outcome = op.apply(chunk) => outcome,
             };
             match outcome {
                 Err(error) if op.classify(&error) == ErrorClass::Transient => {
@@ -63,18 +55,29 @@ pub async fn isolate<T, O: BatchOp<T>>(
             }
         };
         match outcome {
-            Ok(()) => result.applied.append(&mut chunk),
-            Err(error) if chunk.len() == 1 => {
-                let item = chunk.pop().expect("one item");
-                result.refused.push((item, error));
-            }
+            Ok(()) => {}
+            Err(error) if range.len() == 1 => refused.push((range.start, error)),
             Err(error) => {
-                tracing::info!(%error, items = chunk.len(), "{what} refused, splitting the batch");
-                let second = chunk.split_off(chunk.len() / 2);
-                pending.push(second);
-                pending.push(chunk);
+                tracing::info!(%error, items = range.len(), "{what} refused, splitting the batch");
+                let middle = range.start + range.len() / 2;
+                pending.push(middle..range.end);
+                pending.push(range.start..middle);
             }
         }
     }
-    Some(result)
+    Some(refused)
+}
+
+/// Splits `items` into those kept and those at the `refused` indices (ascending).
+pub fn take_refused<T, E>(items: Vec<T>, refused: Vec<(usize, E)>) -> (Vec<T>, Vec<(T, E)>) {
+    let mut kept = Vec::with_capacity(items.len() - refused.len());
+    let mut taken = Vec::with_capacity(refused.len());
+    let mut refused = refused.into_iter().peekable();
+    for (index, item) in items.into_iter().enumerate() {
+        match refused.next_if(|(at, _)| *at == index) {
+            Some((_, error)) => taken.push((item, error)),
+            None => kept.push(item),
+        }
+    }
+    (kept, taken)
 }

@@ -30,7 +30,7 @@ use crate::kafka::LagReporter;
 use crate::ops::Heartbeat;
 use crate::retry::Policy;
 
-pub use isolate::{isolate, BatchOp, Isolated};
+pub use isolate::{isolate, take_refused, BatchOp};
 pub use source::Source;
 
 /// What every call of a stage gets: the shutdown token and the retry policy.

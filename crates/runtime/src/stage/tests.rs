@@ -133,18 +133,19 @@ impl Stage for Upper {
 
     async fn write(
         &mut self,
-        output: Vec<String>,
+        mut output: Vec<String>,
         _offsets: &[NextOffset],
         cx: &Context,
     ) -> anyhow::Result<Option<Written>> {
-        let Some(isolated) = isolate(self, output, "write", cx).await else {
+        let Some(refused) = isolate(self, &mut output, "write", cx).await else {
             return Ok(None);
         };
+        let (applied, refused) = take_refused(output, refused);
         let mut letters = self.letters.lock().unwrap();
-        letters.extend(isolated.refused.iter().map(|(item, _)| item.clone()));
+        letters.extend(refused.iter().map(|(item, _)| item.clone()));
         Ok(Some(Written {
-            written: isolated.applied.len(),
-            dead_lettered: isolated.refused.len(),
+            written: applied.len(),
+            dead_lettered: refused.len(),
         }))
     }
 }
