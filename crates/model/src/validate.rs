@@ -10,8 +10,8 @@
 //!   every tool that shows it, and NUL cannot be stored at all).
 //! * `version` is a `bigint`.
 //! * PostgreSQL `text` and `jsonb` cannot hold NUL (U+0000), so no field may.
-//!   (The original bytes are exempt: they travel as base64 when they hold NUL,
-//!   see [`crate::Original`].) Invalid UTF-8 cannot reach a `RawItem`: its
+//!   (Ingest sends original bytes holding NUL as base64, see
+//!   [`crate::Original`]; an original sent as text with NUL is refused.) Invalid UTF-8 cannot reach a `RawItem`: its
 //!   fields are Rust strings, and a raw record that is not UTF-8 JSON fails
 //!   to decode.
 
@@ -65,6 +65,13 @@ pub fn check(item: &RawItem) -> Result<(), Invalid> {
         ("ednote", item.ednote.as_deref()),
         ("slugline", item.slugline.as_deref()),
         ("source", Some(item.source.as_str())),
+        (
+            "original",
+            match &item.original {
+                crate::Original::Utf8(text) => Some(text.as_str()),
+                crate::Original::Base64(_) => None,
+            },
+        ),
     ];
     for (field, value) in texts {
         no_nul(field, value)?;

@@ -22,8 +22,6 @@ use std::time::Duration;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
-/// The dedup section is defined beside the rules it tunes.
-pub use wirestream_dedup::DedupConfig;
 
 /// The environment variable naming the config file.
 pub const CONFIG_ENV: &str = "WIRESTREAM_CONFIG";
@@ -34,6 +32,8 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration in [{0}]: {1}")]
+    Section(String, #[source] Box<figment::Error>),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,6 +76,24 @@ impl Config {
         figment
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+}
+
+/// A section owned by another component: kept as written here, and parsed
+/// into that component's own type (with its own `deny_unknown_fields`) by
+/// [`Section::parse`], as each of Vector's components reads its own table.
+/// It keeps `runtime` free of the crates whose settings it carries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Section(figment::value::Dict);
+
+impl Section {
+    /// The section as the component's config type; `path` (`worker.dedup`)
+    /// names it in the error.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ConfigError> {
+        Figment::from(Serialized::defaults(&self.0))
+            .extract()
+            .map_err(|e| ConfigError::Section(path.to_owned(), Box::new(e)))
     }
 }
 
@@ -366,8 +384,9 @@ pub struct WorkerConfig {
     #[serde(with = "humantime_serde")]
     pub stall_after: Duration,
     /// Near-copy thresholds and the index horizon (`[worker.dedup]`, see
-    /// docs/dedup.md); `wirestream dedup` reads them too.
-    pub dedup: DedupConfig,
+    /// docs/dedup.md): owned by the dedup crate, which parses it (the worker
+    /// at start, `wirestream dedup` too), so that a misspelt key is an error there.
+    pub dedup: Section,
 }
 
 impl Default for WorkerConfig {
@@ -379,7 +398,7 @@ impl Default for WorkerConfig {
             batch_deadline: Duration::from_millis(50),
             batch_linger: Duration::from_millis(5),
             stall_after: Duration::from_secs(120),
-            dedup: DedupConfig::default(),
+            dedup: Section::default(),
         }
     }
 }

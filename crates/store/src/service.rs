@@ -50,3 +50,59 @@ pub async fn open(
         }),
     }
 }
+
+/// What a stage service has once it started.
+pub struct Started {
+    pub readiness: Readiness,
+    pub tracker: TaskTracker,
+    /// The retry policy, failing the service's readiness check while a
+    /// transient failure lasts longer than `retry.unready_after`.
+    pub policy: Policy,
+    /// `None` when shutdown came during the start.
+    pub pool: Option<PgPool>,
+}
+
+/// The start of a stage service (the worker, the sink), in the order that
+/// fails fastest: the ops endpoints bind `listen` (a port in use is an error
+/// at once), then the broker must answer and the schema be migrated within
+/// `startup.timeout`. Every wait gives way to shutdown.
+pub async fn start(
+    name: &'static str,
+    listen: std::net::SocketAddr,
+    config: &wirestream_runtime::Config,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Started> {
+    use wirestream_runtime::kafka;
+    let readiness = Readiness::new();
+    let tracker = TaskTracker::new();
+    let policy = Policy::new(config.retry).reporting_to(readiness.clone(), name);
+    let metrics = wirestream_runtime::telemetry::init_metrics();
+    ops::start(name, listen, metrics, readiness.clone(), shutdown.clone(), &tracker).await?;
+    kafka::spawn_broker_check(
+        &config.kafka,
+        readiness.clone(),
+        Duration::from_secs(2),
+        shutdown.clone(),
+        &tracker,
+    )?;
+    let started = |pool| Started {
+        readiness: readiness.clone(),
+        tracker: tracker.clone(),
+        policy: policy.clone(),
+        pool,
+    };
+    tokio::select! {
+        _ = shutdown.cancelled() => return Ok(started(None)),
+        waited = kafka::wait_for_broker(&config.kafka, config.startup.timeout) => waited?,
+    }
+    let pool = open(
+        &config.database,
+        config.startup.timeout,
+        &policy,
+        &readiness,
+        shutdown,
+        &tracker,
+    )
+    .await?;
+    Ok(started(pool))
+}

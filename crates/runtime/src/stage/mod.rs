@@ -13,6 +13,7 @@
 //! so that only the offending items are dead-lettered.
 
 mod isolate;
+pub mod produce;
 mod source;
 #[cfg(test)]
 mod tests;
