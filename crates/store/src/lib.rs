@@ -179,7 +179,7 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
         .await?;
     sqlx::query("SET lock_timeout = 0").execute(&mut *conn).await?;
     let migrated = MIGRATOR.run(&mut *conn).await;
-    sqlx::query("RESET statement_timeout; RESET lock_timeout")
+    sqlx::raw_sql("RESET statement_timeout; RESET lock_timeout")
         .execute(&mut *conn)
         .await?;
     migrated?;
