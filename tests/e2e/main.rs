@@ -4,6 +4,7 @@
 mod cli;
 mod dlq;
 mod faults;
+mod hostile;
 mod ingest_cli;
 mod ingest_feeds;
 mod ingest_formats;
