@@ -18,4 +18,5 @@ mod metrics;
 mod secrets;
 mod seed;
 mod sink;
+mod startup;
 mod verdicts;
