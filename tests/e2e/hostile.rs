@@ -36,16 +36,41 @@ async fn hostile_items_at_ingest_get_a_4xx_and_a_clean_item_still_flows() {
         env: vec![("WIRESTREAM_KAFKA__MAX_MESSAGE_BYTES", "1000000".into())],
         ..Options::default()
     };
-    let pipeline = Pipeline::start_with(options).await.expect("pipeline starts");
+    let pipeline = Pipeline::start_with(options)
+        .await
+        .expect("pipeline starts");
     let long_id = format!("urn:x:{}", "9".repeat(1200));
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        ("NUL in uri", ninjs("urn:x:1\u{0}", serde_json::json!({})), 400, "uri"),
-        ("BEL in uri", ninjs("urn:x:\u{7}2", serde_json::json!({})), 400, "uri"),
-        ("newline in uri", ninjs("urn:x:\n3", serde_json::json!({})), 400, "uri"),
-        ("id too long", ninjs(&long_id, serde_json::json!({})), 400, "uri"),
+        (
+            "NUL in uri",
+            ninjs("urn:x:1\u{0}", serde_json::json!({})),
+            400,
+            "uri",
+        ),
+        (
+            "BEL in uri",
+            ninjs("urn:x:\u{7}2", serde_json::json!({})),
+            400,
+            "uri",
+        ),
+        (
+            "newline in uri",
+            ninjs("urn:x:\n3", serde_json::json!({})),
+            400,
+            "uri",
+        ),
+        (
+            "id too long",
+            ninjs(&long_id, serde_json::json!({})),
+            400,
+            "uri",
+        ),
         (
             "version above i64",
-            ninjs("urn:x:5", serde_json::json!({"version": "9223372036854775808"})),
+            ninjs(
+                "urn:x:5",
+                serde_json::json!({"version": "9223372036854775808"}),
+            ),
             400,
             "version",
         ),
@@ -84,7 +109,9 @@ async fn hostile_items_at_ingest_get_a_4xx_and_a_clean_item_still_flows() {
         ),
     ];
     for (what, body, status, says) in &cases {
-        let response = pipeline.post("/v1/articles", "application/json", body.clone()).await;
+        let response = pipeline
+            .post("/v1/articles", "application/json", body.clone())
+            .await;
         let got = response.status().as_u16();
         let problem: serde_json::Value = response.json().await.unwrap_or_default();
         assert_eq!(got, *status, "{what}: {problem}");
@@ -99,11 +126,17 @@ async fn hostile_items_at_ingest_get_a_4xx_and_a_clean_item_still_flows() {
         ninjs("urn:x:b2\u{0}", serde_json::json!({})),
     ]
     .join(&b'\n');
-    let response = pipeline.post("/v1/articles:batch", "application/x-ndjson", batch).await;
+    let response = pipeline
+        .post("/v1/articles:batch", "application/x-ndjson", batch)
+        .await;
     assert_eq!(response.status().as_u16(), 400);
 
     let response = pipeline
-        .post("/v1/articles", "application/json", ninjs("urn:x:clean", serde_json::json!({})))
+        .post(
+            "/v1/articles",
+            "application/json",
+            ninjs("urn:x:clean", serde_json::json!({})),
+        )
         .await;
     assert_eq!(response.status().as_u16(), 202);
     let stored = pipeline
@@ -130,18 +163,36 @@ async fn hostile_records_on_the_raw_topic_become_dead_letters_and_partitions_mov
     let pipeline = Pipeline::start().await.expect("pipeline starts");
     let long_id = format!("urn:x:{}", "9".repeat(1200));
     let hostile: Vec<(&str, Vec<u8>)> = vec![
-        ("urn:x:1\u{0}", raw_item("urn:x:1\u{0}", serde_json::json!({}))),
+        (
+            "urn:x:1\u{0}",
+            raw_item("urn:x:1\u{0}", serde_json::json!({})),
+        ),
         ("bel", raw_item("urn:x:\u{7}", serde_json::json!({}))),
         ("long", raw_item(&long_id, serde_json::json!({}))),
-        ("version", raw_item("urn:x:v", serde_json::json!({"version": 9223372036854775808u64}))),
-        ("headline", raw_item("urn:x:h", serde_json::json!({"headline": "a\u{0}b"}))),
+        (
+            "version",
+            raw_item(
+                "urn:x:v",
+                serde_json::json!({"version": 9223372036854775808u64}),
+            ),
+        ),
+        (
+            "headline",
+            raw_item("urn:x:h", serde_json::json!({"headline": "a\u{0}b"})),
+        ),
         (
             "subject",
-            raw_item("urn:x:s", serde_json::json!({"subjects": [{"name": "x\u{0}"}]})),
+            raw_item(
+                "urn:x:s",
+                serde_json::json!({"subjects": [{"name": "x\u{0}"}]}),
+            ),
         ),
         (
             "original",
-            raw_item("urn:x:o", serde_json::json!({"original": {"encoding": "utf8", "data": "a\u{0}"}})),
+            raw_item(
+                "urn:x:o",
+                serde_json::json!({"original": {"encoding": "utf8", "data": "a\u{0}"}}),
+            ),
         ),
         ("not json", b"\xff\xfe not a raw item".to_vec()),
     ];
@@ -150,7 +201,10 @@ async fn hostile_records_on_the_raw_topic_become_dead_letters_and_partitions_mov
     for (n, (key, payload)) in hostile.iter().enumerate() {
         records.push((format!("{key}-{n}"), payload.clone()));
         let clean = format!("urn:x:clean-{n}");
-        records.push((format!("clean-{n}"), raw_item(&clean, serde_json::json!({}))));
+        records.push((
+            format!("clean-{n}"),
+            raw_item(&clean, serde_json::json!({})),
+        ));
     }
     produce(&pipeline.kafka.brokers, &pipeline.kafka.raw_topic, &records).await;
     let clean = pipeline
@@ -160,7 +214,12 @@ async fn hostile_records_on_the_raw_topic_become_dead_letters_and_partitions_mov
             Duration::from_secs(30),
         )
         .await;
-    assert_eq!(clean, hostile.len() as i64, "every clean item is stored\n{}", pipeline.logs());
+    assert_eq!(
+        clean,
+        hostile.len() as i64,
+        "every clean item is stored\n{}",
+        pipeline.logs()
+    );
     let letters = pipeline
         .wait_for_count(
             "SELECT count(*) FROM dead_letters",
@@ -176,13 +235,23 @@ async fn hostile_records_on_the_raw_topic_become_dead_letters_and_partitions_mov
             .expect("dead letters");
     let invalid = reasons.iter().filter(|(r, _)| r == "invalid_field").count();
     assert_eq!(invalid, hostile.len() - 1, "{reasons:?}");
-    assert!(reasons.iter().any(|(r, _)| r == "invalid_raw_item"), "{reasons:?}");
-    assert!(reasons.iter().all(|(_, stage)| stage == "worker"), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|(r, _)| r == "invalid_raw_item"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().all(|(_, stage)| stage == "worker"),
+        "{reasons:?}"
+    );
     let articles: i64 = sqlx::query_scalar("SELECT count(*) FROM articles")
         .fetch_one(&pipeline.pool)
         .await
         .expect("a count");
-    assert_eq!(articles, hostile.len() as i64, "only the clean items are articles");
+    assert_eq!(
+        articles,
+        hostile.len() as i64,
+        "only the clean items are articles"
+    );
     for port in pipeline.ports {
         assert_eq!(health(port).await, 200, "port {port} is healthy");
     }

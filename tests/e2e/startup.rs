@@ -50,7 +50,10 @@ async fn health(port: u16) -> u16 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_taken_port_is_a_clear_error_and_a_quick_exit() {
     let pipeline = Pipeline::start().await.expect("pipeline starts");
-    for (binary, port) in [("wirestream-worker", pipeline.ports[1]), ("wirestream-sink", pipeline.ports[2])] {
+    for (binary, port) in [
+        ("wirestream-worker", pipeline.ports[1]),
+        ("wirestream-sink", pipeline.ports[2]),
+    ] {
         let started = Instant::now();
         let (code, stderr) = exit_of(spawn(&pipeline, binary, &[]), Duration::from_secs(5)).await;
         assert_eq!(code, Some(1), "{binary} exits 1 within 5 s: {stderr}");
@@ -74,20 +77,29 @@ async fn start_up_failures_exit_and_sigterm_stops_a_start() {
     .expect("pipeline starts");
     let port = || format!("127.0.0.1:{}", wirestream_tests::unused_port());
     // Nothing listens on port 1: the migration cannot run.
-    let no_database = ("WIRESTREAM_DATABASE__URL", "postgres://wirestream@127.0.0.1:1/none".to_string());
+    let no_database = (
+        "WIRESTREAM_DATABASE__URL",
+        "postgres://wirestream@127.0.0.1:1/none".to_string(),
+    );
 
     // A typo in the dedup section is refused at start.
     let (code, stderr) = exit_of(
         spawn(
             &pipeline,
             "wirestream-worker",
-            &[("WIRESTREAM_WORKER__LISTEN", port()), ("WIRESTREAM_WORKER__DEDUP__HORIZN", "1days".into())],
+            &[
+                ("WIRESTREAM_WORKER__LISTEN", port()),
+                ("WIRESTREAM_WORKER__DEDUP__HORIZN", "1days".into()),
+            ],
         ),
         Duration::from_secs(5),
     )
     .await;
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("worker.dedup") && stderr.contains("horizn"), "{stderr}");
+    assert!(
+        stderr.contains("worker.dedup") && stderr.contains("horizn"),
+        "{stderr}"
+    );
 
     // The database does not answer within startup.timeout: exit 1 naming it.
     let (code, stderr) = exit_of(
@@ -104,7 +116,10 @@ async fn start_up_failures_exit_and_sigterm_stops_a_start() {
     )
     .await;
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("127.0.0.1:1"), "names the database: {stderr}");
+    assert!(
+        stderr.contains("127.0.0.1:1"),
+        "names the database: {stderr}"
+    );
 
     // SIGTERM while the start waits for the database: a prompt, clean exit.
     let listen = port();
@@ -113,7 +128,11 @@ async fn start_up_failures_exit_and_sigterm_stops_a_start() {
         "wirestream-worker",
         &[("WIRESTREAM_WORKER__LISTEN", listen.clone()), no_database],
     );
-    let ops_port: u16 = listen.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
+    let ops_port: u16 = listen
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
     let deadline = Instant::now() + Duration::from_secs(10);
     while health(ops_port).await != 200 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -164,17 +183,26 @@ async fn a_stage_stuck_on_a_lock_fails_health_until_it_moves() {
     .await
     .expect("the sink starts");
     let sink = pipeline.ports[2];
-    pipeline.produce_articles(&[article(1, 1, PubStatus::Usable)]).await;
+    pipeline
+        .produce_articles(&[article(1, 1, PubStatus::Usable)])
+        .await;
     pipeline
         .wait_for_count("SELECT count(*) FROM articles", 1, Duration::from_secs(20))
         .await;
     let holder = hold_lock(&pipeline, "urn:test:1").await;
-    pipeline.produce_articles(&[article(1, 2, PubStatus::Usable)]).await;
+    pipeline
+        .produce_articles(&[article(1, 2, PubStatus::Usable)])
+        .await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while health(sink).await == 200 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(health(sink).await, 503, "a stuck stage fails /health\n{}", pipeline.logs());
+    assert_eq!(
+        health(sink).await,
+        503,
+        "a stuck stage fails /health\n{}",
+        pipeline.logs()
+    );
     holder.rollback().await.expect("the lock goes");
     let deadline = Instant::now() + Duration::from_secs(20);
     while stored_version(&pipeline, "urn:test:1").await != 2 && Instant::now() < deadline {
@@ -198,18 +226,26 @@ async fn a_lock_held_past_lock_timeout_is_retried_and_the_write_lands() {
     .await
     .expect("the sink starts");
     let sink = pipeline.ports[2];
-    pipeline.produce_articles(&[article(1, 1, PubStatus::Usable)]).await;
+    pipeline
+        .produce_articles(&[article(1, 1, PubStatus::Usable)])
+        .await;
     pipeline
         .wait_for_count("SELECT count(*) FROM articles", 1, Duration::from_secs(20))
         .await;
     let holder = hold_lock(&pipeline, "urn:test:1").await;
-    pipeline.produce_articles(&[article(1, 2, PubStatus::Usable)]).await;
+    pipeline
+        .produce_articles(&[article(1, 2, PubStatus::Usable)])
+        .await;
     // Held well past the lock timeout: the sink gives up, retries, and stays alive.
     let deadline = Instant::now() + Duration::from_secs(20);
     while !pipeline.logs().contains("lock timeout") && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(pipeline.logs().contains("lock timeout"), "{}", pipeline.logs());
+    assert!(
+        pipeline.logs().contains("lock timeout"),
+        "{}",
+        pipeline.logs()
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(health(sink).await, 200, "retrying is progress");
     assert_eq!(stored_version(&pipeline, "urn:test:1").await, 1);
@@ -218,7 +254,12 @@ async fn a_lock_held_past_lock_timeout_is_retried_and_the_write_lands() {
     while stored_version(&pipeline, "urn:test:1").await != 2 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(stored_version(&pipeline, "urn:test:1").await, 2, "{}", pipeline.logs());
+    assert_eq!(
+        stored_version(&pipeline, "urn:test:1").await,
+        2,
+        "{}",
+        pipeline.logs()
+    );
     let letters: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
         .fetch_one(&pipeline.pool)
         .await

@@ -35,7 +35,12 @@ pub struct DeadLetter {
 impl DeadLetter {
     /// A letter from `stage` for `reason`: both typed, so that every reason
     /// on the topic is one of [`Reason`]'s.
-    pub fn new(stage: Stage, reason: Reason, detail: impl Into<String>, original: Original) -> Self {
+    pub fn new(
+        stage: Stage,
+        reason: Reason,
+        detail: impl Into<String>,
+        original: Original,
+    ) -> Self {
         DeadLetter {
             schema: DEAD_LETTER_SCHEMA,
             stage: stage.as_str().to_owned(),

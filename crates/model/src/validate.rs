@@ -144,7 +144,11 @@ mod tests {
     use crate::{Format, Original, Subject};
 
     fn item() -> RawItem {
-        let mut item = RawItem::new(Format::Ninjs, Original::from_bytes(b"{}"), chrono::Utc::now());
+        let mut item = RawItem::new(
+            Format::Ninjs,
+            Original::from_bytes(b"{}"),
+            chrono::Utc::now(),
+        );
         item.provider = "reuters".into();
         item.uri = "urn:x:1".into();
         item.headline = "Headline".into();

@@ -264,7 +264,11 @@ mod tests {
         let readiness = Readiness::new();
         let heartbeat = readiness.heartbeat("sink", Duration::from_millis(20));
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(readiness.stalled(), None, "idle: nothing to do is not stuck");
+        assert_eq!(
+            readiness.stalled(),
+            None,
+            "idle: nothing to do is not stuck"
+        );
         heartbeat.busy();
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(readiness.stalled().map(|(stage, _)| stage), Some("sink"));

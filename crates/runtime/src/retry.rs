@@ -218,8 +218,7 @@ impl Attempts<'_> {
         let pause = self.backoff.next_pause();
         let (what, attempt) = (self.what, self.attempt);
         tracing::warn!(%error, attempt, retry_in = ?pause, "{what} failed, retrying");
-        metrics::counter!("wirestream_retries_total", "operation" => what.to_owned())
-            .increment(1);
+        metrics::counter!("wirestream_retries_total", "operation" => what.to_owned()).increment(1);
         self.attempt += 1;
         let shutdown = shutdown.clone();
         async move {

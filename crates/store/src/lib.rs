@@ -6,8 +6,6 @@
 //! them changes nothing.
 
 mod articles;
-mod copy;
-pub mod csv;
 mod dead_letters;
 mod ledger;
 mod offsets;
@@ -16,8 +14,7 @@ pub mod service;
 
 use std::time::Duration;
 
-pub use articles::write_articles;
-pub use copy::write_articles_copy;
+pub use articles::{write_articles, UPSERT_LATEST};
 pub use dead_letters::{
     find_dead_letters, mark_replayed, write_dead_letters, DeadLetterFilter, StoredDeadLetter,
 };
@@ -104,7 +101,10 @@ pub fn error_class(error: &sqlx::Error) -> ErrorClass {
     match error {
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            if ["22", "23", "54"].iter().any(|class| code.starts_with(class)) {
+            if ["22", "23", "54"]
+                .iter()
+                .any(|class| code.starts_with(class))
+            {
                 ErrorClass::Permanent
             } else {
                 ErrorClass::Transient
@@ -177,7 +177,9 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     sqlx::query("SET statement_timeout = 0")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("SET lock_timeout = 0").execute(&mut *conn).await?;
+    sqlx::query("SET lock_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
     let migrated = MIGRATOR.run(&mut *conn).await;
     sqlx::raw_sql("RESET statement_timeout; RESET lock_timeout")
         .execute(&mut *conn)

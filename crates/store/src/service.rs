@@ -77,7 +77,15 @@ pub async fn start(
     let tracker = TaskTracker::new();
     let policy = Policy::new(config.retry).reporting_to(readiness.clone(), name);
     let metrics = wirestream_runtime::telemetry::init_metrics();
-    ops::start(name, listen, metrics, readiness.clone(), shutdown.clone(), &tracker).await?;
+    ops::start(
+        name,
+        listen,
+        metrics,
+        readiness.clone(),
+        shutdown.clone(),
+        &tracker,
+    )
+    .await?;
     kafka::spawn_broker_check(
         &config.kafka,
         readiness.clone(),

@@ -29,7 +29,11 @@ async fn rows_postgres_cannot_hold_are_permanent(pool: PgPool) {
         })
         .collect();
     let error = write_batch(&pool, &[long], &[], None).await.unwrap_err();
-    assert_eq!(error.class(), ErrorClass::Permanent, "an index row too large: {error}");
+    assert_eq!(
+        error.class(),
+        ErrorClass::Permanent,
+        "an index row too large: {error}"
+    );
 
     let plain = fixtures::article("ok", "Headline", "Body");
     write_batch(&pool, &[plain], &[], None).await.unwrap();
@@ -77,7 +81,10 @@ async fn a_lock_held_past_lock_timeout_is_a_transient_error(
         .await
         .unwrap_err();
     assert_eq!(error.class(), ErrorClass::Transient, "{error}");
-    assert!(started.elapsed() < Duration::from_secs(5), "gave up at the lock timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "gave up at the lock timeout"
+    );
     holder.rollback().await.unwrap();
     write_batch(&pool, &[update], &[], None)
         .await
@@ -115,7 +122,11 @@ async fn every_connection_carries_the_guards(
         .await
         .unwrap_err();
     let class = wirestream_store::error_class(&error);
-    assert_eq!(class, ErrorClass::Transient, "our statement timeout: {error}");
+    assert_eq!(
+        class,
+        ErrorClass::Transient,
+        "our statement timeout: {error}"
+    );
     // The migration lifts the timeouts for itself and gives them back.
     wirestream_store::migrate(&pool).await.unwrap();
     assert_eq!(show("statement_timeout").await, "200ms");

@@ -81,7 +81,12 @@ async fn seed(pool: &PgPool) {
         .await
         .unwrap();
     let letter = |reason: Reason, original: &[u8]| {
-        DeadLetter::new(Stage::Worker, reason, "detail", Original::from_bytes(original))
+        DeadLetter::new(
+            Stage::Worker,
+            reason,
+            "detail",
+            Original::from_bytes(original),
+        )
     };
     let letters = vec![
         (

@@ -152,7 +152,10 @@ impl Publisher {
     /// may pass (503).
     fn failed(&self, index: usize, bytes: usize, error: &KafkaError) -> PublishError {
         use wirestream_runtime::retry::ErrorClass;
-        match (error.rdkafka_error_code(), kafka::produce_error_class(error)) {
+        match (
+            error.rdkafka_error_code(),
+            kafka::produce_error_class(error),
+        ) {
             (_, ErrorClass::Transient) => PublishError::Unavailable(error.to_string()),
             (Some(RDKafkaErrorCode::MessageSizeTooLarge), _) => PublishError::TooLarge {
                 index,

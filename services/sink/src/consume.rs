@@ -43,7 +43,11 @@ pub struct Outputs {
 }
 
 impl Sink {
-    pub fn new(config: &Config, pool: PgPool, rebalances: RebalanceCounter) -> anyhow::Result<Self> {
+    pub fn new(
+        config: &Config,
+        pool: PgPool,
+        rebalances: RebalanceCounter,
+    ) -> anyhow::Result<Self> {
         metrics::register();
         Ok(Sink {
             rebalances,
@@ -132,10 +136,12 @@ impl Sink {
                         out.articles.push(article);
                         out.origins.push(origin);
                     }
-                    Err(error) => {
-                        out.poison
-                            .push(undecodable(&origin, payload, &error, Reason::InvalidArticle))
-                    }
+                    Err(error) => out.poison.push(undecodable(
+                        &origin,
+                        payload,
+                        &error,
+                        Reason::InvalidArticle,
+                    )),
                 }
             } else if message.topic() == self.dead_letter_topic {
                 match serde_json::from_slice::<DeadLetter>(payload) {
@@ -179,7 +185,8 @@ impl Sink {
             pool: self.pool.clone(),
             outcome: BatchOutcome::default(),
         };
-        let Some(refused) = stage::isolate(&mut writer, &mut out.articles, "write articles", cx).await
+        let Some(refused) =
+            stage::isolate(&mut writer, &mut out.articles, "write articles", cx).await
         else {
             return Ok(None);
         };
@@ -246,7 +253,12 @@ impl Stage for Sink {
         let Some(result) = cx
             .policy
             .run("write batch", &cx.shutdown, classify, || {
-                wirestream_store::write_batch(&self.pool, &out.articles, &out.letters, commit.clone())
+                wirestream_store::write_batch(
+                    &self.pool,
+                    &out.articles,
+                    &out.letters,
+                    commit.clone(),
+                )
             })
             .await
         else {
@@ -360,7 +372,12 @@ fn rejected_letter(article: &Article, origin: &str, error: &StoreError) -> DeadL
     letter
 }
 
-fn undecodable(origin: &str, payload: &[u8], error: &serde_json::Error, reason: Reason) -> DeadLetter {
+fn undecodable(
+    origin: &str,
+    payload: &[u8],
+    error: &serde_json::Error,
+    reason: Reason,
+) -> DeadLetter {
     let mut letter = DeadLetter::new(
         StageName::Sink,
         reason,

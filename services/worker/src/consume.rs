@@ -72,7 +72,8 @@ impl Stage for Worker {
 
         // Postgres holds the dedup state: while it is away, wait (and stop
         // consuming) rather than guess; an item it refuses is dead-lettered.
-        let Some(refused) = stage::isolate(&mut self.dedup, &mut out.articles, "deduplicate", cx).await
+        let Some(refused) =
+            stage::isolate(&mut self.dedup, &mut out.articles, "deduplicate", cx).await
         else {
             return Ok(None);
         };
@@ -87,9 +88,11 @@ impl Stage for Worker {
                 format!("PostgreSQL refused the item's dedup state: {error}"),
             ));
         }
-        for ((verdict, provider), items) in
-            tally(out.articles.iter().map(|a| (a.verdict, a.provider.as_str())))
-        {
+        for ((verdict, provider), items) in tally(
+            out.articles
+                .iter()
+                .map(|a| (a.verdict, a.provider.as_str())),
+        ) {
             metrics::verdict(verdict, provider, items);
         }
         Ok(Some(out))
@@ -173,7 +176,12 @@ impl BatchOp<Article> for Dedup {
 /// A dead letter for an article the worker could not pass on.
 fn letter_for(article: Article, origin: String, reason: Reason, detail: String) -> DeadLetter {
     let key = article.key();
-    let mut letter = DeadLetter::new(StageName::Worker, reason, detail, article.original.storable());
+    let mut letter = DeadLetter::new(
+        StageName::Worker,
+        reason,
+        detail,
+        article.original.storable(),
+    );
     letter.key = Some(key);
     letter.source = article.source;
     letter.received_at = Some(article.received_at);

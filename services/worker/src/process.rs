@@ -86,9 +86,15 @@ mod tests {
             raw(&"u".repeat(2000), None),
             raw("urn:x:2", Some(u64::MAX)),
         ] {
-            assert_eq!(reason(process(Some(&payload), "raw/0/2", now)), "invalid_field");
+            assert_eq!(
+                reason(process(Some(&payload), "raw/0/2", now)),
+                "invalid_field"
+            );
         }
-        assert_eq!(reason(process(Some(b"\xff{"), "raw/0/3", now)), "invalid_raw_item");
+        assert_eq!(
+            reason(process(Some(b"\xff{"), "raw/0/3", now)),
+            "invalid_raw_item"
+        );
         assert_eq!(reason(process(None, "raw/0/4", now)), "invalid_raw_item");
     }
 }

@@ -140,7 +140,11 @@ pub struct Runner<S> {
 impl<S: Source> Runner<S> {
     /// Handles batches until shutdown (or an error the stage cannot go on
     /// from), then commits the offsets stored so far.
-    pub async fn run<T: Stage>(mut self, mut stage: T, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run<T: Stage>(
+        mut self,
+        mut stage: T,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
         // The lag reporter stops with this loop, however it ends.
         let lag_stop = shutdown.child_token();
         let _lag_guard = lag_stop.clone().drop_guard();

@@ -27,7 +27,11 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// A dead letter for `topic`, keyed by its origin.
-    pub fn letter(topic: &str, letter: &DeadLetter, record_headers: bool) -> serde_json::Result<Self> {
+    pub fn letter(
+        topic: &str,
+        letter: &DeadLetter,
+        record_headers: bool,
+    ) -> serde_json::Result<Self> {
         Ok(Outgoing {
             topic: topic.to_owned(),
             key: letter.origin.clone().unwrap_or_default(),

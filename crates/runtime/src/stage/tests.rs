@@ -185,7 +185,9 @@ async fn run_until_stored(source: Memory, size: usize, stage: Upper) -> Memory {
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     shutdown.cancel();
-    task.await.expect("no panic").expect("the runner ends cleanly");
+    task.await
+        .expect("no panic")
+        .expect("the runner ends cleanly");
     source
 }
 
@@ -204,8 +206,15 @@ async fn every_batch_is_written_before_its_offsets_are_stored() {
             .map(|o| o.next_offset)
             .max()
     };
-    assert_eq!((last(0), last(1)), (Some(5), Some(4)), "one past each partition's last record");
-    assert!(source.0.lock().unwrap().committed, "the stored offsets are committed at shutdown");
+    assert_eq!(
+        (last(0), last(1)),
+        (Some(5), Some(4)),
+        "one past each partition's last record"
+    );
+    assert!(
+        source.0.lock().unwrap().committed,
+        "the stored offsets are committed at shutdown"
+    );
 }
 
 #[tokio::test]
@@ -247,7 +256,10 @@ async fn shutdown_while_retrying_leaves_the_batch_unstored() {
         .expect("shutdown stops the retries")
         .expect("no panic")
         .expect("a clean end");
-    assert!(source.stored().is_empty(), "nothing was written, nothing stored");
+    assert!(
+        source.stored().is_empty(),
+        "nothing was written, nothing stored"
+    );
 }
 
 #[test]
@@ -258,8 +270,16 @@ fn next_offsets_are_one_past_each_partitions_last_record() {
     assert_eq!(
         offsets,
         [
-            NextOffset { topic: "raw".into(), partition: 0, next_offset: 3 },
-            NextOffset { topic: "raw".into(), partition: 1, next_offset: 2 },
+            NextOffset {
+                topic: "raw".into(),
+                partition: 0,
+                next_offset: 3
+            },
+            NextOffset {
+                topic: "raw".into(),
+                partition: 1,
+                next_offset: 2
+            },
         ]
     );
     assert_eq!(origin(&batch[1]), "raw/1/1");
