@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use wirestream_tests::probe::health;
 use wirestream_tests::raw::{produce, raw_item};
 use wirestream_tests::{Options, Pipeline};
 
@@ -20,13 +21,6 @@ fn ninjs(uri: &str, extra: serde_json::Value) -> Vec<u8> {
         }
     }
     serde_json::to_vec(&doc).expect("JSON encodes")
-}
-
-async fn health(port: u16) -> u16 {
-    reqwest::get(format!("http://127.0.0.1:{port}/health"))
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread")]

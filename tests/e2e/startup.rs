@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use wirestream_model::PubStatus;
 use wirestream_tests::articles::article;
+use wirestream_tests::probe::health;
 use wirestream_tests::{binary_path, Options, Pipeline};
 
 /// Starts a service binary with the pipeline's environment and `extra`.
@@ -38,13 +39,6 @@ async fn exit_of(mut child: tokio::process::Child, within: Duration) -> (Option<
     };
     let _ = tokio::time::timeout(Duration::from_secs(1), stderr.read_to_string(&mut text)).await;
     (code, text)
-}
-
-async fn health(port: u16) -> u16 {
-    reqwest::get(format!("http://127.0.0.1:{port}/health"))
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -169,20 +163,21 @@ async fn stored_version(pipeline: &Pipeline, uri: &str) -> i64 {
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_stage_stuck_on_a_lock_fails_health_until_it_moves() {
+/// A sink with `lock_timeout`, an article stored, its row locked by a test
+/// connection, and an update of it sent: the sink's write now waits on the lock.
+async fn sink_behind_a_lock(
+    lock_timeout: &str,
+) -> (Pipeline, sqlx::Transaction<'static, sqlx::Postgres>) {
     let pipeline = Pipeline::start_with(Options {
         services: Some(&["sink"]),
         env: vec![
-            // No timeout: the write waits on the lock for as long as it is held.
-            ("WIRESTREAM_DATABASE__LOCK_TIMEOUT", "0s".into()),
+            ("WIRESTREAM_DATABASE__LOCK_TIMEOUT", lock_timeout.into()),
             ("WIRESTREAM_SINK__STALL_AFTER", "2s".into()),
         ],
         ..Options::default()
     })
     .await
     .expect("the sink starts");
-    let sink = pipeline.ports[2];
     pipeline
         .produce_articles(&[article(1, 1, PubStatus::Usable)])
         .await;
@@ -193,6 +188,28 @@ async fn a_stage_stuck_on_a_lock_fails_health_until_it_moves() {
     pipeline
         .produce_articles(&[article(1, 2, PubStatus::Usable)])
         .await;
+    (pipeline, holder)
+}
+
+/// Waits up to 30 s for the update behind the lock to be stored.
+async fn wait_for_the_update(pipeline: &Pipeline) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stored_version(pipeline, "urn:test:1").await != 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        stored_version(pipeline, "urn:test:1").await,
+        2,
+        "{}",
+        pipeline.logs()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stage_stuck_on_a_lock_fails_health_until_it_moves() {
+    // No timeout: the write waits on the lock for as long as it is held.
+    let (pipeline, holder) = sink_behind_a_lock("0s").await;
+    let sink = pipeline.ports[2];
     let deadline = Instant::now() + Duration::from_secs(20);
     while health(sink).await == 200 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -204,38 +221,15 @@ async fn a_stage_stuck_on_a_lock_fails_health_until_it_moves() {
         pipeline.logs()
     );
     holder.rollback().await.expect("the lock goes");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while stored_version(&pipeline, "urn:test:1").await != 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(stored_version(&pipeline, "urn:test:1").await, 2);
+    wait_for_the_update(&pipeline).await;
     assert_eq!(health(sink).await, 200, "healthy again once it moved");
     pipeline.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lock_held_past_lock_timeout_is_retried_and_the_write_lands() {
-    let pipeline = Pipeline::start_with(Options {
-        services: Some(&["sink"]),
-        env: vec![
-            ("WIRESTREAM_DATABASE__LOCK_TIMEOUT", "300ms".into()),
-            ("WIRESTREAM_SINK__STALL_AFTER", "2s".into()),
-        ],
-        ..Options::default()
-    })
-    .await
-    .expect("the sink starts");
+    let (pipeline, holder) = sink_behind_a_lock("300ms").await;
     let sink = pipeline.ports[2];
-    pipeline
-        .produce_articles(&[article(1, 1, PubStatus::Usable)])
-        .await;
-    pipeline
-        .wait_for_count("SELECT count(*) FROM articles", 1, Duration::from_secs(20))
-        .await;
-    let holder = hold_lock(&pipeline, "urn:test:1").await;
-    pipeline
-        .produce_articles(&[article(1, 2, PubStatus::Usable)])
-        .await;
     // Held well past the lock timeout: the sink gives up, retries, and stays alive.
     let deadline = Instant::now() + Duration::from_secs(20);
     while !pipeline.logs().contains("lock timeout") && Instant::now() < deadline {
@@ -250,16 +244,7 @@ async fn a_lock_held_past_lock_timeout_is_retried_and_the_write_lands() {
     assert_eq!(health(sink).await, 200, "retrying is progress");
     assert_eq!(stored_version(&pipeline, "urn:test:1").await, 1);
     holder.rollback().await.expect("the lock goes");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while stored_version(&pipeline, "urn:test:1").await != 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        stored_version(&pipeline, "urn:test:1").await,
-        2,
-        "{}",
-        pipeline.logs()
-    );
+    wait_for_the_update(&pipeline).await;
     let letters: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
         .fetch_one(&pipeline.pool)
         .await

@@ -20,6 +20,7 @@ pub mod items;
 pub mod kafka;
 pub mod pg_proxy;
 pub mod postgres;
+pub mod probe;
 pub mod raw;
 
 pub use kafka::Kafka;
