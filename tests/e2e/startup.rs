@@ -45,6 +45,7 @@ async fn exit_of(mut child: tokio::process::Child, within: Duration) -> (Option<
 async fn a_taken_port_is_a_clear_error_and_a_quick_exit() {
     let pipeline = Pipeline::start().await.expect("pipeline starts");
     for (binary, port) in [
+        ("wirestream-ingest", pipeline.ports[0]),
         ("wirestream-worker", pipeline.ports[1]),
         ("wirestream-sink", pipeline.ports[2]),
     ] {

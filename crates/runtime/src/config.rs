@@ -555,6 +555,28 @@ mod tests {
         });
     }
 
+    /// A component's own section: parsed by its type, which refuses typos.
+    #[test]
+    fn sections_are_parsed_by_their_owner() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct Owned {
+            horizon: u32,
+        }
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WIRESTREAM_WORKER__DEDUP__HORIZON", "7");
+            let config = Config::load(None).expect("loads");
+            let owned: Owned = config.worker.dedup.parse("worker.dedup").expect("parses");
+            assert_eq!(owned.horizon, 7);
+            jail.set_env("WIRESTREAM_WORKER__DEDUP__HORIZN", "7");
+            let config = Config::load(None).expect("the runtime does not know the keys");
+            let err = config.worker.dedup.parse::<Owned>("worker.dedup").unwrap_err();
+            assert!(err.to_string().contains("horizn"), "{err}");
+            assert!(err.to_string().contains("worker.dedup"), "{err}");
+            Ok(())
+        });
+    }
+
     #[test]
     fn a_missing_file_is_an_error() {
         let err = Config::load(Some(Path::new("/nonexistent/wirestream.toml"))).unwrap_err();
