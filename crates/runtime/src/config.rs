@@ -570,7 +570,11 @@ mod tests {
             assert_eq!(owned.horizon, 7);
             jail.set_env("WIRESTREAM_WORKER__DEDUP__HORIZN", "7");
             let config = Config::load(None).expect("the runtime does not know the keys");
-            let err = config.worker.dedup.parse::<Owned>("worker.dedup").unwrap_err();
+            let err = config
+                .worker
+                .dedup
+                .parse::<Owned>("worker.dedup")
+                .unwrap_err();
             assert!(err.to_string().contains("horizn"), "{err}");
             assert!(err.to_string().contains("worker.dedup"), "{err}");
             Ok(())

@@ -30,7 +30,8 @@ pub async fn isolate<T, O: BatchOp<T>>(
 ) -> Option<Vec<(usize, O::Error)>> {
     let mut refused = Vec::new();
     // Ranges still to apply, the next one last.
-    let mut pending = vec![0..items.len()];
+    let mut pending = Vec::with_capacity(8);
+    pending.push(0..items.len());
     while let Some(range) = pending.pop() {
         if range.is_empty() {
             continue;

@@ -174,13 +174,13 @@ fn runner(source: Memory, size: usize) -> Runner<Memory> {
     }
 }
 
-/// Runs until the source has stored offsets up to `last` on both partitions
-/// (or two seconds passed), then shuts down.
+/// Runs until the source has handed out its queue (or two seconds passed),
+/// lets the last batch finish, then shuts down.
 async fn run_until_stored(source: Memory, size: usize, stage: Upper) -> Memory {
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(runner(source.clone(), size).run(stage, shutdown.clone()));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    while source.0.lock().unwrap().queue.len() > 0 && tokio::time::Instant::now() < deadline {
+    while !source.0.lock().unwrap().queue.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
