@@ -251,3 +251,57 @@ async fn hostile_records_on_the_raw_topic_become_dead_letters_and_partitions_mov
     }
     pipeline.stop().await;
 }
+
+/// Words that do not repeat: each becomes its own lexeme in the search index.
+fn distinct_words(count: usize) -> String {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut text = String::with_capacity(count * 9);
+    for _ in 0..count {
+        for _ in 0..8 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.push(char::from(b'a' + (seed % 26) as u8));
+        }
+        text.push(' ');
+    }
+    text
+}
+
+/// A case the rules at the door do not catch: a body whose full-text entry
+/// is larger than PostgreSQL's tsvector limit (1 MB, SQLSTATE 54000). It is
+/// accepted, refused by PostgreSQL in the sink, isolated from its batch and
+/// dead-lettered; the item sent with it is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_over_a_postgres_limit_is_dead_lettered_and_its_neighbour_stored() {
+    let pipeline = Pipeline::start().await.expect("pipeline starts");
+    let huge = ninjs(
+        "urn:x:huge",
+        serde_json::json!({"bodies": [{"role": "main", "contentType": "text/plain", "value": distinct_words(200_000)}]}),
+    );
+    let batch = [huge, ninjs("urn:x:neighbour", serde_json::json!({}))].join(&b'\n');
+    let response = pipeline
+        .post("/v1/articles:batch", "application/x-ndjson", batch)
+        .await;
+    assert_eq!(response.status().as_u16(), 202);
+    let stored = pipeline
+        .wait_for_count(
+            "SELECT count(*) FROM articles WHERE uri = 'urn:x:neighbour'",
+            1,
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(stored, 1, "{}", pipeline.logs());
+    let letters = pipeline
+        .wait_for_count(
+            "SELECT count(*) FROM dead_letters WHERE reason = 'rejected_by_database' AND stage = 'sink'",
+            1,
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(letters, 1, "{}", pipeline.logs());
+    for port in pipeline.ports {
+        assert_eq!(health(port).await, 200, "port {port} is healthy");
+    }
+    pipeline.stop().await;
+}
