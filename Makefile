@@ -36,6 +36,8 @@ fuzz:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	@command -v cargo-machete >/dev/null || cargo install cargo-machete --locked
+	cargo machete
 
 fmt:
 	cargo fmt --all

@@ -257,7 +257,7 @@ async fn the_sink_waits_for_postgres_and_loses_nothing() {
         .expect("the proxy listens");
     // The harness makes the database; the sink reaches it through the proxy.
     let mut pipeline =
-        Pipeline::start_with(sink_only(vec![("WIRESTREAM_SINK__RETRY_MAX", "1s".into())]))
+        Pipeline::start_with(sink_only(vec![("WIRESTREAM_RETRY__MAX", "1s".into())]))
             .await
             .expect("the sink starts");
     let url = proxy.url(&pipeline.database_url);

@@ -20,7 +20,9 @@ pub mod items;
 pub mod kafka;
 pub mod pg_proxy;
 pub mod postgres;
+pub mod probe;
 pub mod prometheus;
+pub mod raw;
 pub mod tmux;
 pub mod trickle;
 

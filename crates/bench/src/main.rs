@@ -2,7 +2,9 @@
 //! prints what it measured and asserts nothing.
 
 mod broker;
+mod copy;
 mod corpus;
+mod csv;
 mod sink;
 
 use std::path::PathBuf;

@@ -64,14 +64,14 @@ pub async fn run(corpus: &Path, batch: usize, server_url: &str) -> anyhow::Resul
 
     let started = Instant::now();
     for chunk in articles.chunks(batch.max(1)) {
-        wirestream_store::write_articles_copy(&pool, chunk).await?;
+        crate::copy::write_articles_copy(&pool, chunk).await?;
     }
     let copy_staging = started.elapsed();
     reset(&pool).await?;
 
     let mut csv = String::new();
     for article in &articles {
-        wirestream_store::csv::row(&mut csv, article);
+        crate::csv::row(&mut csv, article);
     }
     let file = std::env::temp_dir().join(format!("{name}.csv"));
     std::fs::write(&file, &csv)?;
@@ -81,7 +81,7 @@ pub async fn run(corpus: &Path, batch: usize, server_url: &str) -> anyhow::Resul
         .arg("-qc")
         .arg(format!(
             "\\copy articles ({}) FROM '{}' WITH (FORMAT csv)",
-            wirestream_store::csv::COLUMNS,
+            crate::csv::COLUMNS,
             file.display()
         ))
         .status()

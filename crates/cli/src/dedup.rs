@@ -80,9 +80,9 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     // Every article may be indexed: sizing the index for that up front
     // spares its growth.
-    let ledger =
-        MemoryLedger::with_capacity(articles.len(), config.worker.dedup.max_keys_per_article());
-    let mut dedup = Deduplicator::with_config(ledger, config.worker.dedup.clone());
+    let dedup_config: wirestream_dedup::DedupConfig = config.worker.dedup.parse("worker.dedup")?;
+    let ledger = MemoryLedger::with_capacity(articles.len(), dedup_config.max_keys_per_article());
+    let mut dedup = Deduplicator::with_config(ledger, dedup_config);
     for chunk in articles.chunks_mut(args.batch.max(1)) {
         dedup.decide(chunk).await?;
     }

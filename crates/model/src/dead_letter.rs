@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::Original;
+use crate::{Original, Reason, Stage};
 
 /// Version of the dead-letter JSON contract.
 pub const DEAD_LETTER_SCHEMA: u32 = 1;
@@ -33,11 +33,18 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
-    pub fn new(stage: &str, reason: &str, detail: impl Into<String>, original: Original) -> Self {
+    /// A letter from `stage` for `reason`: both typed, so that every reason
+    /// on the topic is one of [`Reason`]'s.
+    pub fn new(
+        stage: Stage,
+        reason: Reason,
+        detail: impl Into<String>,
+        original: Original,
+    ) -> Self {
         DeadLetter {
             schema: DEAD_LETTER_SCHEMA,
-            stage: stage.to_owned(),
-            reason: reason.to_owned(),
+            stage: stage.as_str().to_owned(),
+            reason: reason.as_str().to_owned(),
             detail: detail.into(),
             key: None,
             source: String::new(),

@@ -15,6 +15,8 @@ mod article;
 mod dead_letter;
 mod original;
 mod raw;
+mod reason;
+pub mod validate;
 
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
@@ -23,6 +25,7 @@ pub use article::{Article, LanguageSource, Verdict, ARTICLE_SCHEMA};
 pub use dead_letter::{DeadLetter, DEAD_LETTER_SCHEMA};
 pub use original::Original;
 pub use raw::{Body, BodyKind, Format, PubStatus, RawItem, Subject, RAW_SCHEMA};
+pub use reason::{Reason, Stage};
 
 /// Kafka header names shared by every topic.
 pub mod headers {

@@ -22,6 +22,15 @@ impl Original {
         }
     }
 
+    /// The same bytes in a form PostgreSQL `text` takes: text holding NUL
+    /// (which only a record written around ingest can carry) becomes base64.
+    pub fn storable(self) -> Self {
+        match self {
+            Original::Utf8(text) if text.contains('\0') => Original::from_bytes(text.as_bytes()),
+            original => original,
+        }
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
             Original::Utf8(text) => text.as_bytes().to_vec(),

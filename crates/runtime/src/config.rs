@@ -22,8 +22,6 @@ use std::time::Duration;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
-/// The dedup section is defined beside the rules it tunes.
-pub use wirestream_dedup::DedupConfig;
 
 /// The environment variable naming the config file.
 pub const CONFIG_ENV: &str = "WIRESTREAM_CONFIG";
@@ -34,6 +32,8 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration in [{0}]: {1}")]
+    Section(String, #[source] Box<figment::Error>),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,9 +43,12 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub shutdown: ShutdownConfig,
+    pub startup: StartupConfig,
     pub ingest: IngestConfig,
     pub worker: WorkerConfig,
     pub sink: SinkConfig,
+    /// How every stage retries a transient failure (`crate::retry`).
+    pub retry: crate::retry::RetryConfig,
 }
 
 impl Config {
@@ -73,6 +76,24 @@ impl Config {
         figment
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+}
+
+/// A section owned by another component: kept as written here, and parsed
+/// into that component's own type (with its own `deny_unknown_fields`) by
+/// [`Section::parse`], as each of Vector's components reads its own table.
+/// It keeps `runtime` free of the crates whose settings it carries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Section(figment::value::Dict);
+
+impl Section {
+    /// The section as the component's config type; `path` (`worker.dedup`)
+    /// names it in the error.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ConfigError> {
+        Figment::from(Serialized::defaults(&self.0))
+            .extract()
+            .map_err(|e| ConfigError::Section(path.to_owned(), Box::new(e)))
     }
 }
 
@@ -138,6 +159,19 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every connection: a statement
+    /// running longer is cancelled (SQLSTATE 57014) and retried. `0s`: none.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
+    /// `lock_timeout`: a wait for a row or table lock longer than this fails
+    /// (55P03) and is retried, rather than holding the stage behind another
+    /// session for good. `0s`: none.
+    #[serde(with = "humantime_serde")]
+    pub lock_timeout: Duration,
+    /// `idle_in_transaction_session_timeout`: a session idle inside an open
+    /// transaction this long is ended by the server, releasing its locks.
+    #[serde(with = "humantime_serde")]
+    pub idle_in_transaction_session_timeout: Duration,
 }
 
 impl Default for DatabaseConfig {
@@ -146,6 +180,9 @@ impl Default for DatabaseConfig {
             url: "postgres://wirestream@127.0.0.1:15432/wirestream".into(),
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(60),
+            lock_timeout: Duration::from_secs(10),
+            idle_in_transaction_session_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -190,6 +227,25 @@ impl Default for ShutdownConfig {
     fn default() -> Self {
         ShutdownConfig {
             grace: Duration::from_secs(15),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StartupConfig {
+    /// How long the worker and the sink wait at start for the broker to
+    /// answer and the schema migration to succeed; then they exit with one
+    /// line naming what did not answer, and a non-zero status, so that an
+    /// orchestrator sees the failure rather than a pod that never gets ready.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for StartupConfig {
+    fn default() -> Self {
+        StartupConfig {
+            timeout: Duration::from_secs(30),
         }
     }
 }
@@ -323,9 +379,14 @@ pub struct WorkerConfig {
     /// Longest a batch waits for its next item (see `wirestream_runtime::batch`).
     #[serde(with = "humantime_serde")]
     pub batch_linger: Duration,
+    /// `/health` fails once a batch has waited this long without progress
+    /// (neither done nor retried): a hung call, which a restart fixes.
+    #[serde(with = "humantime_serde")]
+    pub stall_after: Duration,
     /// Near-copy thresholds and the index horizon (`[worker.dedup]`, see
-    /// docs/dedup.md); `wirestream dedup` reads them too.
-    pub dedup: DedupConfig,
+    /// docs/dedup.md): owned by the dedup crate, which parses it (the worker
+    /// at start, `wirestream dedup` too), so that a misspelt key is an error there.
+    pub dedup: Section,
 }
 
 impl Default for WorkerConfig {
@@ -336,7 +397,8 @@ impl Default for WorkerConfig {
             batch_size: 500,
             batch_deadline: Duration::from_millis(50),
             batch_linger: Duration::from_millis(5),
-            dedup: DedupConfig::default(),
+            stall_after: Duration::from_secs(120),
+            dedup: Section::default(),
         }
     }
 }
@@ -363,11 +425,9 @@ pub struct SinkConfig {
     /// insert finds the pending list full.
     #[serde(with = "humantime_serde")]
     pub search_index_flush: Duration,
-    /// First and largest pause between retries while Postgres is unavailable.
+    /// `/health` fails once a batch has waited this long without progress.
     #[serde(with = "humantime_serde")]
-    pub retry_initial: Duration,
-    #[serde(with = "humantime_serde")]
-    pub retry_max: Duration,
+    pub stall_after: Duration,
 }
 
 impl Default for SinkConfig {
@@ -382,8 +442,7 @@ impl Default for SinkConfig {
             batch_linger: Duration::from_millis(5),
             offsets: OffsetStore::Kafka,
             search_index_flush: Duration::from_secs(1),
-            retry_initial: Duration::from_millis(100),
-            retry_max: Duration::from_secs(10),
+            stall_after: Duration::from_secs(120),
         }
     }
 }
@@ -492,6 +551,32 @@ mod tests {
                 config.kafka.producer.get("linger.ms").map(String::as_str),
                 Some("5")
             );
+            Ok(())
+        });
+    }
+
+    /// A component's own section: parsed by its type, which refuses typos.
+    #[test]
+    fn sections_are_parsed_by_their_owner() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct Owned {
+            horizon: u32,
+        }
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WIRESTREAM_WORKER__DEDUP__HORIZON", "7");
+            let config = Config::load(None).expect("loads");
+            let owned: Owned = config.worker.dedup.parse("worker.dedup").expect("parses");
+            assert_eq!(owned.horizon, 7);
+            jail.set_env("WIRESTREAM_WORKER__DEDUP__HORIZN", "7");
+            let config = Config::load(None).expect("the runtime does not know the keys");
+            let err = config
+                .worker
+                .dedup
+                .parse::<Owned>("worker.dedup")
+                .unwrap_err();
+            assert!(err.to_string().contains("horizn"), "{err}");
+            assert!(err.to_string().contains("worker.dedup"), "{err}");
             Ok(())
         });
     }

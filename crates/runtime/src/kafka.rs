@@ -311,3 +311,41 @@ fn report_lag(client: &BaseConsumer, group: &str, topic: &str) -> anyhow::Result
     }
     Ok(())
 }
+
+/// The broker's answers that no retry changes: the record itself is refused.
+const PERMANENT_PRODUCE_ERRORS: [RDKafkaErrorCode; 5] = [
+    RDKafkaErrorCode::MessageSizeTooLarge,
+    RDKafkaErrorCode::InvalidMessageSize,
+    RDKafkaErrorCode::InvalidRecord,
+    RDKafkaErrorCode::InvalidTimestamp,
+    RDKafkaErrorCode::PolicyViolation,
+];
+
+/// Whether a failed send or delivery may succeed later. Timeouts, a broker
+/// away, leader changes and a full queue are transient; a record the broker
+/// refuses for its size or content is permanent, and goes to the dead letters.
+pub fn produce_error_class(error: &rdkafka::error::KafkaError) -> crate::retry::ErrorClass {
+    match error.rdkafka_error_code() {
+        Some(code) if PERMANENT_PRODUCE_ERRORS.contains(&code) => {
+            crate::retry::ErrorClass::Permanent
+        }
+        _ => crate::retry::ErrorClass::Transient,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::ErrorClass;
+    use rdkafka::error::KafkaError;
+
+    #[test]
+    fn a_record_too_large_is_permanent_and_a_timeout_transient() {
+        let refused = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
+        assert_eq!(produce_error_class(&refused), ErrorClass::Permanent);
+        let timeout = KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut);
+        assert_eq!(produce_error_class(&timeout), ErrorClass::Transient);
+        let full = KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull);
+        assert_eq!(produce_error_class(&full), ErrorClass::Transient);
+    }
+}

@@ -15,6 +15,7 @@ pub mod kafka;
 pub mod ops;
 pub mod retry;
 pub mod shutdown;
+pub mod stage;
 pub mod telemetry;
 
 pub use config::Config;

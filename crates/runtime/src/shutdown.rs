@@ -56,3 +56,41 @@ pub async fn drain(tracker: &TaskTracker, grace: Duration) -> bool {
         }
     }
 }
+
+/// The `main` of a service: runs `service` on a new runtime with a token
+/// cancelled on SIGINT or SIGTERM, and returns the process's exit status.
+///
+/// A failure (a port in use, a bad config, a dependency that did not answer
+/// at start) is printed as one line on stderr, `<name>: <what and where>`,
+/// and exits 1. The runtime is given one second to stop: a blocking thread
+/// stuck in a librdkafka call must not keep a failed process alive.
+pub fn run_service<F, Fut>(name: &str, service: F) -> std::process::ExitCode
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{name}: failed to start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let shutdown = on_signal();
+        // Whatever ends the service, its tasks are told to stop.
+        let _stop = shutdown.clone().drop_guard();
+        service(shutdown).await
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{name}: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -60,7 +60,7 @@ fn wins_over(candidate: &Article, current: &Article) -> bool {
 /// The version rules, as the conflict clause of an `INSERT INTO articles AS a`:
 /// a higher version replaces the row, a lower or equal one is ignored, and a
 /// cancellation marks the row killed (keeping its text when the kill has none).
-pub(crate) const UPSERT_LATEST: &str = "ON CONFLICT (provider, uri) DO UPDATE SET
+pub const UPSERT_LATEST: &str = "ON CONFLICT (provider, uri) DO UPDATE SET
              version = excluded.version, pubstatus = excluded.pubstatus, verdict = excluded.verdict,
              duplicate_of = excluded.duplicate_of, similarity = excluded.similarity,
              headline = CASE WHEN excluded.pubstatus = 'canceled' AND excluded.body = '' THEN a.headline ELSE excluded.headline END,

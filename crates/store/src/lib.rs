@@ -6,8 +6,6 @@
 //! them changes nothing.
 
 mod articles;
-mod copy;
-pub mod csv;
 mod dead_letters;
 mod ledger;
 mod offsets;
@@ -17,8 +15,7 @@ pub mod service;
 
 use std::time::Duration;
 
-pub use articles::write_articles;
-pub use copy::write_articles_copy;
+pub use articles::{write_articles, UPSERT_LATEST};
 pub use dead_letters::{
     find_dead_letters, mark_replayed, write_dead_letters, DeadLetterFilter, StoredDeadLetter,
 };
@@ -28,6 +25,8 @@ pub use search_index::flush_search_index;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use wirestream_runtime::config::DatabaseConfig;
+use wirestream_runtime::retry::ErrorClass;
 
 /// What one [`write_batch`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,55 +69,123 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("PostgreSQL at {url} did not answer within {waited:?} of the start")]
+    Unreachable { url: String, waited: Duration },
 }
 
 impl StoreError {
-    /// True when retrying later can succeed (the server is down, restarting or
-    /// overloaded), false when the data itself was refused.
-    pub fn is_transient(&self) -> bool {
+    /// Whether retrying later can succeed (see [`error_class`]).
+    pub fn class(&self) -> ErrorClass {
         match self {
-            StoreError::Connect(_) | StoreError::Migrate(_) => true,
-            StoreError::Database(error) => is_transient(error),
+            StoreError::Connect(_) | StoreError::Migrate(_) | StoreError::Unreachable { .. } => {
+                ErrorClass::Transient
+            }
+            StoreError::Database(error) => error_class(error),
         }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.class() == ErrorClass::Transient
     }
 }
 
-/// Connection errors and server-side states that pass: the rest is about the data.
-pub fn is_transient(error: &sqlx::Error) -> bool {
+/// Classifies a PostgreSQL error by its SQLSTATE class. Permanent, a
+/// property of the row: 22 (data exception: bad encoding such as NUL, a value
+/// out of range), 23 (integrity constraint) and 54 (program limit: an index
+/// row or a tsvector too large), and a value the driver cannot bind.
+/// Everything else is transient and retried: 08 (connection), 40001 and
+/// 40P01 (serialization failure, deadlock), 53 (resources), 55P03 (lock
+/// timeout), 57014 (our `statement_timeout`), 57P (shutdown), I/O and pool
+/// errors; and also what we cannot tell (42, XX): retrying until an operator
+/// fixes the schema loses nothing, dead-lettering would lose the items.
+pub fn error_class(error: &sqlx::Error) -> ErrorClass {
     match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_) => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // 08: connection exception, 40: transaction rollback (serialization,
-            // deadlock), 53: insufficient resources, 57: operator intervention
-            // (shutdown, cancel), 58: system error.
-            ["08", "40", "53", "57", "58"]
+            if ["22", "23", "54"]
                 .iter()
                 .any(|class| code.starts_with(class))
+            {
+                ErrorClass::Permanent
+            } else {
+                ErrorClass::Transient
+            }
         }
-        _ => false,
+        sqlx::Error::Encode(_) => ErrorClass::Permanent,
+        _ => ErrorClass::Transient,
     }
+}
+
+/// [`error_class`] of the first PostgreSQL error in `error`'s chain (an
+/// error of the dedup ledger wraps one); transient when there is none.
+pub fn error_class_of(error: &(dyn std::error::Error + 'static)) -> ErrorClass {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(sqlx) = error.downcast_ref::<sqlx::Error>() {
+            return error_class(sqlx);
+        }
+        if let Some(store) = error.downcast_ref::<StoreError>() {
+            return store.class();
+        }
+        next = error.source();
+    }
+    ErrorClass::Transient
 }
 
 /// Connects lazily: the pool is returned at once and connects on first use,
 /// so a service can start (and report not ready) while Postgres is down.
+/// Every connection gets the default session guards of [`DatabaseConfig`].
 pub fn connect_lazy(
     url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
 ) -> Result<PgPool, StoreError> {
-    let options: PgConnectOptions = url.parse().map_err(StoreError::Connect)?;
+    let config = DatabaseConfig {
+        url: url.to_owned(),
+        max_connections,
+        connect_timeout: acquire_timeout,
+        ..DatabaseConfig::default()
+    };
+    pool(&config)
+}
+
+/// A lazy pool for `config`, with its session guards on every connection:
+/// `statement_timeout`, `lock_timeout` and
+/// `idle_in_transaction_session_timeout`, passed as startup options so that
+/// they hold from the first statement, and `RESET` returns to them.
+pub fn pool(config: &DatabaseConfig) -> Result<PgPool, StoreError> {
+    let millis = |d: Duration| d.as_millis().to_string();
+    let options: PgConnectOptions = config.url.parse().map_err(StoreError::Connect)?;
+    let options = options.options([
+        ("statement_timeout", millis(config.statement_timeout)),
+        ("lock_timeout", millis(config.lock_timeout)),
+        (
+            "idle_in_transaction_session_timeout",
+            millis(config.idle_in_transaction_session_timeout),
+        ),
+    ]);
     Ok(PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(acquire_timeout)
+        .max_connections(config.max_connections)
+        .acquire_timeout(config.connect_timeout)
         .connect_lazy_with(options))
 }
 
+/// Migrates the schema. A migration may rewrite a large table, so it runs
+/// without the pool's statement and lock timeouts, on one connection that
+/// gets them back afterwards.
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-    MIGRATOR.run(pool).await?;
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("SET lock_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    let migrated = MIGRATOR.run(&mut *conn).await;
+    sqlx::raw_sql("RESET statement_timeout; RESET lock_timeout")
+        .execute(&mut *conn)
+        .await?;
+    migrated?;
     Ok(())
 }
 

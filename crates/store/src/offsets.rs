@@ -6,13 +6,9 @@ use sqlx::{PgConnection, PgPool, Row as _};
 
 use crate::StoreError;
 
-/// The next offset to read, per partition of a consumer group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartitionOffset {
-    pub topic: String,
-    pub partition: i32,
-    pub next_offset: i64,
-}
+/// The next offset to read, per partition of a consumer group: the stage
+/// framework's, so that a batch's offsets go to Postgres as they are.
+pub use wirestream_runtime::stage::NextOffset as PartitionOffset;
 
 /// Offsets to save with a batch, for one consumer group.
 #[derive(Debug, Clone)]

@@ -7,20 +7,24 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use wirestream_runtime::config::DatabaseConfig;
 use wirestream_runtime::ops::{self, Readiness};
-use wirestream_runtime::retry;
+use wirestream_runtime::retry::Policy;
 
 use crate::StoreError;
 
-/// Opens the pool (lazily, so the service starts and reports not ready while
-/// PostgreSQL is down), keeps the `postgres` readiness check up to date, and
-/// waits until the schema is migrated. `None` when shutdown came first.
+/// Opens the pool (lazily, with the session guards of `config`), keeps the
+/// `postgres` readiness check up to date, and waits until the schema is
+/// migrated, retrying by `policy` for at most `startup_timeout`: a database
+/// that does not answer by then is an error naming it, for the service to
+/// exit with. `None` when shutdown came first.
 pub async fn open(
     config: &DatabaseConfig,
+    startup_timeout: Duration,
+    policy: &Policy,
     readiness: &Readiness,
     shutdown: &CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<Option<PgPool>, StoreError> {
-    let pool = crate::connect_lazy(&config.url, config.max_connections, config.connect_timeout)?;
+    let pool = crate::pool(config)?;
     let ping_pool = pool.clone();
     ops::spawn_check(
         "postgres",
@@ -34,17 +38,79 @@ pub async fn open(
         },
     );
     // The schema (and the dedup state) must exist before the first batch.
-    let migrated = retry::with_backoff(
-        "migrate",
-        Duration::from_millis(200),
-        Duration::from_secs(5),
-        shutdown,
-        StoreError::is_transient,
-        || crate::migrate(&pool),
-    )
-    .await;
-    match migrated {
-        Some(result) => result.map(|()| Some(pool)),
-        None => Ok(None),
+    let migrate = policy.run("migrate", shutdown, StoreError::class, || {
+        crate::migrate(&pool)
+    });
+    match tokio::time::timeout(startup_timeout, migrate).await {
+        Ok(Some(result)) => result.map(|()| Some(pool)),
+        Ok(None) => Ok(None),
+        Err(_elapsed) => Err(StoreError::Unreachable {
+            url: crate::redact(&config.url),
+            waited: startup_timeout,
+        }),
     }
+}
+
+/// What a stage service has once it started.
+pub struct Started {
+    pub readiness: Readiness,
+    pub tracker: TaskTracker,
+    /// The retry policy, failing the service's readiness check while a
+    /// transient failure lasts longer than `retry.unready_after`.
+    pub policy: Policy,
+    /// `None` when shutdown came during the start.
+    pub pool: Option<PgPool>,
+}
+
+/// The start of a stage service (the worker, the sink), in the order that
+/// fails fastest: the ops endpoints bind `listen` (a port in use is an error
+/// at once), then the broker must answer and the schema be migrated within
+/// `startup.timeout`. Every wait gives way to shutdown.
+pub async fn start(
+    name: &'static str,
+    listen: std::net::SocketAddr,
+    config: &wirestream_runtime::Config,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Started> {
+    use wirestream_runtime::kafka;
+    let readiness = Readiness::new();
+    let tracker = TaskTracker::new();
+    let policy = Policy::new(config.retry).reporting_to(readiness.clone(), name);
+    let metrics = wirestream_runtime::telemetry::init_metrics();
+    ops::start(
+        name,
+        listen,
+        metrics,
+        readiness.clone(),
+        shutdown.clone(),
+        &tracker,
+    )
+    .await?;
+    kafka::spawn_broker_check(
+        &config.kafka,
+        readiness.clone(),
+        Duration::from_secs(2),
+        shutdown.clone(),
+        &tracker,
+    )?;
+    let started = |pool| Started {
+        readiness: readiness.clone(),
+        tracker: tracker.clone(),
+        policy: policy.clone(),
+        pool,
+    };
+    tokio::select! {
+        _ = shutdown.cancelled() => return Ok(started(None)),
+        waited = kafka::wait_for_broker(&config.kafka, config.startup.timeout) => waited?,
+    }
+    let pool = open(
+        &config.database,
+        config.startup.timeout,
+        &policy,
+        &readiness,
+        shutdown,
+        &tracker,
+    )
+    .await?;
+    Ok(started(pool))
 }

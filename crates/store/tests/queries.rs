@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use sqlx::{PgPool, Row as _};
-use wirestream_model::{fixtures, Article, DeadLetter, Original, PubStatus, Verdict};
+use wirestream_model::{
+    fixtures, Article, DeadLetter, Original, PubStatus, Reason, Stage, Verdict,
+};
 
 /// The `sql` blocks of docs/queries.md, by their `-- name:` line.
 fn documented_queries() -> HashMap<String, String> {
@@ -78,19 +80,24 @@ async fn seed(pool: &PgPool) {
     wirestream_store::write_articles(pool, &[update])
         .await
         .unwrap();
-    let letter = |reason: &str, original: &[u8]| {
-        DeadLetter::new("worker", reason, "detail", Original::from_bytes(original))
+    let letter = |reason: Reason, original: &[u8]| {
+        DeadLetter::new(
+            Stage::Worker,
+            reason,
+            "detail",
+            Original::from_bytes(original),
+        )
     };
     let letters = vec![
         (
             "raw/0/1".to_string(),
-            letter("empty_article", b"{\"uri\":\"a\"}"),
+            letter(Reason::EmptyArticle, b"{\"uri\":\"a\"}"),
         ),
         (
             "raw/0/2".to_string(),
-            letter("empty_article", b"{\"uri\":\"b\"}"),
+            letter(Reason::EmptyArticle, b"{\"uri\":\"b\"}"),
         ),
-        ("raw/1/9".to_string(), letter("invalid_raw_item", b"<x")),
+        ("raw/1/9".to_string(), letter(Reason::InvalidRawItem, b"<x")),
     ];
     wirestream_store::write_dead_letters(pool, &letters)
         .await

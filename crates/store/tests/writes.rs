@@ -4,7 +4,9 @@
 use chrono::Utc;
 use sqlx::{PgPool, Row as _};
 use wirestream_dedup::Deduplicator;
-use wirestream_model::{fixtures, Article, DeadLetter, Original, PubStatus, Verdict};
+use wirestream_model::{
+    fixtures, Article, DeadLetter, Original, PubStatus, Reason, Stage, Verdict,
+};
 use wirestream_store::{write_articles, write_dead_letters, PgLedger};
 
 fn article(uri: &str, version: u64, pubstatus: PubStatus, body: &str) -> Article {
@@ -111,8 +113,8 @@ async fn search_uses_the_language_of_the_article(pool: PgPool) {
 async fn dead_letters_are_stored_once(pool: PgPool) {
     let letter = |uri: &str| {
         let mut letter = DeadLetter::new(
-            "worker",
-            "empty_article",
+            Stage::Worker,
+            Reason::EmptyArticle,
             "no text",
             Original::from_bytes(b"{}"),
         );

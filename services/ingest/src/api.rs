@@ -12,7 +12,7 @@ use serde::Serialize;
 use wirestream_formats::{
     parse_document, parse_ndjson, Context, ErrorKind, Hint, Limits, ParseError,
 };
-use wirestream_model::RawItem;
+use wirestream_model::{validate, RawItem};
 use wirestream_runtime::ops::Readiness;
 use wirestream_runtime::Config;
 
@@ -279,6 +279,9 @@ async fn accept(state: &ApiState, source: &str, items: Vec<RawItem>) -> Response
         .map(|i| i.format.as_str())
         .unwrap_or("unknown");
     metrics::received(source, format, items.len());
+    if let Some(response) = unstorable(source, &items) {
+        return response;
+    }
     if !state.readiness.is_ready() {
         return unavailable("the broker is unreachable; retry later".into());
     }
@@ -307,6 +310,18 @@ async fn accept(state: &ApiState, source: &str, items: Vec<RawItem>) -> Response
             response
         }
         Err(PublishError::Unavailable(detail)) => unavailable(detail),
+        Err(error @ PublishError::TooLarge { .. }) => problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            error.to_string(),
+            Vec::new(),
+        ),
+        Err(error @ PublishError::Refused { .. }) => problem(
+            StatusCode::BAD_REQUEST,
+            "rejected_by_broker",
+            error.to_string(),
+            Vec::new(),
+        ),
         Err(error @ PublishError::Encode { .. }) => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "encode",
@@ -314,6 +329,48 @@ async fn accept(state: &ApiState, source: &str, items: Vec<RawItem>) -> Response
             Vec::new(),
         ),
     }
+}
+
+/// A `400` naming the first field PostgreSQL or Kafka cannot take, in any
+/// item (the rules are `wirestream_model::validate`, which the worker
+/// applies too); `None` when every item can be stored.
+fn unstorable(source: &str, items: &[RawItem]) -> Option<Response> {
+    let errors: Vec<(usize, validate::Invalid)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(n, item)| validate::check(item).err().map(|e| (n, e)))
+        .collect();
+    let (first, error) = errors.first()?;
+    metrics::rejected(source, "invalid_field", items.len());
+    let message = if items.len() == 1 {
+        format!("the item cannot be stored: {error}")
+    } else {
+        format!(
+            "{} of {} items cannot be stored (item {}: {error}); nothing was accepted",
+            errors.len(),
+            items.len(),
+            first + 1
+        )
+    };
+    let problem = Problem {
+        error: "invalid_field",
+        message,
+        errors: errors
+            .iter()
+            .map(|(n, e)| format!("item {}: {e}", n + 1))
+            .collect(),
+        details: errors
+            .iter()
+            .map(|(_, e)| Detail {
+                line: None,
+                column: None,
+                code: "invalid_field",
+                field: Some(e.field.clone()),
+                message: e.to_string(),
+            })
+            .collect(),
+    };
+    Some((StatusCode::BAD_REQUEST, Json(problem)).into_response())
 }
 
 fn unavailable(detail: String) -> Response {

@@ -1,6 +1,7 @@
 //! The ingest service: takes wire copy in and writes it to the raw topic.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::Parser;
 use wirestream_runtime::{shutdown, telemetry, Config};
@@ -13,10 +14,13 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let args = Args::parse();
-    let config = Config::load(args.config.as_deref())?;
-    telemetry::init_tracing(&config.log);
-    wirestream_ingest::run(config, shutdown::on_signal()).await
+    // A failed start (a port in use) prints one line and exits 1 at once,
+    // rather than waiting on the broker check's thread.
+    shutdown::run_service("wirestream-ingest", |shutdown| async move {
+        let config = Config::load(args.config.as_deref())?;
+        telemetry::init_tracing(&config.log);
+        wirestream_ingest::run(config, shutdown).await
+    })
 }

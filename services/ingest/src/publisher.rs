@@ -10,6 +10,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use wirestream_model::{headers, RawItem};
 use wirestream_runtime::config::{IngestConfig, KafkaConfig};
+use wirestream_runtime::kafka;
 
 use crate::metrics;
 
@@ -23,6 +24,17 @@ pub enum PublishError {
     Unavailable(String),
     #[error("item {index} cannot be encoded: {error}")]
     Encode { index: usize, error: String },
+    /// The item is larger than the broker takes (`kafka.max_message_bytes`):
+    /// sending it again cannot help.
+    #[error("item {index} is {bytes} bytes as a record; the broker takes at most {limit}")]
+    TooLarge {
+        index: usize,
+        bytes: usize,
+        limit: usize,
+    },
+    /// The broker refused the record for good (an invalid record, a policy).
+    #[error("the broker refused item {index}: {error}")]
+    Refused { index: usize, error: String },
 }
 
 /// Sends raw items; cheap to clone.
@@ -34,6 +46,7 @@ pub struct Publisher {
     max_in_flight: usize,
     in_flight: Arc<AtomicUsize>,
     record_headers: bool,
+    max_message_bytes: usize,
 }
 
 impl Publisher {
@@ -45,6 +58,7 @@ impl Publisher {
             max_in_flight: ingest.max_in_flight,
             in_flight: Arc::new(AtomicUsize::new(0)),
             record_headers: kafka.record_headers,
+            max_message_bytes: kafka.max_message_bytes,
         })
     }
 
@@ -69,12 +83,24 @@ impl Publisher {
 
         let started = Instant::now();
         let mut deliveries = Vec::with_capacity(items.len());
+        let mut sizes = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let payload = serde_json::to_vec(item).map_err(|e| PublishError::Encode {
                 index,
                 error: e.to_string(),
             })?;
             let key = item.key();
+            // librdkafka would refuse it at once too; this names the limit.
+            let bytes = payload.len() + key.len();
+            if bytes > self.max_message_bytes {
+                metrics::produce_failed("too_large", items.len());
+                return Err(PublishError::TooLarge {
+                    index,
+                    bytes,
+                    limit: self.max_message_bytes,
+                });
+            }
+            sizes.push(bytes);
             let mut record = FutureRecord::to(&self.topic)
                 .key(key.as_str())
                 .payload(payload.as_slice())
@@ -90,7 +116,7 @@ impl Publisher {
                 }
                 Err((error, _)) => {
                     metrics::produce_failed("send", items.len());
-                    return Err(PublishError::Unavailable(error.to_string()));
+                    return Err(self.failed(index, bytes, &error));
                 }
             }
         }
@@ -104,12 +130,12 @@ impl Publisher {
                     self.ack_timeout
                 ))
             })?;
-        for ack in acks {
+        for (index, ack) in acks.into_iter().enumerate() {
             match ack {
                 Ok(Ok(_)) => {}
                 Ok(Err((error, _))) => {
                     metrics::produce_failed("delivery", items.len());
-                    return Err(PublishError::Unavailable(error.to_string()));
+                    return Err(self.failed(index, sizes[index], &error));
                 }
                 Err(_cancelled) => {
                     metrics::produce_failed("cancelled", items.len());
@@ -119,6 +145,28 @@ impl Publisher {
         }
         metrics::produced(items.len(), started.elapsed());
         Ok(())
+    }
+
+    /// What a send or delivery error means for the sender: a record the
+    /// broker refuses for good is the sender's problem (4xx), anything else
+    /// may pass (503).
+    fn failed(&self, index: usize, bytes: usize, error: &KafkaError) -> PublishError {
+        use wirestream_runtime::retry::ErrorClass;
+        match (
+            error.rdkafka_error_code(),
+            kafka::produce_error_class(error),
+        ) {
+            (_, ErrorClass::Transient) => PublishError::Unavailable(error.to_string()),
+            (Some(RDKafkaErrorCode::MessageSizeTooLarge), _) => PublishError::TooLarge {
+                index,
+                bytes,
+                limit: self.max_message_bytes,
+            },
+            (_, ErrorClass::Permanent) => PublishError::Refused {
+                index,
+                error: error.to_string(),
+            },
+        }
     }
 
     /// Waits for queued messages to be delivered, at most `timeout`.

@@ -1,174 +1,66 @@
-//! The consume loop: batch by size or deadline, write, commit, then store offsets.
+//! The sink's stage: decode a batch and drop what Postgres says was applied
+//! (process), then write it in one transaction (write). The stage framework
+//! consumes, batches, stores offsets and retries.
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
 
-use anyhow::Context as _;
-use futures::future::join_all;
-use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::message::OwnedMessage;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use rdkafka::Message as _;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
-use wirestream_model::{Article, DeadLetter, Original};
-use wirestream_runtime::batch::{self, BatchRule};
+use wirestream_model::{Article, DeadLetter, Original, Reason, Stage as StageName};
 use wirestream_runtime::config::OffsetStore;
-use wirestream_runtime::{kafka, retry, Config};
-use wirestream_store::{BatchOutcome, OffsetCommit, PartitionOffset, StoreError};
+use wirestream_runtime::retry::ErrorClass;
+use wirestream_runtime::stage::{self, produce, BatchOp, Context, NextOffset, Stage, Written};
+use wirestream_runtime::{kafka, Config};
+use wirestream_store::{BatchOutcome, OffsetCommit, StoreError};
 
 use crate::metrics;
 use crate::rebalance::RebalanceCounter;
 
 pub struct Sink {
-    consumer: StreamConsumer<RebalanceCounter>,
     rebalances: RebalanceCounter,
     producer: FutureProducer,
     pool: PgPool,
     group_id: String,
     articles_topic: String,
     dead_letter_topic: String,
-    batching: BatchRule,
-    retry_initial: Duration,
-    retry_max: Duration,
+    record_headers: bool,
     offsets: OffsetStore,
     /// Effectively-once mode: the next offset recorded in Postgres, per
     /// partition, as of the last rebalance. Records below it were applied.
     applied: HashMap<(String, i32), i64>,
     applied_generation: u64,
-    lag: kafka::LagReporter,
+}
+
+/// A batch's rows: articles (with where each was read from), dead letters
+/// to store (keyed by origin), and records that go to the dead-letter topic.
+pub struct Outputs {
+    articles: Vec<Article>,
+    origins: Vec<String>,
+    letters: Vec<(String, DeadLetter)>,
+    poison: Vec<DeadLetter>,
 }
 
 impl Sink {
-    pub fn new(config: &Config, pool: PgPool) -> anyhow::Result<Self> {
-        let rebalances = RebalanceCounter::default();
-        let consumer =
-            kafka::consumer_with_context(&config.kafka, &config.sink.group_id, rebalances.clone())?;
-        consumer
-            .subscribe(&[
-                config.kafka.articles_topic.as_str(),
-                config.kafka.dead_letter_topic.as_str(),
-            ])
-            .context("failed to subscribe to the articles and dead-letter topics")?;
+    pub fn new(
+        config: &Config,
+        pool: PgPool,
+        rebalances: RebalanceCounter,
+    ) -> anyhow::Result<Self> {
         metrics::register();
-        let topics = [
-            config.kafka.articles_topic.as_str(),
-            config.kafka.dead_letter_topic.as_str(),
-        ];
-        let lag = kafka::LagReporter::new(&config.kafka, &config.sink.group_id, &topics)?;
         Ok(Sink {
-            lag,
-            consumer,
             rebalances,
             producer: kafka::producer(&config.kafka)?,
             pool,
             group_id: config.sink.group_id.clone(),
             articles_topic: config.kafka.articles_topic.clone(),
             dead_letter_topic: config.kafka.dead_letter_topic.clone(),
-            batching: BatchRule {
-                size: config.sink.batch_size.max(1),
-                deadline: config.sink.batch_deadline,
-                linger: config.sink.batch_linger,
-            },
-            retry_initial: config.sink.retry_initial,
-            retry_max: config.sink.retry_max,
+            record_headers: config.kafka.record_headers,
             offsets: config.sink.offsets,
             applied: HashMap::new(),
             applied_generation: u64::MAX,
         })
-    }
-
-    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        tracing::info!(offsets = ?self.offsets, "sink consuming");
-        // The lag reporter stops with this loop, however it ends.
-        let lag_stop = shutdown.child_token();
-        let _lag_guard = lag_stop.clone().drop_guard();
-        self.lag.spawn(Duration::from_secs(5), lag_stop);
-        while let Some(batch) = batch::next_batch(&self.consumer, self.batching, &shutdown).await {
-            let started = Instant::now();
-            metrics::in_flight(batch.len());
-            let handled = self.handle(&batch, &shutdown).await;
-            metrics::in_flight(0);
-            if !handled? {
-                break;
-            }
-            metrics::flush(batch.len(), started.elapsed());
-        }
-        if let Err(error) = self.consumer.commit_consumer_state(CommitMode::Sync) {
-            tracing::debug!(%error, "final offset commit skipped");
-        }
-        Ok(())
-    }
-
-    /// Writes one batch. Returns `false` when shutdown came while Postgres was away.
-    async fn handle(
-        &mut self,
-        batch: &[OwnedMessage],
-        shutdown: &CancellationToken,
-    ) -> anyhow::Result<bool> {
-        let Some(fresh) = self.unapplied(batch, shutdown).await? else {
-            return Ok(false);
-        };
-        let (articles, letters, mut poison) = self.decode(&fresh);
-        metrics::consumed("articles", articles.len());
-        metrics::consumed("dead_letters", letters.len());
-
-        let offsets = next_offsets(batch);
-        let commit = (self.offsets == OffsetStore::Postgres).then(|| OffsetCommit {
-            group_id: &self.group_id,
-            offsets: &offsets,
-        });
-
-        let all: Vec<Article> = articles.iter().map(|r| r.value.clone()).collect();
-        let letter_rows: Vec<(String, DeadLetter)> = letters
-            .iter()
-            .map(|r| (r.origin.clone(), r.value.clone()))
-            .collect();
-        let Some(result) = self
-            .with_retry("write batch", shutdown, || {
-                wirestream_store::write_batch(&self.pool, &all, &letter_rows, commit.clone())
-            })
-            .await
-        else {
-            return Ok(false);
-        };
-        match result {
-            Ok(outcome) => self.committed(&all, outcome),
-            Err(error) => {
-                // Some row is refused: write the articles one by one so that
-                // only the poison rows go to the dead-letter topic, and the
-                // partition moves on.
-                tracing::warn!(%error, rows = all.len(), "batch refused, isolating the rows Postgres rejects");
-                metrics::error(metrics::BATCH_REFUSED);
-                let Some(rejected) = self.write_one_by_one(&articles, shutdown).await? else {
-                    return Ok(false);
-                };
-                poison.extend(rejected);
-                if !poison.is_empty() && !self.send_dead_letters(&poison, shutdown).await? {
-                    return Ok(false);
-                }
-                poison.clear();
-                let Some(result) = self
-                    .with_retry("write dead letters", shutdown, || {
-                        wirestream_store::write_batch(&self.pool, &[], &letter_rows, commit.clone())
-                    })
-                    .await
-                else {
-                    return Ok(false);
-                };
-                let outcome = result.context("failed to store dead letters")?;
-                self.committed(&[], outcome);
-            }
-        }
-        if !poison.is_empty() && !self.send_dead_letters(&poison, shutdown).await? {
-            return Ok(false);
-        }
-        for offset in &offsets {
-            self.applied
-                .insert((offset.topic.clone(), offset.partition), offset.next_offset);
-        }
-        self.store_kafka_offsets(&offsets);
-        Ok(true)
     }
 
     /// In effectively-once mode, drops the records Postgres says were already
@@ -177,8 +69,9 @@ impl Sink {
     async fn unapplied<'a>(
         &mut self,
         batch: &'a [OwnedMessage],
-        shutdown: &CancellationToken,
+        cx: &Context,
     ) -> anyhow::Result<Option<Vec<&'a OwnedMessage>>> {
+        use anyhow::Context as _;
         if self.offsets != OffsetStore::Postgres {
             return Ok(Some(batch.iter().collect()));
         }
@@ -195,8 +88,9 @@ impl Sink {
         missing.sort();
         missing.dedup();
         if !missing.is_empty() {
-            let Some(loaded) = self
-                .with_retry("load offsets", shutdown, || {
+            let Some(loaded) = cx
+                .policy
+                .run("load offsets", &cx.shutdown, classify, || {
                     wirestream_store::load_offsets(&self.pool, &self.group_id, &missing)
                 })
                 .await
@@ -211,7 +105,10 @@ impl Sink {
         }
         let fresh: Vec<&OwnedMessage> = batch
             .iter()
-            .filter(|m| m.offset() >= self.applied[&(m.topic().to_owned(), m.partition())])
+            .filter(|m| {
+                let key = (m.topic().to_owned(), m.partition());
+                m.offset() >= self.applied.get(&key).copied().unwrap_or(0)
+            })
             .collect();
         if fresh.len() < batch.len() {
             metrics::skipped(batch.len() - fresh.len());
@@ -223,118 +120,46 @@ impl Sink {
         Ok(Some(fresh))
     }
 
-    fn decode(
-        &self,
-        messages: &[&OwnedMessage],
-    ) -> (Vec<Row<Article>>, Vec<Row<DeadLetter>>, Vec<DeadLetter>) {
-        let mut articles = Vec::new();
-        let mut letters = Vec::new();
-        let mut poison = Vec::new();
+    fn decode(&self, messages: &[&OwnedMessage]) -> Outputs {
+        let mut out = Outputs {
+            articles: Vec::new(),
+            origins: Vec::new(),
+            letters: Vec::new(),
+            poison: Vec::new(),
+        };
         for message in messages {
-            let origin = format!(
-                "{}/{}/{}",
-                message.topic(),
-                message.partition(),
-                message.offset()
-            );
+            let origin = stage::origin(message);
             let payload = message.payload().unwrap_or_default();
             if message.topic() == self.articles_topic {
                 match serde_json::from_slice::<Article>(payload) {
-                    Ok(article) => articles.push(Row {
-                        origin,
-                        value: article,
-                    }),
-                    Err(error) => poison.push(undecodable(&origin, payload, &error)),
+                    Ok(article) => {
+                        out.articles.push(article);
+                        out.origins.push(origin);
+                    }
+                    Err(error) => out.poison.push(undecodable(
+                        &origin,
+                        payload,
+                        &error,
+                        Reason::InvalidArticle,
+                    )),
                 }
             } else if message.topic() == self.dead_letter_topic {
                 match serde_json::from_slice::<DeadLetter>(payload) {
                     // The worker's origin (where the item was read from) keeps
                     // dead letters unique across replays of the raw topic too.
-                    Ok(letter) => letters.push(Row {
-                        origin: letter.origin.clone().unwrap_or(origin),
-                        value: letter,
-                    }),
+                    Ok(letter) => out
+                        .letters
+                        .push((letter.origin.clone().unwrap_or(origin), letter)),
                     Err(error) => {
                         // Sending it back to the dead-letter topic would loop: keep it, as text, in the table.
-                        let mut letter = undecodable(&origin, payload, &error);
-                        letter.reason = "invalid_dead_letter".into();
-                        letters.push(Row {
-                            origin,
-                            value: letter,
-                        });
+                        let letter =
+                            undecodable(&origin, payload, &error, Reason::InvalidDeadLetter);
+                        out.letters.push((origin, letter));
                     }
                 }
             }
         }
-        (articles, letters, poison)
-    }
-
-    /// Writes each article in its own transaction; returns dead letters for
-    /// the ones Postgres refuses. `None` on shutdown.
-    async fn write_one_by_one(
-        &self,
-        rows: &[Row<Article>],
-        shutdown: &CancellationToken,
-    ) -> anyhow::Result<Option<Vec<DeadLetter>>> {
-        let mut rejected = Vec::new();
-        for row in rows {
-            let one = std::slice::from_ref(&row.value);
-            let Some(result) = self
-                .with_retry("write article", shutdown, || {
-                    wirestream_store::write_batch(&self.pool, one, &[], None)
-                })
-                .await
-            else {
-                return Ok(None);
-            };
-            match result {
-                Ok(outcome) => self.committed(one, outcome),
-                Err(error) => {
-                    tracing::warn!(key = %row.value.key(), %error, "PostgreSQL refused an article: dead-lettered");
-                    let mut letter = DeadLetter::new(
-                        "sink",
-                        "rejected_by_database",
-                        format!("PostgreSQL refused the row: {error}"),
-                        Original::from_bytes(&serde_json::to_vec(&row.value).unwrap_or_default()),
-                    );
-                    letter.key = Some(row.value.key());
-                    letter.source = row.value.source.clone();
-                    letter.received_at = Some(row.value.received_at);
-                    letter.origin = Some(row.origin.clone());
-                    rejected.push(letter);
-                }
-            }
-        }
-        Ok(Some(rejected))
-    }
-
-    async fn with_retry<T, F, Fut>(
-        &self,
-        what: &str,
-        shutdown: &CancellationToken,
-        op: F,
-    ) -> Option<Result<T, StoreError>>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, StoreError>>,
-    {
-        // Counted here so that an outage shows on the sink-errors alert.
-        let transient = |error: &StoreError| {
-            let transient = error.is_transient();
-            if transient {
-                metrics::error(metrics::DATABASE_UNAVAILABLE);
-            }
-            transient
-        };
-        retry::with_backoff(
-            what,
-            self.retry_initial,
-            self.retry_max,
-            shutdown,
-            transient,
-            op,
-        )
-        .await
+        out
     }
 
     fn committed(&self, articles: &[Article], outcome: BatchOutcome) {
@@ -346,102 +171,220 @@ impl Sink {
         }
     }
 
-    /// Sends dead letters to their topic. `false` when shutdown came first.
-    async fn send_dead_letters(
+    /// The slow path, once the batch's transaction was refused: the articles
+    /// and the dead letters are written in chunks that [`stage::isolate`]
+    /// narrows down to the refused rows, then the offsets alone. Returns the
+    /// dead letters for the refused articles; `None` on shutdown.
+    async fn write_isolating(
         &self,
-        letters: &[DeadLetter],
-        shutdown: &CancellationToken,
-    ) -> anyhow::Result<bool> {
-        let payloads: Vec<(String, Vec<u8>)> = letters
-            .iter()
-            .map(|l| Ok((l.origin.clone().unwrap_or_default(), serde_json::to_vec(l)?)))
-            .collect::<Result<_, serde_json::Error>>()
-            .context("failed to encode a dead letter")?;
-        for letter in letters {
-            metrics::dead_letter(&letter.reason);
+        out: &mut Outputs,
+        commit: Option<OffsetCommit<'_>>,
+        cx: &Context,
+    ) -> anyhow::Result<Option<Vec<DeadLetter>>> {
+        let mut writer = Rows {
+            pool: self.pool.clone(),
+            outcome: BatchOutcome::default(),
+        };
+        let Some(refused) =
+            stage::isolate(&mut writer, &mut out.articles, "write articles", cx).await
+        else {
+            return Ok(None);
+        };
+        let mut rejected = Vec::with_capacity(refused.len());
+        for (index, error) in refused {
+            let article = &out.articles[index];
+            tracing::warn!(key = %article.key(), %error, "PostgreSQL refused an article: dead-lettered");
+            rejected.push(rejected_letter(article, &out.origins[index], &error));
         }
-        let sent = retry::with_backoff(
-            "produce dead letters",
-            self.retry_initial,
-            self.retry_max,
-            shutdown,
-            |_| true,
-            || async {
-                let deliveries = payloads
-                    .iter()
-                    .map(|(key, payload)| {
-                        self.producer
-                            .send_result(
-                                FutureRecord::to(&self.dead_letter_topic)
-                                    .key(key)
-                                    .payload(payload),
-                            )
-                            .map_err(|(error, _)| error.to_string())
-                    })
-                    .collect::<Result<Vec<_>, String>>()?;
-                for ack in join_all(deliveries).await {
-                    match ack {
-                        Ok(Ok(_)) => {}
-                        Ok(Err((error, _))) => return Err(error.to_string()),
-                        Err(_) => return Err("the producer shut down".to_string()),
-                    }
-                }
-                Ok(())
-            },
-        )
-        .await;
-        match sent {
-            Some(result) => result
-                .map(|()| true)
-                .map_err(|e| anyhow::anyhow!("failed to send dead letters: {e}")),
-            None => Ok(false),
+        let Some(refused) =
+            stage::isolate(&mut writer, &mut out.letters, "write dead letters", cx).await
+        else {
+            return Ok(None);
+        };
+        for (index, error) in refused {
+            // A letter PostgreSQL refuses cannot go to the dead letters again: it would loop.
+            let (origin, letter) = &out.letters[index];
+            tracing::error!(%origin, reason = %letter.reason, %error, "PostgreSQL refused a dead letter; dropped");
         }
+        if let Some(commit) = commit {
+            let Some(saved) = cx
+                .policy
+                .run("write offsets", &cx.shutdown, classify, || {
+                    wirestream_store::write_batch(&self.pool, &[], &[], Some(commit.clone()))
+                })
+                .await
+            else {
+                return Ok(None);
+            };
+            saved.map_err(|e| anyhow::anyhow!("failed to store the offsets: {e}"))?;
+        }
+        self.committed(&[], writer.outcome);
+        Ok(Some(rejected))
+    }
+}
+
+impl Stage for Sink {
+    type Output = Outputs;
+
+    async fn process(
+        &mut self,
+        batch: &[OwnedMessage],
+        cx: &Context,
+    ) -> anyhow::Result<Option<Outputs>> {
+        let Some(fresh) = self.unapplied(batch, cx).await? else {
+            return Ok(None);
+        };
+        let out = self.decode(&fresh);
+        metrics::consumed("articles", out.articles.len() + out.poison.len());
+        metrics::consumed("dead_letters", out.letters.len());
+        Ok(Some(out))
     }
 
-    /// Stores the batch's offsets for the next Kafka commit (in both modes:
-    /// in Postgres mode it only saves re-reading on restart).
-    fn store_kafka_offsets(&self, offsets: &[PartitionOffset]) {
-        for offset in offsets {
-            // librdkafka stores offset + 1: give it the last record's offset.
-            if let Err(error) =
-                self.consumer
-                    .store_offset(&offset.topic, offset.partition, offset.next_offset - 1)
-            {
-                tracing::info!(%error, topic = %offset.topic, partition = offset.partition, "offset not stored (partition reassigned)");
+    async fn write(
+        &mut self,
+        mut out: Outputs,
+        offsets: &[NextOffset],
+        cx: &Context,
+    ) -> anyhow::Result<Option<Written>> {
+        let commit = (self.offsets == OffsetStore::Postgres).then(|| OffsetCommit {
+            group_id: &self.group_id,
+            offsets,
+        });
+        let Some(result) = cx
+            .policy
+            .run("write batch", &cx.shutdown, classify, || {
+                wirestream_store::write_batch(
+                    &self.pool,
+                    &out.articles,
+                    &out.letters,
+                    commit.clone(),
+                )
+            })
+            .await
+        else {
+            return Ok(None);
+        };
+        let mut written = out.articles.len() + out.letters.len();
+        match result {
+            Ok(outcome) => self.committed(&out.articles, outcome),
+            Err(error) => {
+                // Some row is refused for what it holds: find it, dead-letter
+                // it, and let the partition move on.
+                tracing::warn!(%error, rows = out.articles.len(), "batch refused, isolating the rows Postgres rejects");
+                metrics::error(metrics::BATCH_REFUSED);
+                let Some(rejected) = self.write_isolating(&mut out, commit, cx).await? else {
+                    return Ok(None);
+                };
+                written -= rejected.len();
+                out.poison.extend(rejected);
             }
         }
+        let dead_lettered = out.poison.len();
+        for letter in &out.poison {
+            metrics::dead_letter(&letter.reason);
+        }
+        if !out.poison.is_empty() {
+            let sent = produce::send_dead_letters(
+                &self.producer,
+                &self.dead_letter_topic,
+                out.poison,
+                self.record_headers,
+                cx,
+            )
+            .await?;
+            if sent.is_none() {
+                return Ok(None);
+            }
+        }
+        for offset in offsets {
+            self.applied
+                .insert((offset.topic.clone(), offset.partition), offset.next_offset);
+        }
+        Ok(Some(Written {
+            written,
+            dead_lettered,
+        }))
     }
 }
 
-/// A row and the coordinates it was read from.
-struct Row<T> {
-    origin: String,
-    value: T,
-}
-
-/// Per partition, one past the last record of the batch.
-fn next_offsets(batch: &[OwnedMessage]) -> Vec<PartitionOffset> {
-    let mut last: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-    for message in batch {
-        let entry = last
-            .entry((message.topic(), message.partition()))
-            .or_insert(message.offset());
-        *entry = (*entry).max(message.offset());
+/// Counted here so that an outage shows on the sink-errors alert.
+fn classify(error: &StoreError) -> ErrorClass {
+    let class = error.class();
+    if class == ErrorClass::Transient {
+        metrics::error(metrics::DATABASE_UNAVAILABLE);
     }
-    last.into_iter()
-        .map(|((topic, partition), offset)| PartitionOffset {
-            topic: topic.to_owned(),
-            partition,
-            next_offset: offset + 1,
-        })
-        .collect()
+    class
 }
 
-fn undecodable(origin: &str, payload: &[u8], error: &serde_json::Error) -> DeadLetter {
+/// Chunks of rows written in their own transactions, for [`stage::isolate`].
+struct Rows {
+    pool: PgPool,
+    outcome: BatchOutcome,
+}
+
+impl Rows {
+    fn add(&mut self, outcome: BatchOutcome) {
+        self.outcome.articles_changed += outcome.articles_changed;
+        self.outcome.dead_letters_stored += outcome.dead_letters_stored;
+    }
+}
+
+impl BatchOp<Article> for Rows {
+    type Error = StoreError;
+
+    fn classify(&self, error: &StoreError) -> ErrorClass {
+        classify(error)
+    }
+
+    async fn apply(&mut self, items: &mut [Article]) -> Result<(), StoreError> {
+        let outcome = wirestream_store::write_batch(&self.pool, items, &[], None).await?;
+        self.add(outcome);
+        Ok(())
+    }
+}
+
+impl BatchOp<(String, DeadLetter)> for Rows {
+    type Error = StoreError;
+
+    fn classify(&self, error: &StoreError) -> ErrorClass {
+        classify(error)
+    }
+
+    async fn apply(&mut self, items: &mut [(String, DeadLetter)]) -> Result<(), StoreError> {
+        let outcome = wirestream_store::write_batch(&self.pool, &[], items, None).await?;
+        self.add(outcome);
+        Ok(())
+    }
+}
+
+fn rejected_letter(article: &Article, origin: &str, error: &StoreError) -> DeadLetter {
+    let bytes = serde_json::to_vec(article).unwrap_or_default();
     let mut letter = DeadLetter::new(
-        "sink",
-        "invalid_article",
-        format!("the record is not an article: {error}"),
+        StageName::Sink,
+        Reason::RejectedByDatabase,
+        format!("PostgreSQL refused the row: {error}"),
+        Original::from_bytes(&bytes),
+    );
+    letter.key = Some(article.key().replace('\0', ""));
+    letter.source = article.source.replace('\0', "");
+    letter.received_at = Some(article.received_at);
+    letter.origin = Some(origin.to_owned());
+    letter
+}
+
+fn undecodable(
+    origin: &str,
+    payload: &[u8],
+    error: &serde_json::Error,
+    reason: Reason,
+) -> DeadLetter {
+    let mut letter = DeadLetter::new(
+        StageName::Sink,
+        reason,
+        match reason {
+            Reason::InvalidDeadLetter => format!("the record is not a dead letter: {error}"),
+            _ => format!("the record is not an article: {error}"),
+        },
         Original::from_bytes(payload),
     );
     letter.origin = Some(origin.to_owned());

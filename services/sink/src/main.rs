@@ -1,6 +1,7 @@
 //! The sink service: articles and dead letters into PostgreSQL.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::Parser;
 use wirestream_runtime::{shutdown, telemetry, Config};
@@ -13,10 +14,11 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let args = Args::parse();
-    let config = Config::load(args.config.as_deref())?;
-    telemetry::init_tracing(&config.log);
-    wirestream_sink::run(config, shutdown::on_signal()).await
+    shutdown::run_service("wirestream-sink", |shutdown| async move {
+        let config = Config::load(args.config.as_deref())?;
+        telemetry::init_tracing(&config.log);
+        wirestream_sink::run(config, shutdown).await
+    })
 }

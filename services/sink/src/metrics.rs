@@ -82,11 +82,6 @@ pub fn stored(table: &'static str, rows: usize) {
     metrics::counter!("wirestream_sink_rows_stored_total", "table" => table).increment(rows as u64);
 }
 
-pub fn flush(items: usize, elapsed: Duration) {
-    metrics::histogram!("wirestream_sink_batch_items").record(items as f64);
-    metrics::histogram!("wirestream_sink_flush_seconds").record(elapsed.as_secs_f64());
-}
-
 /// Receipt at ingest to commit in Postgres, per article.
 pub fn end_to_end(received_at: DateTime<Utc>, committed_at: DateTime<Utc>) {
     let seconds = (committed_at - received_at)
@@ -108,11 +103,6 @@ pub fn error(kind: &'static str) {
 pub fn dead_letter(reason: &str) {
     metrics::counter!("wirestream_dead_letters_total", "stage" => "sink", "reason" => reason.to_owned())
         .increment(1);
-}
-
-/// Records of the batch being written; 0 between batches.
-pub fn in_flight(items: usize) {
-    metrics::gauge!("wirestream_sink_in_flight_items").set(items as f64);
 }
 
 /// Records skipped because Postgres says they were already applied (effectively-once mode).

@@ -1,245 +1,208 @@
-//! The consume loop: batch, process, deduplicate, produce, then store offsets.
+//! The worker's stage: decode, check, normalise and deduplicate a batch
+//! (process), then write its articles and dead letters (write). The stage
+//! framework consumes, batches, stores offsets and retries.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-use anyhow::Context as _;
-use futures::future::join_all;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::message::{Header, OwnedHeaders, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::FutureProducer;
 use rdkafka::Message as _;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
-use wirestream_dedup::Deduplicator;
-use wirestream_model::{headers, Article, DeadLetter};
-use wirestream_runtime::batch::{self, BatchRule};
-use wirestream_runtime::{kafka, retry, Config};
+use wirestream_dedup::{DedupConfig, Deduplicator, LedgerError};
+use wirestream_model::{Article, DeadLetter, Reason, Stage as StageName};
+use wirestream_runtime::retry::ErrorClass;
+use wirestream_runtime::stage::produce::{self, Outgoing};
+use wirestream_runtime::stage::{self, BatchOp, Context, NextOffset, Stage, Written};
+use wirestream_runtime::{kafka, Config};
 use wirestream_store::PgLedger;
 
 use crate::metrics;
 use crate::process::{process, Processed};
 
 pub struct Worker {
-    consumer: StreamConsumer,
     producer: FutureProducer,
-    dedup: Deduplicator<PgLedger>,
+    dedup: Dedup,
     articles_topic: String,
-    record_headers: bool,
     dead_letter_topic: String,
-    batching: BatchRule,
-    lag: kafka::LagReporter,
+    record_headers: bool,
+}
+
+/// A batch's articles (with where each was read from) and dead letters.
+pub struct Outputs {
+    articles: Vec<Article>,
+    origins: Vec<String>,
+    letters: Vec<DeadLetter>,
 }
 
 impl Worker {
-    pub fn new(config: &Config, pool: PgPool) -> anyhow::Result<Self> {
-        let consumer = kafka::consumer(&config.kafka, &config.worker.group_id)?;
-        consumer
-            .subscribe(&[config.kafka.raw_topic.as_str()])
-            .context("failed to subscribe to the raw topic")?;
-        metrics::register();
-        let lag = kafka::LagReporter::new(
-            &config.kafka,
-            &config.worker.group_id,
-            &[config.kafka.raw_topic.as_str()],
-        )?;
+    pub fn new(config: &Config, pool: PgPool, dedup: DedupConfig) -> anyhow::Result<Self> {
         Ok(Worker {
-            lag,
-            consumer,
             producer: kafka::producer(&config.kafka)?,
-            dedup: Deduplicator::with_config(PgLedger::new(pool), config.worker.dedup.clone()),
+            dedup: Dedup(Deduplicator::with_config(PgLedger::new(pool), dedup)),
             articles_topic: config.kafka.articles_topic.clone(),
-            record_headers: config.kafka.record_headers,
             dead_letter_topic: config.kafka.dead_letter_topic.clone(),
-            batching: BatchRule {
-                size: config.worker.batch_size.max(1),
-                deadline: config.worker.batch_deadline,
-                linger: config.worker.batch_linger,
-            },
+            record_headers: config.kafka.record_headers,
         })
     }
+}
 
-    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        // The lag reporter stops with this loop, however it ends.
-        let lag_stop = shutdown.child_token();
-        let _lag_guard = lag_stop.clone().drop_guard();
-        self.lag.spawn(Duration::from_secs(5), lag_stop);
-        while let Some(batch) = batch::next_batch(&self.consumer, self.batching, &shutdown).await {
-            let started = Instant::now();
-            metrics::in_flight(batch.len());
-            let handled = self.handle(&batch, &shutdown).await;
-            metrics::in_flight(0);
-            if !handled? {
-                break; // shutdown while waiting on a dependency: the batch will be read again
-            }
-            metrics::batch(batch.len(), started.elapsed());
-        }
-        // Commit what was stored before leaving the group.
-        if let Err(error) = self
-            .consumer
-            .commit_consumer_state(rdkafka::consumer::CommitMode::Sync)
-        {
-            tracing::debug!(%error, "final offset commit skipped");
-        }
-        Ok(())
-    }
+impl Stage for Worker {
+    type Output = Outputs;
 
-    /// Handles one batch end to end. Returns `false` when shutdown interrupted it.
-    async fn handle(
+    async fn process(
         &mut self,
         batch: &[OwnedMessage],
-        shutdown: &CancellationToken,
-    ) -> anyhow::Result<bool> {
+        cx: &Context,
+    ) -> anyhow::Result<Option<Outputs>> {
         let now = chrono::Utc::now();
-        let mut articles = Vec::with_capacity(batch.len());
-        let mut letters = Vec::new();
+        let mut out = Outputs {
+            articles: Vec::with_capacity(batch.len()),
+            origins: Vec::with_capacity(batch.len()),
+            letters: Vec::new(),
+        };
         for message in batch {
-            let origin = format!(
-                "{}/{}/{}",
-                message.topic(),
-                message.partition(),
-                message.offset()
-            );
+            let origin = stage::origin(message);
             match process(message.payload(), &origin, now) {
-                Processed::Article(article) => articles.push(*article),
-                Processed::DeadLetter(letter) => letters.push(*letter),
+                Processed::Article(article) => {
+                    out.articles.push(*article);
+                    out.origins.push(origin);
+                }
+                Processed::DeadLetter(letter) => out.letters.push(*letter),
             }
         }
-        // The source comes from the payload, not from a header: headers are
-        // optional (`kafka.record_headers`), and the payload always has it.
-        // A raw record that is not a raw item has no source to tell.
-        let normalised = tally(articles.iter().map(|a| a.source.as_str()));
-        let dead = tally(letters.iter().map(|l| match l.source.as_str() {
-            "" => "unknown",
-            source => source,
-        }));
-        for (source, items) in &normalised {
-            metrics::consumed(source, *items);
-            metrics::normalised(source, *items);
-        }
-        for (source, items) in dead {
-            metrics::consumed(source, items);
-        }
+        count_consumed(&out);
 
         // Postgres holds the dedup state: while it is away, wait (and stop
-        // consuming) rather than guess.
-        let mut pause = Duration::from_millis(100);
-        loop {
-            match self.dedup.decide(&mut articles).await {
-                Ok(()) => break,
-                Err(error) => {
-                    tracing::warn!(%error, retry_in = ?pause, "deduplication failed, retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(false),
-                        _ = tokio::time::sleep(pause) => {}
-                    }
-                    pause = (pause * 2).min(Duration::from_secs(5));
-                }
-            }
+        // consuming) rather than guess; an item it refuses is dead-lettered.
+        let Some(refused) =
+            stage::isolate(&mut self.dedup, &mut out.articles, "deduplicate", cx).await
+        else {
+            return Ok(None);
+        };
+        for (index, error) in refused.into_iter().rev() {
+            let article = out.articles.remove(index);
+            let origin = out.origins.remove(index);
+            tracing::warn!(key = %article.key(), %error, "PostgreSQL refused an item's dedup state: dead-lettered");
+            out.letters.push(letter_for(
+                article,
+                origin,
+                Reason::RejectedByDatabase,
+                format!("PostgreSQL refused the item's dedup state: {error}"),
+            ));
         }
-
-        for ((verdict, provider), items) in
-            tally(articles.iter().map(|a| (a.verdict, a.provider.as_str())))
-        {
+        for ((verdict, provider), items) in tally(
+            out.articles
+                .iter()
+                .map(|a| (a.verdict, a.provider.as_str())),
+        ) {
             metrics::verdict(verdict, provider, items);
+        }
+        Ok(Some(out))
+    }
+
+    async fn write(
+        &mut self,
+        out: Outputs,
+        _offsets: &[NextOffset],
+        cx: &Context,
+    ) -> anyhow::Result<Option<Written>> {
+        use anyhow::Context as _;
+        let records = out
+            .articles
+            .iter()
+            .map(|article| {
+                Ok(Outgoing {
+                    topic: self.articles_topic.clone(),
+                    key: article.key(),
+                    payload: serde_json::to_vec(article)?,
+                    headers: self
+                        .record_headers
+                        .then(|| ("article/1", article.source.clone())),
+                })
+            })
+            .collect::<serde_json::Result<Vec<_>>>()
+            .context("failed to encode an article")?;
+        let Some(refused) = produce::send_all(&self.producer, &records, "produce", cx).await else {
+            return Ok(None);
+        };
+        let written = out.articles.len() - refused.len();
+        let mut letters = out.letters;
+        let mut articles: Vec<Option<Article>> = out.articles.into_iter().map(Some).collect();
+        for (index, error) in refused {
+            let Some(article) = articles[index].take() else {
+                continue;
+            };
+            tracing::warn!(key = %article.key(), %error, "the broker refused an article: dead-lettered");
+            letters.push(letter_for(
+                article,
+                out.origins[index].clone(),
+                Reason::RejectedByBroker,
+                format!("the broker refused the article: {error}"),
+            ));
         }
         for letter in &letters {
             metrics::dead_letter(&letter.reason);
         }
-        let produced = retry::with_backoff(
-            "produce",
-            Duration::from_millis(200),
-            Duration::from_secs(5),
-            shutdown,
-            |_| true,
-            || self.produce(&articles, &letters),
+        let dead_lettered = letters.len();
+        let sent = produce::send_dead_letters(
+            &self.producer,
+            &self.dead_letter_topic,
+            letters,
+            self.record_headers,
+            cx,
         )
-        .await;
-        let Some(produced) = produced else {
-            return Ok(false);
-        };
-        produced?;
-        self.store_offsets(batch);
-        Ok(true)
+        .await?;
+        Ok(sent.map(|_| Written {
+            written,
+            dead_lettered,
+        }))
+    }
+}
+
+/// The dedup decision as a batch operation: its PostgreSQL errors are
+/// classified by SQLSTATE, so that an item the database refuses is isolated.
+struct Dedup(Deduplicator<PgLedger>);
+
+impl BatchOp<Article> for Dedup {
+    type Error = LedgerError;
+
+    fn classify(&self, error: &LedgerError) -> ErrorClass {
+        wirestream_store::error_class_of(error)
     }
 
-    async fn produce(&self, articles: &[Article], letters: &[DeadLetter]) -> anyhow::Result<()> {
-        let mut deliveries = Vec::with_capacity(articles.len() + letters.len());
-        for article in articles {
-            let payload = serde_json::to_vec(article).context("failed to encode an article")?;
-            deliveries.push(self.send(
-                &self.articles_topic,
-                &article.key(),
-                &payload,
-                "article/1",
-                &article.source,
-            )?);
-        }
-        for letter in letters {
-            let payload = serde_json::to_vec(letter).context("failed to encode a dead letter")?;
-            let key = letter.origin.clone().unwrap_or_default();
-            deliveries.push(self.send(
-                &self.dead_letter_topic,
-                &key,
-                &payload,
-                "dead-letter/1",
-                &letter.source,
-            )?);
-        }
-        for ack in join_all(deliveries).await {
-            match ack {
-                Ok(Ok(_)) => {}
-                Ok(Err((error, _))) => anyhow::bail!("the broker refused a write: {error}"),
-                Err(_) => anyhow::bail!("the producer shut down"),
-            }
-        }
-        Ok(())
+    async fn apply(&mut self, items: &mut [Article]) -> Result<(), LedgerError> {
+        self.0.decide(items).await
     }
+}
 
-    fn send(
-        &self,
-        topic: &str,
-        key: &str,
-        payload: &[u8],
-        schema: &str,
-        source: &str,
-    ) -> anyhow::Result<rdkafka::producer::DeliveryFuture> {
-        let mut record = FutureRecord::to(topic).key(key).payload(payload);
-        if self.record_headers {
-            record = record.headers(
-                OwnedHeaders::new_with_capacity(2)
-                    .insert(Header {
-                        key: headers::SCHEMA,
-                        value: Some(schema),
-                    })
-                    .insert(Header {
-                        key: headers::SOURCE,
-                        value: Some(source),
-                    }),
-            );
-        }
-        self.producer
-            .send_result(record)
-            .map_err(|(error, _)| anyhow::anyhow!("failed to queue a write to {topic}: {error}"))
+/// A dead letter for an article the worker could not pass on.
+fn letter_for(article: Article, origin: String, reason: Reason, detail: String) -> DeadLetter {
+    let key = article.key();
+    let mut letter = DeadLetter::new(
+        StageName::Worker,
+        reason,
+        detail,
+        article.original.storable(),
+    );
+    letter.key = Some(key);
+    letter.source = article.source;
+    letter.received_at = Some(article.received_at);
+    letter.origin = Some(origin);
+    letter
+}
+
+fn count_consumed(out: &Outputs) {
+    // The source comes from the payload, not from a header: headers are
+    // optional (`kafka.record_headers`), and the payload always has it.
+    // A raw record that is not a raw item has no source to tell.
+    for (source, items) in tally(out.articles.iter().map(|a| a.source.as_str())) {
+        metrics::consumed(source, items);
+        metrics::normalised(source, items);
     }
-
-    /// Stores, per partition, the offset after the last message of the batch.
-    fn store_offsets(&self, batch: &[OwnedMessage]) {
-        let mut last: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for message in batch {
-            let entry = last
-                .entry((message.topic(), message.partition()))
-                .or_insert(message.offset());
-            *entry = (*entry).max(message.offset());
-        }
-        for ((topic, partition), offset) in last {
-            // librdkafka stores offset + 1, the next message to read.
-            if let Err(error) = self.consumer.store_offset(topic, partition, offset) {
-                // The partition moved to another worker in a rebalance: it
-                // re-reads from the last commit, and the replay is a no-op.
-                tracing::info!(%error, topic, partition, offset, "offset not stored");
-            }
-        }
+    let sources = out.letters.iter().map(|l| match l.source.as_str() {
+        "" => "unknown",
+        source => source,
+    });
+    for (source, items) in tally(sources) {
+        metrics::consumed(source, items);
     }
 }
 

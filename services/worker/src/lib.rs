@@ -1,52 +1,67 @@
 //! worker: raw items in, normalised and deduplicated articles out.
 //!
-//! For each batch read from the raw topic: decode, normalise, deduplicate
-//! (state in Postgres, shared by every replica), write the articles and the
-//! dead letters, wait for the broker's acknowledgements, and only then store
-//! the batch's offsets. A crash anywhere before that replays the batch, and
-//! the recorded dedup decisions make the replay a no-op.
+//! For each batch read from the raw topic: decode, check, normalise,
+//! deduplicate (state in Postgres, shared by every replica), write the
+//! articles and the dead letters, wait for the broker's acknowledgements, and
+//! only then store the batch's offsets (the stage framework,
+//! `wirestream_runtime::stage`, does the consuming). A crash anywhere before
+//! that replays the batch, and the recorded dedup decisions make the replay
+//! a no-op. An item that cannot be stored is dead-lettered and the partition
+//! moves on; a dependency that is away is waited for.
 
 mod consume;
 mod metrics;
 mod process;
 
-use std::time::Duration;
-
+use anyhow::Context as _;
+use rdkafka::consumer::Consumer as _;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use wirestream_runtime::{kafka, ops, shutdown, telemetry, Config};
+use wirestream_runtime::batch::BatchRule;
+use wirestream_runtime::stage::{Runner, StageMetrics};
+use wirestream_runtime::{kafka, shutdown, Config};
 
 pub use process::{process, Processed};
 
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let metrics_handle = telemetry::init_metrics();
-    let readiness = ops::Readiness::new();
-    let tracker = TaskTracker::new();
-
-    kafka::spawn_broker_check(
-        &config.kafka,
-        readiness.clone(),
-        Duration::from_secs(2),
-        shutdown.clone(),
-        &tracker,
-    )?;
-    ops::start(
-        "worker",
-        config.worker.listen,
-        metrics_handle,
-        readiness.clone(),
-        shutdown.clone(),
-        &tracker,
-    )
-    .await?;
-
-    let pool =
-        wirestream_store::service::open(&config.database, &readiness, &shutdown, &tracker).await?;
-    if let Some(pool) = pool {
-        let consumer = consume::Worker::new(&config, pool)?;
+    // The dedup crate owns its section: a typo in it stops the start here.
+    let dedup_config: wirestream_dedup::DedupConfig = config.worker.dedup.parse("worker.dedup")?;
+    let started =
+        wirestream_store::service::start("worker", config.worker.listen, &config, &shutdown)
+            .await?;
+    if let Some(pool) = started.pool {
+        let group = config.worker.group_id.as_str();
+        let consumer = kafka::consumer(&config.kafka, group)?;
+        consumer
+            .subscribe(&[config.kafka.raw_topic.as_str()])
+            .context("failed to subscribe to the raw topic")?;
+        metrics::register();
+        let runner = Runner {
+            name: "worker",
+            source: consumer,
+            batching: BatchRule {
+                size: config.worker.batch_size.max(1),
+                deadline: config.worker.batch_deadline,
+                linger: config.worker.batch_linger,
+            },
+            metrics: StageMetrics {
+                batch_items: "wirestream_worker_batch_items",
+                batch_seconds: "wirestream_worker_batch_seconds",
+                in_flight: "wirestream_worker_in_flight_items",
+            },
+            heartbeat: started
+                .readiness
+                .heartbeat("worker", config.worker.stall_after),
+            policy: started.policy,
+            lag: Some(kafka::LagReporter::new(
+                &config.kafka,
+                group,
+                &[config.kafka.raw_topic.as_str()],
+            )?),
+        };
+        let worker = consume::Worker::new(&config, pool, dedup_config)?;
         let token = shutdown.clone();
-        tracker.spawn(async move {
-            if let Err(error) = consumer.run(token.clone()).await {
+        started.tracker.spawn(async move {
+            if let Err(error) = runner.run(worker, token.clone()).await {
                 tracing::error!(error = format!("{error:#}"), "worker loop failed");
                 token.cancel();
             }
@@ -54,7 +69,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
 
     shutdown.cancelled().await;
-    let drained = shutdown::drain(&tracker, config.shutdown.grace).await;
+    let drained = shutdown::drain(&started.tracker, config.shutdown.grace).await;
     tracing::info!(drained, "worker stopped");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The worker service: raw items in, normalised and deduplicated articles out.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::Parser;
 use wirestream_runtime::{shutdown, telemetry, Config};
@@ -18,10 +19,11 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let args = Args::parse();
-    let config = Config::load(args.config.as_deref())?;
-    telemetry::init_tracing(&config.log);
-    wirestream_worker::run(config, shutdown::on_signal()).await
+    shutdown::run_service("wirestream-worker", |shutdown| async move {
+        let config = Config::load(args.config.as_deref())?;
+        telemetry::init_tracing(&config.log);
+        wirestream_worker::run(config, shutdown).await
+    })
 }

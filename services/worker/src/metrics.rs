@@ -2,8 +2,6 @@
 //! them; the dashboard and the alert rules in `deploy/` use them, and the
 //! end-to-end test `tests/e2e/metrics.rs` checks that they are all exported.
 
-use std::time::Duration;
-
 use metrics::Unit;
 use wirestream_model::Verdict;
 
@@ -80,14 +78,4 @@ pub fn verdict(verdict: Verdict, provider: &str, items: usize) {
 pub fn dead_letter(reason: &str) {
     metrics::counter!("wirestream_dead_letters_total", "stage" => "worker", "reason" => reason.to_owned())
         .increment(1);
-}
-
-pub fn batch(items: usize, elapsed: Duration) {
-    metrics::histogram!("wirestream_worker_batch_items").record(items as f64);
-    metrics::histogram!("wirestream_worker_batch_seconds").record(elapsed.as_secs_f64());
-}
-
-/// Items of the batch being handled; 0 between batches.
-pub fn in_flight(items: usize) {
-    metrics::gauge!("wirestream_worker_in_flight_items").set(items as f64);
 }

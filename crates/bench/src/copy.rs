@@ -1,17 +1,18 @@
 //! The other way to write a batch: binary-safe CSV `COPY` into a staging
 //! table, then `INSERT … SELECT … ON CONFLICT` with the same version rules as
 //! the `UNNEST` path. Kept to measure the two against each other
-//! (`wirestream-bench sink`, docs/benchmarks.md); the sink uses `UNNEST`.
+//! (`wirestream-bench sink`, docs/benchmarks.md); the sink uses `UNNEST`, in
+//! `wirestream_store`. Only the benchmark uses this path, so it lives here.
 
 use sqlx::PgPool;
 use wirestream_model::Article;
 
-use crate::articles::UPSERT_LATEST;
+use wirestream_store::UPSERT_LATEST;
+
 use crate::csv::{row, COLUMNS};
-use crate::StoreError;
 
 /// Writes articles through a staging table and `COPY`, in one transaction.
-pub async fn write_articles_copy(pool: &PgPool, batch: &[Article]) -> Result<(), StoreError> {
+pub async fn write_articles_copy(pool: &PgPool, batch: &[Article]) -> sqlx::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
