@@ -21,6 +21,8 @@
 
 mod config;
 mod engine;
+#[cfg(test)]
+mod golden;
 mod hash;
 pub mod horizon;
 mod index;
