@@ -29,6 +29,7 @@ mod index;
 mod ledger;
 mod memory;
 mod minhash;
+mod params;
 mod shingle;
 mod sketch;
 mod verify;
@@ -39,4 +40,5 @@ pub use ledger::{
     Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record,
 };
 pub use memory::MemoryLedger;
+pub use params::{ParameterChange, ParameterCheck, Parameters, ParametersError};
 pub use sketch::{fingerprint, Fingerprint, Sketch, SketchError};

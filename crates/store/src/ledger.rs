@@ -14,7 +14,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Row as _, Transaction};
 use wirestream_dedup::{
-    Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record, Sketch,
+    Claim, Decision, DedupConfig, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner,
+    ParameterCheck, Parameters, ParametersError, Record, Sketch,
 };
 use wirestream_model::Verdict;
 
@@ -43,6 +44,77 @@ impl PgLedger {
     /// Round trips to Postgres so far.
     pub fn round_trips(&self) -> u64 {
         self.round_trips
+    }
+
+    /// The start-up check of the dedup parameters against the ones the
+    /// stored index was built with: none stored, or an empty index, records
+    /// `config`'s; equal ones pass; different ones against indexed articles
+    /// are refused, naming each change, unless
+    /// `accept_parameter_change` is set (then recorded, with a warning).
+    /// One transaction, the table locked, so that two workers starting at
+    /// once agree.
+    pub async fn check_parameters(
+        &mut self,
+        config: &DedupConfig,
+    ) -> Result<ParameterCheck, ParametersError> {
+        let new = Parameters::of(config);
+        let new_json = serde_json::to_string(new.as_map())
+            .map_err(|e| ParametersError::Unreadable(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(state_error)?;
+        sqlx::query("LOCK TABLE dedup_parameters IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(state_error)?;
+        let stored: Option<(String, String)> =
+            sqlx::query_as("SELECT fingerprint, parameters::text FROM dedup_parameters")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(state_error)?;
+        let check = match stored {
+            None => ParameterCheck::Recorded,
+            Some((fingerprint, _)) if fingerprint == new.fingerprint() => {
+                return Ok(ParameterCheck::Unchanged)
+            }
+            Some((_, json)) => {
+                let old = serde_json::from_str(&json)
+                    .map(Parameters::from_map)
+                    .map_err(|e| ParametersError::Unreadable(e.to_string()))?;
+                let changes = new.changes_from(&old);
+                let articles: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_sketches")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(state_error)?;
+                if articles == 0 {
+                    ParameterCheck::Replaced(changes)
+                } else if config.accept_parameter_change {
+                    tracing::warn!(
+                        articles,
+                        changes = %changes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                        "dedup parameters changed against a non-empty index (accepted): \
+                         entries indexed before keep the old parameters until they expire"
+                    );
+                    ParameterCheck::Accepted(changes)
+                } else {
+                    return Err(ParametersError::Changed { articles, changes });
+                }
+            }
+        };
+        sqlx::query(
+            "INSERT INTO dedup_parameters (fingerprint, parameters) VALUES ($1, $2::jsonb)
+             ON CONFLICT (singleton) DO UPDATE SET
+                 previous_fingerprint = dedup_parameters.fingerprint,
+                 previous_parameters = dedup_parameters.parameters,
+                 fingerprint = EXCLUDED.fingerprint,
+                 parameters = EXCLUDED.parameters,
+                 recorded_at = now()",
+        )
+        .bind(new.fingerprint())
+        .bind(new_json)
+        .execute(&mut *tx)
+        .await
+        .map_err(state_error)?;
+        tx.commit().await.map_err(state_error)?;
+        Ok(check)
     }
 
     fn open_claim(&mut self) -> Result<&mut Transaction<'static, Postgres>, LedgerError> {
