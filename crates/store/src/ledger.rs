@@ -189,20 +189,25 @@ impl Ledger for PgLedger {
         &mut self,
         items: &[ItemVersion],
         content_keys: &[String],
+        not_before: &[DateTime<Utc>],
     ) -> Result<Vec<Known>, LedgerError> {
         let (providers, uris, versions) = columns(items);
         self.round_trips += 1;
+        // Hashes and earlier versions past the item's horizon count as
+        // expired, deleted or not (its own decision is kept: a replay).
         let rows = sqlx::query(
             "SELECT i.n, d.verdict, d.duplicate_of, d.similarity, e.story, h.provider, h.uri, h.story_uri
-             FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
-                 WITH ORDINALITY AS i(provider, uri, version, content_key, n)
+             FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::timestamptz[])
+                 WITH ORDINALITY AS i(provider, uri, version, content_key, not_before, n)
              LEFT JOIN dedup_decisions d USING (provider, uri, version)
              LEFT JOIN dedup_hashes h
                  ON h.content_hash = i.content_key AND (h.provider, h.uri) <> (i.provider, i.uri)
+                 AND h.seen_at >= i.not_before
              LEFT JOIN LATERAL (
                  SELECT coalesce(p.duplicate_of, p.uri) AS story
                  FROM dedup_decisions p
                  WHERE p.provider = i.provider AND p.uri = i.uri AND p.version < i.version
+                     AND p.seen_at >= i.not_before
                  ORDER BY p.version DESC LIMIT 1
              ) e ON true",
         )
@@ -210,6 +215,7 @@ impl Ledger for PgLedger {
         .bind(&uris)
         .bind(&versions)
         .bind(content_keys)
+        .bind(not_before)
         .fetch_all(&self.pool)
         .await
         .map_err(state_error)?;
@@ -234,6 +240,7 @@ impl Ledger for PgLedger {
         &mut self,
         keys: &[u64],
         max_per_key: usize,
+        not_before: DateTime<Utc>,
     ) -> Result<Vec<Keyed>, LedgerError> {
         // A claim left open by a failed batch rolls back when dropped.
         self.claim = None;
@@ -269,7 +276,8 @@ impl Ledger for PgLedger {
             "SELECT s.provider, s.uri, s.story_uri, s.seen_at, s.sketch, array_agg(b.band_key)
              FROM unnest($1::int8[]) AS k(key)
              CROSS JOIN LATERAL (
-                 SELECT band_key, provider, uri FROM dedup_bands WHERE band_key = k.key LIMIT $2
+                 SELECT band_key, provider, uri FROM dedup_bands
+                 WHERE band_key = k.key AND seen_at >= $3 LIMIT $2
              ) b
              JOIN dedup_sketches s USING (provider, uri)
              GROUP BY s.provider, s.uri
@@ -277,6 +285,7 @@ impl Ledger for PgLedger {
         )
         .bind(&keys)
         .bind(max_per_key.min(i64::MAX as usize) as i64)
+        .bind(not_before)
         .fetch_all(&mut *tx)
         .await
         .map_err(state_error)?;
@@ -309,19 +318,27 @@ impl Ledger for PgLedger {
         let uris: Vec<&str> = claims.iter().map(|c| c.uri.as_str()).collect();
         let stories: Vec<&str> = claims.iter().map(|c| c.story_uri.as_str()).collect();
         let seen: Vec<DateTime<Utc>> = claims.iter().map(|c| c.seen_at).collect();
+        let not_before: Vec<DateTime<Utc>> = claims.iter().map(|c| c.not_before).collect();
         let tx = self.open_claim()?;
         // Insert and read the owners in one statement. Rows are inserted in
         // hash order (then batch order: within one batch, the earlier item
         // wins the hash), so that two workers' claims, held until their
-        // commits, wait on each other in one order and cannot deadlock.
+        // commits, wait on each other in one order and cannot deadlock. An
+        // owner seen before the claimant's horizon is expired for it (deleted
+        // yet or not): the claim takes the hash over.
         let rows = sqlx::query(
             "WITH c AS (
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-                     WITH ORDINALITY AS c(h, p, u, s, t, n)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+                     WITH ORDINALITY AS c(h, p, u, s, t, nb, n)
+             ), first AS (
+                 SELECT DISTINCT ON (h) h, p, u, s, t, nb FROM c ORDER BY h, n
              ), inserted AS (
-                 INSERT INTO dedup_hashes (content_hash, provider, uri, story_uri, seen_at)
-                 SELECT DISTINCT ON (h) h, p, u, s, t FROM c ORDER BY h, n
-                 ON CONFLICT (content_hash) DO NOTHING
+                 INSERT INTO dedup_hashes AS o (content_hash, provider, uri, story_uri, seen_at)
+                 SELECT h, p, u, s, t FROM first ORDER BY h
+                 ON CONFLICT (content_hash) DO UPDATE SET
+                     provider = EXCLUDED.provider, uri = EXCLUDED.uri,
+                     story_uri = EXCLUDED.story_uri, seen_at = EXCLUDED.seen_at
+                 WHERE o.seen_at < (SELECT f.nb FROM first f WHERE f.h = EXCLUDED.content_hash)
                  RETURNING content_hash, provider, uri, story_uri
              )
              SELECT content_hash, provider, uri, story_uri FROM inserted
@@ -334,6 +351,7 @@ impl Ledger for PgLedger {
         .bind(&uris)
         .bind(&stories)
         .bind(&seen)
+        .bind(&not_before)
         .fetch_all(&mut **tx)
         .await
         .map_err(state_error)?;
