@@ -172,7 +172,7 @@ impl<L: Ledger> Deduplicator<L> {
             drafts.push(draft);
         }
 
-        self.near_copies(batch, &mut drafts).await?;
+        self.near_copies(batch, &mut drafts, content_keys).await?;
         self.exact_copies(batch, &mut drafts, content_keys).await?;
 
         // Index every article that has text, near copies too: a later copy
@@ -220,6 +220,7 @@ impl<L: Ledger> Deduplicator<L> {
         &mut self,
         batch: &[Article],
         drafts: &mut [Draft],
+        content_keys: &[String],
     ) -> Result<(), LedgerError> {
         let mut keys: Vec<u64> = drafts
             .iter()
@@ -245,6 +246,8 @@ impl<L: Ledger> Deduplicator<L> {
         for (keys, candidate) in candidates {
             index.insert(&keys, candidate, usize::MAX);
         }
+        // Content keys claimed by the batch's earlier articles.
+        let mut claimed_keys: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for draft in drafts.iter_mut() {
             let Some(fp) = draft.fingerprint.as_mut() else {
                 continue;
@@ -272,7 +275,14 @@ impl<L: Ledger> Deduplicator<L> {
             // fingerprint after this (the keys stay for the commit).
             let sketch = std::mem::take(&mut fp.sketch);
             let entry = Arc::new(entry(article, &draft.story, sketch));
-            index.insert(&fp.keys, Arc::clone(&entry), self.config.max_per_key);
+            // Exact copies are not kept in the ledger's index (see
+            // `decide_pending`), so they stay out of the batch's too: a
+            // later article must find the same entries whether the copy came
+            // in its batch or in an earlier one.
+            let key = content_keys[draft.at].as_str();
+            if !draft.known_copy && claimed_keys.insert(key) {
+                index.insert(&fp.keys, Arc::clone(&entry), self.config.max_per_key);
+            }
             draft.entry = Some(entry);
         }
         Ok(())

@@ -149,7 +149,12 @@ impl Index {
 
     /// The entries under any of `keys`, each once with the keys it was
     /// found under, at most `max_per_key` per key.
-    pub fn lookup(&self, keys: &[u64], max_per_key: usize, not_before: DateTime<Utc>) -> Vec<Keyed> {
+    pub fn lookup(
+        &self,
+        keys: &[u64],
+        max_per_key: usize,
+        not_before: DateTime<Utc>,
+    ) -> Vec<Keyed> {
         let mut found: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
         for &key in keys {
             for slot in self.listed(key, max_per_key, not_before) {

@@ -21,6 +21,8 @@
 
 mod config;
 mod engine;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 #[cfg(test)]
 mod golden;
 mod hash;
@@ -30,6 +32,8 @@ mod ledger;
 mod memory;
 mod minhash;
 mod params;
+#[cfg(test)]
+mod replay;
 mod shingle;
 mod sketch;
 mod verify;

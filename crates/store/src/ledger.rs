@@ -339,11 +339,11 @@ impl Ledger for PgLedger {
                      provider = EXCLUDED.provider, uri = EXCLUDED.uri,
                      story_uri = EXCLUDED.story_uri, seen_at = EXCLUDED.seen_at
                  WHERE o.seen_at < (SELECT f.nb FROM first f WHERE f.h = EXCLUDED.content_hash)
-                 RETURNING content_hash, provider, uri, story_uri
+                 RETURNING content_hash, provider, uri, story_uri, seen_at
              )
-             SELECT content_hash, provider, uri, story_uri FROM inserted
+             SELECT content_hash, provider, uri, story_uri, seen_at, true FROM inserted
              UNION ALL
-             SELECT content_hash, provider, uri, story_uri FROM dedup_hashes
+             SELECT content_hash, provider, uri, story_uri, seen_at, false FROM dedup_hashes
              WHERE content_hash = ANY($1::text[])",
         )
         .bind(&hashes)
@@ -355,17 +355,24 @@ impl Ledger for PgLedger {
         .fetch_all(&mut **tx)
         .await
         .map_err(state_error)?;
-        let mut owners: HashMap<String, Owner> = HashMap::new();
-        let mut read = |rows: Vec<sqlx::postgres::PgRow>| {
-            for row in rows {
-                owners.entry(row.get(0)).or_insert_with(|| Owner {
+        let mut owners: HashMap<String, (Owner, DateTime<Utc>)> = HashMap::new();
+        for row in rows {
+            let owner = (
+                Owner {
                     provider: row.get(1),
                     uri: row.get(2),
                     story_uri: row.get(3),
-                });
+                },
+                row.get(4),
+            );
+            // A row this claim wrote (inserted or taken over) wins over
+            // the one the statement's snapshot still shows.
+            if row.get::<bool, _>(5) {
+                owners.insert(row.get(0), owner);
+            } else {
+                owners.entry(row.get(0)).or_insert(owner);
             }
-        };
-        read(rows);
+        }
         self.round_trips += 1;
         // A hash another worker committed after this statement's snapshot
         // was taken was neither inserted nor seen: read it again.
@@ -378,30 +385,71 @@ impl Ledger for PgLedger {
             self.round_trips += 1;
             let tx = self.open_claim()?;
             let rows = sqlx::query(
-                "SELECT content_hash, provider, uri, story_uri FROM dedup_hashes WHERE content_hash = ANY($1::text[])",
+                "SELECT content_hash, provider, uri, story_uri, seen_at FROM dedup_hashes WHERE content_hash = ANY($1::text[])",
             )
             .bind(&missing)
             .fetch_all(&mut **tx)
             .await
             .map_err(state_error)?;
             for row in rows {
-                owners.entry(row.get(0)).or_insert_with(|| Owner {
-                    provider: row.get(1),
-                    uri: row.get(2),
-                    story_uri: row.get(3),
+                owners.entry(row.get(0)).or_insert_with(|| {
+                    let owner = Owner {
+                        provider: row.get(1),
+                        uri: row.get(2),
+                        story_uri: row.get(3),
+                    };
+                    (owner, row.get(4))
                 });
             }
         }
-        claims
-            .iter()
-            .map(|claim| {
-                owners.get(&claim.content_hash).cloned().ok_or_else(|| {
-                    LedgerError(
-                        format!("hash {} vanished after its claim", claim.content_hash).into(),
-                    )
-                })
-            })
-            .collect()
+        // The statement applied each hash's first claim of the batch. The
+        // later ones follow in order, as in the memory ledger: one whose
+        // horizon the owner has passed takes the hash over.
+        let mut first = std::collections::HashSet::new();
+        let mut taken_over: Vec<&Claim> = Vec::new();
+        let mut answers = Vec::with_capacity(claims.len());
+        for claim in claims {
+            let Some((owner, seen_at)) = owners.get_mut(&claim.content_hash) else {
+                return Err(LedgerError(
+                    format!("hash {} vanished after its claim", claim.content_hash).into(),
+                ));
+            };
+            if !first.insert(claim.content_hash.as_str()) && *seen_at < claim.not_before {
+                *owner = Owner {
+                    provider: claim.provider.clone(),
+                    uri: claim.uri.clone(),
+                    story_uri: claim.story_uri.clone(),
+                };
+                *seen_at = claim.seen_at;
+                taken_over.push(claim);
+            }
+            answers.push(owner.clone());
+        }
+        if !taken_over.is_empty() {
+            // Rare: a batch holding copies on both sides of the owner's
+            // horizon. The rows are locked by the claim statement already.
+            self.round_trips += 1;
+            let last: HashMap<&str, &Claim> = taken_over
+                .iter()
+                .map(|c| (c.content_hash.as_str(), *c))
+                .collect();
+            let last: Vec<&Claim> = last.into_values().collect();
+            let tx = self.open_claim()?;
+            sqlx::query(
+                "UPDATE dedup_hashes o SET provider = n.p, uri = n.u, story_uri = n.s, seen_at = n.t
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS n(h, p, u, s, t)
+                 WHERE o.content_hash = n.h",
+            )
+            .bind(last.iter().map(|c| c.content_hash.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.provider.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.uri.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.story_uri.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.seen_at).collect::<Vec<_>>())
+            .execute(&mut **tx)
+            .await
+            .map_err(state_error)?;
+        }
+        Ok(answers)
     }
 
     async fn commit(
@@ -441,7 +489,8 @@ impl Ledger for PgLedger {
         self.round_trips += 1;
         let tx = self.open_claim()?;
         // One statement for the index and the decisions. A replay finds its
-        // rows there already (DO NOTHING); a full key takes no more
+        // rows there already (DO NOTHING, the bands too: its sketch is not
+        // inserted again); a full key takes no more
         // articles. Decisions go in key order (no deadlock between two
         // workers replaying the same items) and the ones inserted come back:
         // any other was decided before, and that decision holds.
@@ -450,11 +499,16 @@ impl Ledger for PgLedger {
                  INSERT INTO dedup_sketches (provider, uri, story_uri, seen_at, sketch)
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[])
                  ON CONFLICT (provider, uri) DO NOTHING
+                 RETURNING provider, uri
              ), bands AS (
                  INSERT INTO dedup_bands (band_key, provider, uri, seen_at)
                  SELECT n.k, n.p, n.u, n.t
                  FROM UNNEST($6::int8[], $7::text[], $8::text[], $9::timestamptz[]) AS n(k, p, u, t)
                  WHERE (SELECT count(*) FROM (SELECT 1 FROM dedup_bands b WHERE b.band_key = n.k LIMIT $10) c) < $10
+                     -- Only under the sketch that went in: an item indexed
+                     -- already (an earlier version) keeps its entry, as in
+                     -- the memory ledger, and no band points to another text.
+                     AND EXISTS (SELECT 1 FROM sketches s WHERE s.provider = n.p AND s.uri = n.u)
                  ON CONFLICT (band_key, provider, uri) DO NOTHING
              )
              INSERT INTO dedup_decisions (provider, uri, version, verdict, duplicate_of, similarity, seen_at)
