@@ -31,6 +31,24 @@ async fn stored_fingerprint(pool: &PgPool) -> (String, Option<String>) {
         .expect("stored parameters")
 }
 
+/// A ledger on a database whose stored parameters are the defaults, with
+/// one article indexed if `indexed`.
+async fn defaults_recorded(pool: &PgPool, indexed: bool) -> PgLedger {
+    let mut ledger = PgLedger::new(pool.clone());
+    ledger
+        .check_parameters(&DedupConfig::default())
+        .await
+        .expect("check");
+    if indexed {
+        index_one_article(pool).await;
+    }
+    ledger
+}
+
+fn fingerprint(config: &DedupConfig) -> String {
+    wirestream_dedup::Parameters::of(config).fingerprint()
+}
+
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn none_stored_records_then_equal_passes(pool: PgPool) {
     let mut ledger = PgLedger::new(pool.clone());
@@ -53,32 +71,20 @@ async fn none_stored_records_then_equal_passes(pool: PgPool) {
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn a_change_against_an_empty_index_replaces_them(pool: PgPool) {
-    let mut ledger = PgLedger::new(pool.clone());
-    ledger
-        .check_parameters(&DedupConfig::default())
-        .await
-        .expect("check");
+    let mut ledger = defaults_recorded(&pool, false).await;
     let check = ledger.check_parameters(&changed()).await.expect("check");
     let ParameterCheck::Replaced(changes) = check else {
         panic!("expected a replacement, got {check:?}");
     };
     assert_eq!(changes.len(), 2);
     let (now, previous) = stored_fingerprint(&pool).await;
-    assert_eq!(
-        now,
-        wirestream_dedup::Parameters::of(&changed()).fingerprint()
-    );
+    assert_eq!(now, fingerprint(&changed()));
     assert!(previous.is_some());
 }
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn a_change_against_indexed_articles_is_refused_and_explained(pool: PgPool) {
-    let mut ledger = PgLedger::new(pool.clone());
-    ledger
-        .check_parameters(&DedupConfig::default())
-        .await
-        .expect("check");
-    index_one_article(&pool).await;
+    let mut ledger = defaults_recorded(&pool, true).await;
     let error = ledger
         .check_parameters(&changed())
         .await
@@ -93,20 +99,12 @@ async fn a_change_against_indexed_articles_is_refused_and_explained(pool: PgPool
     assert!(text.contains("accept_parameter_change"), "{text}");
     // Nothing was recorded.
     let (now, _) = stored_fingerprint(&pool).await;
-    assert_eq!(
-        now,
-        wirestream_dedup::Parameters::of(&DedupConfig::default()).fingerprint()
-    );
+    assert_eq!(now, fingerprint(&DedupConfig::default()));
 }
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn the_flag_accepts_and_records_a_change(pool: PgPool) {
-    let mut ledger = PgLedger::new(pool.clone());
-    ledger
-        .check_parameters(&DedupConfig::default())
-        .await
-        .expect("check");
-    index_one_article(&pool).await;
+    let mut ledger = defaults_recorded(&pool, true).await;
     let accepting = DedupConfig {
         accept_parameter_change: true,
         ..changed()
@@ -117,14 +115,8 @@ async fn the_flag_accepts_and_records_a_change(pool: PgPool) {
         "{check:?}"
     );
     let (now, previous) = stored_fingerprint(&pool).await;
-    assert_eq!(
-        now,
-        wirestream_dedup::Parameters::of(&changed()).fingerprint()
-    );
-    assert_eq!(
-        previous,
-        Some(wirestream_dedup::Parameters::of(&DedupConfig::default()).fingerprint())
-    );
+    assert_eq!(now, fingerprint(&changed()));
+    assert_eq!(previous, Some(fingerprint(&DedupConfig::default())));
     // Accepted once, the new parameters are the stored ones.
     assert_eq!(
         ledger.check_parameters(&changed()).await.expect("check"),
