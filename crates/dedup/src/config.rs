@@ -61,6 +61,11 @@ pub struct DedupConfig {
     pub horizon: Duration,
     /// Expired entries are deleted every this many batches.
     pub expire_every: u32,
+    /// Start even though these parameters differ from those the stored
+    /// index was built with, and record them (docs/dedup.md, "Changing the
+    /// parameters"): entries indexed before keep the old ones until they
+    /// expire.
+    pub accept_parameter_change: bool,
 }
 
 impl DedupConfig {
@@ -96,6 +101,7 @@ impl Default for DedupConfig {
             max_per_key: 64,
             horizon: Duration::from_secs(30 * 24 * 3600),
             expire_every: 20,
+            accept_parameter_change: false,
         }
     }
 }

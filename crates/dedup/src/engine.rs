@@ -1,6 +1,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use wirestream_model::{Article, PubStatus, Verdict};
 
 use crate::config::DedupConfig;
@@ -16,6 +18,8 @@ pub struct Deduplicator<L> {
     ledger: L,
     config: DedupConfig,
     batches: u32,
+    /// The newest article time decided so far: expiry's watermark.
+    newest: Option<DateTime<Utc>>,
 }
 
 /// One undecided article of a batch.
@@ -47,6 +51,7 @@ impl<L: Ledger> Deduplicator<L> {
             ledger,
             config,
             batches: 0,
+            newest: None,
         }
     }
 
@@ -70,7 +75,11 @@ impl<L: Ledger> Deduplicator<L> {
         }
         let mut items: Vec<ItemVersion> = batch.iter().map(item_version).collect();
         let content_keys: Vec<String> = batch.iter().map(claim_key).collect();
-        let known = self.ledger.lookup(&items, &content_keys).await?;
+        let not_before: Vec<DateTime<Utc>> = batch.iter().map(|a| self.not_before(a)).collect();
+        let known = self
+            .ledger
+            .lookup(&items, &content_keys, &not_before)
+            .await?;
         let mut decisions: Vec<Option<Decision>> =
             known.iter().map(|k| k.decision.clone()).collect();
         let pending: Vec<usize> = (0..batch.len())
@@ -91,7 +100,14 @@ impl<L: Ledger> Deduplicator<L> {
                 article.similarity = decision.similarity;
             }
         }
-        self.expire(batch).await
+        self.newest = batch.iter().map(horizon::seen_at).chain(self.newest).max();
+        self.expire().await
+    }
+
+    /// An article's time minus the horizon: state older than this is
+    /// expired for it.
+    fn not_before(&self, article: &Article) -> DateTime<Utc> {
+        horizon::cutoff(horizon::seen_at(article), self.config.horizon)
     }
 
     async fn decide_pending(
@@ -156,7 +172,7 @@ impl<L: Ledger> Deduplicator<L> {
             drafts.push(draft);
         }
 
-        self.near_copies(batch, &mut drafts).await?;
+        self.near_copies(batch, &mut drafts, content_keys).await?;
         self.exact_copies(batch, &mut drafts, content_keys).await?;
 
         // Index every article that has text, near copies too: a later copy
@@ -204,6 +220,7 @@ impl<L: Ledger> Deduplicator<L> {
         &mut self,
         batch: &[Article],
         drafts: &mut [Draft],
+        content_keys: &[String],
     ) -> Result<(), LedgerError> {
         let mut keys: Vec<u64> = drafts
             .iter()
@@ -213,9 +230,14 @@ impl<L: Ledger> Deduplicator<L> {
             .collect();
         keys.sort_unstable();
         keys.dedup();
+        let not_before = drafts
+            .iter()
+            .map(|d| self.not_before(&batch[d.at]))
+            .min()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let candidates = self
             .ledger
-            .near_candidates(&keys, self.config.max_per_key)
+            .near_candidates(&keys, self.config.max_per_key, not_before)
             .await?;
         // The store's candidates and then the batch's own articles, each
         // under its keys: an article matches what came before it.
@@ -224,6 +246,8 @@ impl<L: Ledger> Deduplicator<L> {
         for (keys, candidate) in candidates {
             index.insert(&keys, candidate, usize::MAX);
         }
+        // Content keys claimed by the batch's earlier articles.
+        let mut claimed_keys: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for draft in drafts.iter_mut() {
             let Some(fp) = draft.fingerprint.as_mut() else {
                 continue;
@@ -251,7 +275,14 @@ impl<L: Ledger> Deduplicator<L> {
             // fingerprint after this (the keys stay for the commit).
             let sketch = std::mem::take(&mut fp.sketch);
             let entry = Arc::new(entry(article, &draft.story, sketch));
-            index.insert(&fp.keys, Arc::clone(&entry), self.config.max_per_key);
+            // Exact copies are not kept in the ledger's index (see
+            // `decide_pending`), so they stay out of the batch's too: a
+            // later article must find the same entries whether the copy came
+            // in its batch or in an earlier one.
+            let key = content_keys[draft.at].as_str();
+            if !draft.known_copy && claimed_keys.insert(key) {
+                index.insert(&fp.keys, Arc::clone(&entry), self.config.max_per_key);
+            }
             draft.entry = Some(entry);
         }
         Ok(())
@@ -279,6 +310,7 @@ impl<L: Ledger> Deduplicator<L> {
                     uri: article.uri.clone(),
                     story_uri: drafts[d].story.clone(),
                     seen_at: horizon::seen_at(article),
+                    not_before: self.not_before(article),
                 }
             })
             .collect();
@@ -294,9 +326,15 @@ impl<L: Ledger> Deduplicator<L> {
         Ok(())
     }
 
-    /// Every `expire_every` batches, drops index entries older than the
-    /// horizon, counted back from the oldest article of this batch.
-    async fn expire(&mut self, batch: &[Article]) -> Result<(), LedgerError> {
+    /// Every `expire_every` batches, deletes the state of articles older than
+    /// the newest article time decided so far minus twice the horizon.
+    ///
+    /// Decisions do not depend on it: every lookup ignores state past the
+    /// horizon of the item it decides. The delete only frees storage, and
+    /// keeps one horizon of slack so that an item up to a horizon older
+    /// than the newest one (an archive not quite in time order) still finds
+    /// all it could match, whenever the delete ran.
+    async fn expire(&mut self) -> Result<(), LedgerError> {
         self.batches = self.batches.wrapping_add(1);
         if !self.config.near
             || self.config.expire_every == 0
@@ -304,9 +342,10 @@ impl<L: Ledger> Deduplicator<L> {
         {
             return Ok(());
         }
-        if let Some(oldest) = batch.iter().map(horizon::seen_at).min() {
+        if let Some(newest) = self.newest {
+            let watermark = horizon::cutoff(newest, self.config.horizon);
             self.ledger
-                .expire(horizon::cutoff(oldest, self.config.horizon))
+                .expire(horizon::cutoff(watermark, self.config.horizon))
                 .await?;
         }
         Ok(())

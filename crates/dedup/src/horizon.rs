@@ -1,9 +1,10 @@
 //! The horizon: how long an article stays in the near-copy index.
 //!
 //! Time is the articles' own (`versioncreated`, else `received_at`), so that
-//! an archive replayed today is deduplicated as it was sent. Expiry uses the
-//! *oldest* article of a batch: a stray item with a far-off date cannot
-//! expire the index under a batch of older ones.
+//! an archive replayed today is deduplicated as it was sent. An item ignores
+//! state older than its own time minus the horizon, whether deleted or not,
+//! so its decision does not depend on how batches formed; the delete itself
+//! (`Deduplicator`) only frees storage, a horizon behind the newest article.
 
 use std::time::Duration;
 

@@ -124,14 +124,22 @@ impl Index {
         true
     }
 
-    /// The first `max_per_key` slots listed under `key`.
-    fn listed(&self, key: u64, max_per_key: usize) -> impl Iterator<Item = u32> + '_ {
+    /// The first `max_per_key` slots listed under `key` of entries seen
+    /// from `not_before` on: entries past the horizon but not deleted yet
+    /// take no place, so what is listed does not depend on when expiry ran.
+    fn listed(
+        &self,
+        key: u64,
+        max_per_key: usize,
+        not_before: DateTime<Utc>,
+    ) -> impl Iterator<Item = u32> + '_ {
         let mut at = self.keys.get(&key).map_or(NONE, |list| list.head);
         std::iter::from_fn(move || {
             let node = self.nodes.get(at as usize)?;
             at = node.next;
             Some(node.slot)
         })
+        .filter(move |&slot| self.entry(slot).is_some_and(|e| e.seen_at >= not_before))
         .take(max_per_key)
     }
 
@@ -141,10 +149,15 @@ impl Index {
 
     /// The entries under any of `keys`, each once with the keys it was
     /// found under, at most `max_per_key` per key.
-    pub fn lookup(&self, keys: &[u64], max_per_key: usize) -> Vec<Keyed> {
+    pub fn lookup(
+        &self,
+        keys: &[u64],
+        max_per_key: usize,
+        not_before: DateTime<Utc>,
+    ) -> Vec<Keyed> {
         let mut found: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
         for &key in keys {
-            for slot in self.listed(key, max_per_key) {
+            for slot in self.listed(key, max_per_key, not_before) {
                 found.entry(slot).or_default().push(key);
             }
         }
@@ -157,10 +170,10 @@ impl Index {
     }
 
     /// Entries under any of `keys`, each once, in the order indexed.
-    fn under(&self, keys: &[u64], max_per_key: usize) -> Vec<&Entry> {
+    fn under(&self, keys: &[u64], max_per_key: usize, not_before: DateTime<Utc>) -> Vec<&Entry> {
         let mut slots: Vec<u32> = keys
             .iter()
-            .flat_map(|&key| self.listed(key, max_per_key))
+            .flat_map(|&key| self.listed(key, max_per_key, not_before))
             .collect();
         slots.sort_unstable();
         slots.dedup();
@@ -184,8 +197,8 @@ impl Index {
         let not_before = horizon::cutoff(at, config.horizon);
         let recent = chrono::Duration::from_std(config.recent).unwrap_or(chrono::Duration::MAX);
         let mut best: Option<Match<'_>> = None;
-        for entry in self.under(keys, config.max_per_key) {
-            if (entry.provider.as_str(), entry.uri.as_str()) == own || entry.seen_at < not_before {
+        for entry in self.under(keys, config.max_per_key, not_before) {
+            if (entry.provider.as_str(), entry.uri.as_str()) == own {
                 continue;
             }
             let late = (at - entry.seen_at).abs() > recent;

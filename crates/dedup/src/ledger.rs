@@ -32,6 +32,10 @@ pub struct Claim {
     pub story_uri: String,
     /// The claiming article's own time (for the horizon).
     pub seen_at: DateTime<Utc>,
+    /// Its time minus the horizon: an owner seen before this is too old to
+    /// be copied, and the claim takes the hash over (expired in article
+    /// time, whether or not the delete has run yet).
+    pub not_before: DateTime<Utc>,
 }
 
 /// Who holds a content hash: the first item that claimed it.
@@ -92,16 +96,21 @@ pub struct Record {
 pub trait Ledger: Send {
     /// For each item version: its recorded decision, its earlier version's
     /// story, and the other item holding its content key (`content_keys`,
-    /// one per item: what [`Ledger::claim`] would claim).
+    /// one per item: what [`Ledger::claim`] would claim). State older than
+    /// each item's `not_before` (its time minus the horizon) is ignored, as
+    /// if expired, so that what an item sees does not depend on when the
+    /// delete last ran.
     fn lookup(
         &mut self,
         items: &[ItemVersion],
         content_keys: &[String],
+        not_before: &[DateTime<Utc>],
     ) -> impl Future<Output = Result<Vec<Known>, LedgerError>> + Send;
 
     /// Starts a claim: returns the indexed entries under any of these LSH
     /// keys (at most `max_per_key` per key), each once, with the keys of
-    /// `keys` it is indexed under. Until [`Ledger::commit`] ends the claim,
+    /// `keys` it is indexed under; none seen before `not_before` (the
+    /// batch's earliest article time minus the horizon). Until [`Ledger::commit`] ends the claim,
     /// another claim on any of the same keys waits (in Postgres: advisory
     /// locks), so that two near copies decided at once cannot both miss each
     /// other.
@@ -109,6 +118,7 @@ pub trait Ledger: Send {
         &mut self,
         keys: &[u64],
         max_per_key: usize,
+        not_before: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<Keyed>, LedgerError>> + Send;
 
     /// Claims each hash, in order; an existing or earlier claim wins. Returns
@@ -130,7 +140,8 @@ pub trait Ledger: Send {
     ) -> impl Future<Output = Result<Vec<Decision>, LedgerError>> + Send;
 
     /// Removes index entries, content hashes and decisions of articles seen
-    /// before `cutoff`; returns how many index entries went.
+    /// before `cutoff`; returns how many index entries went. Only storage:
+    /// the other calls ignore expired state already.
     fn expire(
         &mut self,
         cutoff: DateTime<Utc>,

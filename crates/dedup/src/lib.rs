@@ -21,12 +21,19 @@
 
 mod config;
 mod engine;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
+#[cfg(test)]
+mod golden;
 mod hash;
 pub mod horizon;
 mod index;
 mod ledger;
 mod memory;
 mod minhash;
+mod params;
+#[cfg(test)]
+mod replay;
 mod shingle;
 mod sketch;
 mod verify;
@@ -37,4 +44,5 @@ pub use ledger::{
     Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record,
 };
 pub use memory::MemoryLedger;
+pub use params::{ParameterChange, ParameterCheck, Parameters, ParametersError};
 pub use sketch::{fingerprint, Fingerprint, Sketch, SketchError};

@@ -61,14 +61,17 @@ impl Ledger for MemoryLedger {
         &mut self,
         items: &[ItemVersion],
         content_keys: &[String],
+        not_before: &[DateTime<Utc>],
     ) -> Result<Vec<Known>, LedgerError> {
         Ok(items
             .iter()
             .zip(content_keys)
-            .map(|(item, key)| Known {
+            .zip(not_before)
+            .map(|((item, key), &not_before)| Known {
                 copy_of: self
                     .hashes
                     .get(key)
+                    .filter(|(_, seen_at)| *seen_at >= not_before)
                     .map(|(owner, _)| owner)
                     .filter(|owner| owner.provider != item.provider || owner.uri != item.uri)
                     .cloned(),
@@ -79,7 +82,7 @@ impl Ledger for MemoryLedger {
                     .and_then(|uris| uris.get(item.uri.as_str()))
                     .and_then(|seen| {
                         seen.iter()
-                            .filter(|(version, _, _)| *version < item.version)
+                            .filter(|(version, _, at)| *version < item.version && *at >= not_before)
                             .max_by_key(|(version, _, _)| *version)
                             .map(|(_, story, _)| story.clone())
                     }),
@@ -91,27 +94,33 @@ impl Ledger for MemoryLedger {
         &mut self,
         keys: &[u64],
         max_per_key: usize,
+        not_before: DateTime<Utc>,
     ) -> Result<Vec<Keyed>, LedgerError> {
         // One process, one claim at a time: nothing to lock.
-        Ok(self.near.lookup(keys, max_per_key))
+        Ok(self.near.lookup(keys, max_per_key, not_before))
     }
 
     async fn claim(&mut self, claims: &[Claim]) -> Result<Vec<Owner>, LedgerError> {
         Ok(claims
             .iter()
             .map(|claim| {
-                self.hashes
+                let mine = || {
+                    let owner = Owner {
+                        provider: claim.provider.clone(),
+                        uri: claim.uri.clone(),
+                        story_uri: claim.story_uri.clone(),
+                    };
+                    (owner, claim.seen_at)
+                };
+                let held = self
+                    .hashes
                     .entry(claim.content_hash.clone())
-                    .or_insert_with(|| {
-                        let owner = Owner {
-                            provider: claim.provider.clone(),
-                            uri: claim.uri.clone(),
-                            story_uri: claim.story_uri.clone(),
-                        };
-                        (owner, claim.seen_at)
-                    })
-                    .0
-                    .clone()
+                    .or_insert_with(mine);
+                // An owner past this claim's horizon is expired: taken over.
+                if held.1 < claim.not_before {
+                    *held = mine();
+                }
+                held.0.clone()
             })
             .collect())
     }
@@ -313,11 +322,18 @@ mod tests {
         let mut months_later = [story("new", &corrected, 1)];
         months_later[0].versioncreated = months_later[0]
             .versioncreated
-            .map(|t| t + chrono::Duration::days(60));
+            .map(|t| t + chrono::Duration::days(40));
         dedup.decide(&mut months_later).await.unwrap();
         assert_eq!(months_later[0].verdict, Verdict::New);
-        assert_eq!(dedup.ledger().indexed(), 1, "the old entry expired");
-        // One article under 33 keys, with the maps' spare capacity.
-        assert!(dedup.ledger().index_bytes() < 3_000);
+        // Past the horizon but within the delete's slack (twice the horizon).
+        assert_eq!(dedup.ledger().indexed(), 2, "not deleted yet");
+        let mut much_later = [story("newer", &format!("{P3} {P2}"), 1)];
+        much_later[0].versioncreated = much_later[0]
+            .versioncreated
+            .map(|t| t + chrono::Duration::days(70));
+        dedup.decide(&mut much_later).await.unwrap();
+        assert_eq!(dedup.ledger().indexed(), 2, "the old entry expired");
+        // Two articles under 33 keys each, with the maps' spare capacity.
+        assert!(dedup.ledger().index_bytes() < 6_000);
     }
 }

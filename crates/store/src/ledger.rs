@@ -14,7 +14,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Row as _, Transaction};
 use wirestream_dedup::{
-    Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record, Sketch,
+    Claim, Decision, DedupConfig, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner,
+    ParameterCheck, Parameters, ParametersError, Record, Sketch,
 };
 use wirestream_model::Verdict;
 
@@ -43,6 +44,77 @@ impl PgLedger {
     /// Round trips to Postgres so far.
     pub fn round_trips(&self) -> u64 {
         self.round_trips
+    }
+
+    /// The start-up check of the dedup parameters against the ones the
+    /// stored index was built with: none stored, or an empty index, records
+    /// `config`'s; equal ones pass; different ones against indexed articles
+    /// are refused, naming each change, unless
+    /// `accept_parameter_change` is set (then recorded, with a warning).
+    /// One transaction, the table locked, so that two workers starting at
+    /// once agree.
+    pub async fn check_parameters(
+        &mut self,
+        config: &DedupConfig,
+    ) -> Result<ParameterCheck, ParametersError> {
+        let new = Parameters::of(config);
+        let new_json = serde_json::to_string(new.as_map())
+            .map_err(|e| ParametersError::Unreadable(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(state_error)?;
+        sqlx::query("LOCK TABLE dedup_parameters IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(state_error)?;
+        let stored: Option<(String, String)> =
+            sqlx::query_as("SELECT fingerprint, parameters::text FROM dedup_parameters")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(state_error)?;
+        let check = match stored {
+            None => ParameterCheck::Recorded,
+            Some((fingerprint, _)) if fingerprint == new.fingerprint() => {
+                return Ok(ParameterCheck::Unchanged)
+            }
+            Some((_, json)) => {
+                let old = serde_json::from_str(&json)
+                    .map(Parameters::from_map)
+                    .map_err(|e| ParametersError::Unreadable(e.to_string()))?;
+                let changes = new.changes_from(&old);
+                let articles: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_sketches")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(state_error)?;
+                if articles == 0 {
+                    ParameterCheck::Replaced(changes)
+                } else if config.accept_parameter_change {
+                    tracing::warn!(
+                        articles,
+                        changes = %changes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                        "dedup parameters changed against a non-empty index (accepted): \
+                         entries indexed before keep the old parameters until they expire"
+                    );
+                    ParameterCheck::Accepted(changes)
+                } else {
+                    return Err(ParametersError::Changed { articles, changes });
+                }
+            }
+        };
+        sqlx::query(
+            "INSERT INTO dedup_parameters (fingerprint, parameters) VALUES ($1, $2::jsonb)
+             ON CONFLICT (singleton) DO UPDATE SET
+                 previous_fingerprint = dedup_parameters.fingerprint,
+                 previous_parameters = dedup_parameters.parameters,
+                 fingerprint = EXCLUDED.fingerprint,
+                 parameters = EXCLUDED.parameters,
+                 recorded_at = now()",
+        )
+        .bind(new.fingerprint())
+        .bind(new_json)
+        .execute(&mut *tx)
+        .await
+        .map_err(state_error)?;
+        tx.commit().await.map_err(state_error)?;
+        Ok(check)
     }
 
     fn open_claim(&mut self) -> Result<&mut Transaction<'static, Postgres>, LedgerError> {
@@ -117,20 +189,25 @@ impl Ledger for PgLedger {
         &mut self,
         items: &[ItemVersion],
         content_keys: &[String],
+        not_before: &[DateTime<Utc>],
     ) -> Result<Vec<Known>, LedgerError> {
         let (providers, uris, versions) = columns(items);
         self.round_trips += 1;
+        // Hashes and earlier versions past the item's horizon count as
+        // expired, deleted or not (its own decision is kept: a replay).
         let rows = sqlx::query(
             "SELECT i.n, d.verdict, d.duplicate_of, d.similarity, e.story, h.provider, h.uri, h.story_uri
-             FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
-                 WITH ORDINALITY AS i(provider, uri, version, content_key, n)
+             FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::timestamptz[])
+                 WITH ORDINALITY AS i(provider, uri, version, content_key, not_before, n)
              LEFT JOIN dedup_decisions d USING (provider, uri, version)
              LEFT JOIN dedup_hashes h
                  ON h.content_hash = i.content_key AND (h.provider, h.uri) <> (i.provider, i.uri)
+                 AND h.seen_at >= i.not_before
              LEFT JOIN LATERAL (
                  SELECT coalesce(p.duplicate_of, p.uri) AS story
                  FROM dedup_decisions p
                  WHERE p.provider = i.provider AND p.uri = i.uri AND p.version < i.version
+                     AND p.seen_at >= i.not_before
                  ORDER BY p.version DESC LIMIT 1
              ) e ON true",
         )
@@ -138,6 +215,7 @@ impl Ledger for PgLedger {
         .bind(&uris)
         .bind(&versions)
         .bind(content_keys)
+        .bind(not_before)
         .fetch_all(&self.pool)
         .await
         .map_err(state_error)?;
@@ -162,6 +240,7 @@ impl Ledger for PgLedger {
         &mut self,
         keys: &[u64],
         max_per_key: usize,
+        not_before: DateTime<Utc>,
     ) -> Result<Vec<Keyed>, LedgerError> {
         // A claim left open by a failed batch rolls back when dropped.
         self.claim = None;
@@ -197,7 +276,8 @@ impl Ledger for PgLedger {
             "SELECT s.provider, s.uri, s.story_uri, s.seen_at, s.sketch, array_agg(b.band_key)
              FROM unnest($1::int8[]) AS k(key)
              CROSS JOIN LATERAL (
-                 SELECT band_key, provider, uri FROM dedup_bands WHERE band_key = k.key LIMIT $2
+                 SELECT band_key, provider, uri FROM dedup_bands
+                 WHERE band_key = k.key AND seen_at >= $3 LIMIT $2
              ) b
              JOIN dedup_sketches s USING (provider, uri)
              GROUP BY s.provider, s.uri
@@ -205,6 +285,7 @@ impl Ledger for PgLedger {
         )
         .bind(&keys)
         .bind(max_per_key.min(i64::MAX as usize) as i64)
+        .bind(not_before)
         .fetch_all(&mut *tx)
         .await
         .map_err(state_error)?;
@@ -237,24 +318,32 @@ impl Ledger for PgLedger {
         let uris: Vec<&str> = claims.iter().map(|c| c.uri.as_str()).collect();
         let stories: Vec<&str> = claims.iter().map(|c| c.story_uri.as_str()).collect();
         let seen: Vec<DateTime<Utc>> = claims.iter().map(|c| c.seen_at).collect();
+        let not_before: Vec<DateTime<Utc>> = claims.iter().map(|c| c.not_before).collect();
         let tx = self.open_claim()?;
         // Insert and read the owners in one statement. Rows are inserted in
         // hash order (then batch order: within one batch, the earlier item
         // wins the hash), so that two workers' claims, held until their
-        // commits, wait on each other in one order and cannot deadlock.
+        // commits, wait on each other in one order and cannot deadlock. An
+        // owner seen before the claimant's horizon is expired for it (deleted
+        // yet or not): the claim takes the hash over.
         let rows = sqlx::query(
             "WITH c AS (
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-                     WITH ORDINALITY AS c(h, p, u, s, t, n)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+                     WITH ORDINALITY AS c(h, p, u, s, t, nb, n)
+             ), first AS (
+                 SELECT DISTINCT ON (h) h, p, u, s, t, nb FROM c ORDER BY h, n
              ), inserted AS (
-                 INSERT INTO dedup_hashes (content_hash, provider, uri, story_uri, seen_at)
-                 SELECT DISTINCT ON (h) h, p, u, s, t FROM c ORDER BY h, n
-                 ON CONFLICT (content_hash) DO NOTHING
-                 RETURNING content_hash, provider, uri, story_uri
+                 INSERT INTO dedup_hashes AS o (content_hash, provider, uri, story_uri, seen_at)
+                 SELECT h, p, u, s, t FROM first ORDER BY h
+                 ON CONFLICT (content_hash) DO UPDATE SET
+                     provider = EXCLUDED.provider, uri = EXCLUDED.uri,
+                     story_uri = EXCLUDED.story_uri, seen_at = EXCLUDED.seen_at
+                 WHERE o.seen_at < (SELECT f.nb FROM first f WHERE f.h = EXCLUDED.content_hash)
+                 RETURNING content_hash, provider, uri, story_uri, seen_at
              )
-             SELECT content_hash, provider, uri, story_uri FROM inserted
+             SELECT content_hash, provider, uri, story_uri, seen_at, true FROM inserted
              UNION ALL
-             SELECT content_hash, provider, uri, story_uri FROM dedup_hashes
+             SELECT content_hash, provider, uri, story_uri, seen_at, false FROM dedup_hashes
              WHERE content_hash = ANY($1::text[])",
         )
         .bind(&hashes)
@@ -262,20 +351,28 @@ impl Ledger for PgLedger {
         .bind(&uris)
         .bind(&stories)
         .bind(&seen)
+        .bind(&not_before)
         .fetch_all(&mut **tx)
         .await
         .map_err(state_error)?;
-        let mut owners: HashMap<String, Owner> = HashMap::new();
-        let mut read = |rows: Vec<sqlx::postgres::PgRow>| {
-            for row in rows {
-                owners.entry(row.get(0)).or_insert_with(|| Owner {
+        let mut owners: HashMap<String, (Owner, DateTime<Utc>)> = HashMap::new();
+        for row in rows {
+            let owner = (
+                Owner {
                     provider: row.get(1),
                     uri: row.get(2),
                     story_uri: row.get(3),
-                });
+                },
+                row.get(4),
+            );
+            // A row this claim wrote (inserted or taken over) wins over
+            // the one the statement's snapshot still shows.
+            if row.get::<bool, _>(5) {
+                owners.insert(row.get(0), owner);
+            } else {
+                owners.entry(row.get(0)).or_insert(owner);
             }
-        };
-        read(rows);
+        }
         self.round_trips += 1;
         // A hash another worker committed after this statement's snapshot
         // was taken was neither inserted nor seen: read it again.
@@ -288,30 +385,71 @@ impl Ledger for PgLedger {
             self.round_trips += 1;
             let tx = self.open_claim()?;
             let rows = sqlx::query(
-                "SELECT content_hash, provider, uri, story_uri FROM dedup_hashes WHERE content_hash = ANY($1::text[])",
+                "SELECT content_hash, provider, uri, story_uri, seen_at FROM dedup_hashes WHERE content_hash = ANY($1::text[])",
             )
             .bind(&missing)
             .fetch_all(&mut **tx)
             .await
             .map_err(state_error)?;
             for row in rows {
-                owners.entry(row.get(0)).or_insert_with(|| Owner {
-                    provider: row.get(1),
-                    uri: row.get(2),
-                    story_uri: row.get(3),
+                owners.entry(row.get(0)).or_insert_with(|| {
+                    let owner = Owner {
+                        provider: row.get(1),
+                        uri: row.get(2),
+                        story_uri: row.get(3),
+                    };
+                    (owner, row.get(4))
                 });
             }
         }
-        claims
-            .iter()
-            .map(|claim| {
-                owners.get(&claim.content_hash).cloned().ok_or_else(|| {
-                    LedgerError(
-                        format!("hash {} vanished after its claim", claim.content_hash).into(),
-                    )
-                })
-            })
-            .collect()
+        // The statement applied each hash's first claim of the batch. The
+        // later ones follow in order, as in the memory ledger: one whose
+        // horizon the owner has passed takes the hash over.
+        let mut first = std::collections::HashSet::new();
+        let mut taken_over: Vec<&Claim> = Vec::new();
+        let mut answers = Vec::with_capacity(claims.len());
+        for claim in claims {
+            let Some((owner, seen_at)) = owners.get_mut(&claim.content_hash) else {
+                return Err(LedgerError(
+                    format!("hash {} vanished after its claim", claim.content_hash).into(),
+                ));
+            };
+            if !first.insert(claim.content_hash.as_str()) && *seen_at < claim.not_before {
+                *owner = Owner {
+                    provider: claim.provider.clone(),
+                    uri: claim.uri.clone(),
+                    story_uri: claim.story_uri.clone(),
+                };
+                *seen_at = claim.seen_at;
+                taken_over.push(claim);
+            }
+            answers.push(owner.clone());
+        }
+        if !taken_over.is_empty() {
+            // Rare: a batch holding copies on both sides of the owner's
+            // horizon. The rows are locked by the claim statement already.
+            self.round_trips += 1;
+            let last: HashMap<&str, &Claim> = taken_over
+                .iter()
+                .map(|c| (c.content_hash.as_str(), *c))
+                .collect();
+            let last: Vec<&Claim> = last.into_values().collect();
+            let tx = self.open_claim()?;
+            sqlx::query(
+                "UPDATE dedup_hashes o SET provider = n.p, uri = n.u, story_uri = n.s, seen_at = n.t
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS n(h, p, u, s, t)
+                 WHERE o.content_hash = n.h",
+            )
+            .bind(last.iter().map(|c| c.content_hash.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.provider.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.uri.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.story_uri.as_str()).collect::<Vec<_>>())
+            .bind(last.iter().map(|c| c.seen_at).collect::<Vec<_>>())
+            .execute(&mut **tx)
+            .await
+            .map_err(state_error)?;
+        }
+        Ok(answers)
     }
 
     async fn commit(
@@ -351,7 +489,8 @@ impl Ledger for PgLedger {
         self.round_trips += 1;
         let tx = self.open_claim()?;
         // One statement for the index and the decisions. A replay finds its
-        // rows there already (DO NOTHING); a full key takes no more
+        // rows there already (DO NOTHING, the bands too: its sketch is not
+        // inserted again); a full key takes no more
         // articles. Decisions go in key order (no deadlock between two
         // workers replaying the same items) and the ones inserted come back:
         // any other was decided before, and that decision holds.
@@ -360,11 +499,16 @@ impl Ledger for PgLedger {
                  INSERT INTO dedup_sketches (provider, uri, story_uri, seen_at, sketch)
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[])
                  ON CONFLICT (provider, uri) DO NOTHING
+                 RETURNING provider, uri
              ), bands AS (
                  INSERT INTO dedup_bands (band_key, provider, uri, seen_at)
                  SELECT n.k, n.p, n.u, n.t
                  FROM UNNEST($6::int8[], $7::text[], $8::text[], $9::timestamptz[]) AS n(k, p, u, t)
                  WHERE (SELECT count(*) FROM (SELECT 1 FROM dedup_bands b WHERE b.band_key = n.k LIMIT $10) c) < $10
+                     -- Only under the sketch that went in: an item indexed
+                     -- already (an earlier version) keeps its entry, as in
+                     -- the memory ledger, and no band points to another text.
+                     AND EXISTS (SELECT 1 FROM sketches s WHERE s.provider = n.p AND s.uri = n.u)
                  ON CONFLICT (band_key, provider, uri) DO NOTHING
              )
              INSERT INTO dedup_decisions (provider, uri, version, verdict, duplicate_of, similarity, seen_at)

@@ -108,7 +108,8 @@ async fn re_sends_of_stored_articles_skip_the_near_copy_lookup(pool: PgPool) {
 
 #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
 async fn the_horizon_deletes_index_hashes_and_decisions(pool: PgPool) {
-    // Expiry every batch, 30 days back from the oldest article of the batch.
+    // Expiry every batch, 60 days (twice the horizon) back from the newest
+    // article decided.
     let mut dedup = deduplicator(&pool, 1);
     let mut early: Vec<Article> = (0..3).map(|n| story(n, 1)).collect();
     dedup.decide(&mut early).await.unwrap();
@@ -124,10 +125,10 @@ async fn the_horizon_deletes_index_hashes_and_decisions(pool: PgPool) {
     dedup.decide(&mut later).await.unwrap();
     assert_eq!(count(&pool, "dedup_sketches").await, 4);
 
-    // Forty days on (cutoff March 11): the first three go from every
+    // Seventy days on (cutoff March 11): the first three go from every
     // table, the others stay.
     let mut much_later = vec![story(11, 31)];
-    much_later[0].versioncreated = much_later[0].versioncreated.map(|t| t + Duration::days(10));
+    much_later[0].versioncreated = much_later[0].versioncreated.map(|t| t + Duration::days(40));
     dedup.decide(&mut much_later).await.unwrap();
     for table in ["dedup_sketches", "dedup_hashes", "dedup_decisions"] {
         assert_eq!(count(&pool, table).await, 2, "{table}");
