@@ -212,9 +212,10 @@ fn metric_names(expr: &str) -> Vec<String> {
 }
 
 /// The lag alert and two more, brought about for real: the sink stopped
-/// (`WirestreamDown`), then its database cut while items keep coming (the
-/// sink stays up and reports its group's lag: `WirestreamConsumerLagGrowing`
-/// and `WirestreamNotReady`); each resolves when the condition ends.
+/// while items keep coming (`WirestreamDown`, and `WirestreamConsumerLagGrowing`
+/// from the lag the worker measures for the sink's group), then its database
+/// cut (the sink stays up: the lag alert again, and `WirestreamNotReady`);
+/// each resolves when the condition ends.
 #[tokio::test(flavor = "multi_thread")]
 async fn alerts_fire_on_real_conditions_and_resolve() {
     let mut pipeline = Pipeline::start().await.expect("pipeline starts");
@@ -241,7 +242,8 @@ async fn alerts_fire_on_real_conditions_and_resolve() {
         format!("{what}\n{}\n{}", pipeline.logs(), prometheus.log())
     };
 
-    // The sink stops: Prometheus cannot scrape it.
+    // The sink stops while items keep coming: Prometheus cannot scrape it,
+    // and its group falls behind (the worker measures that group's lag).
     pipeline.kill("sink").await;
     let fired = prometheus.wait_alert("WirestreamDown", true, within).await;
     assert!(
@@ -249,13 +251,36 @@ async fn alerts_fire_on_real_conditions_and_resolve() {
         "{}",
         log(&pipeline, "WirestreamDown did not fire")
     );
+    let lag = prometheus
+        .wait_alert("WirestreamConsumerLagGrowing", true, within)
+        .await;
+    assert!(
+        lag.is_some(),
+        "{}",
+        log(&pipeline, "the lag alert did not fire with the sink stopped")
+    );
     pipeline
         .start_instance("sink")
         .await
         .expect("sink starts again");
     let resolved = prometheus.wait_alert("WirestreamDown", false, within).await;
     assert!(resolved.is_some(), "WirestreamDown did not resolve");
-    eprintln!("WirestreamDown fired after {fired:?}, resolved {resolved:?} after the restart");
+    let lag_resolved = prometheus
+        .wait_alert(
+            "WirestreamConsumerLagGrowing",
+            false,
+            Duration::from_secs(180),
+        )
+        .await;
+    assert!(
+        lag_resolved.is_some(),
+        "{}",
+        log(&pipeline, "the lag alert did not resolve after the sink's restart")
+    );
+    eprintln!(
+        "sink stopped: WirestreamDown fired after {fired:?}, the lag alert after {lag:?}; \
+         after the restart they resolved in {resolved:?} and {lag_resolved:?}"
+    );
 
     // The sink's database goes away while items keep coming: the sink stays
     // up, consumes nothing, and its group falls behind.

@@ -241,9 +241,18 @@ pub fn spawn_broker_check(
 /// committed offset is what a restart resumes from, and because it covers
 /// every partition of the group, not only those assigned to this replica; so
 /// every replica reports the same series, and dashboards take the `max`.
-/// It uses its own client, which never joins the group, so it cannot trigger
+/// It uses its own clients, which never join a group, so they cannot trigger
 /// a rebalance.
+///
+/// A stage also watches the group that consumes what it writes
+/// ([`LagReporter::and`]): a consumer that is down reports nothing, and its
+/// lag must still be seen to grow, so that the lag alert fires.
 pub struct LagReporter {
+    watched: Vec<Watched>,
+}
+
+/// One group's lag on some topics, measured with a client of that group's id.
+struct Watched {
     client: std::sync::Arc<BaseConsumer>,
     group: String,
     topics: Vec<String>,
@@ -251,29 +260,48 @@ pub struct LagReporter {
 
 impl LagReporter {
     pub fn new(config: &KafkaConfig, group_id: &str, topics: &[&str]) -> anyhow::Result<Self> {
+        LagReporter {
+            watched: Vec::new(),
+        }
+        .and(config, group_id, topics)
+    }
+
+    /// Reports `group_id`'s lag on `topics` too.
+    pub fn and(
+        mut self,
+        config: &KafkaConfig,
+        group_id: &str,
+        topics: &[&str],
+    ) -> anyhow::Result<Self> {
+        // Committed offsets are asked for as the client's own group.id.
         let client: BaseConsumer = base(config)
             .set("group.id", group_id)
             .set("enable.auto.commit", "false")
             .create()
             .context("failed to create the Kafka client for consumer lag")?;
-        Ok(LagReporter {
+        self.watched.push(Watched {
             client: std::sync::Arc::new(client),
             group: group_id.to_owned(),
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
-        })
+        });
+        Ok(self)
     }
 
     /// Reports every `every` on a blocking thread (librdkafka's calls block)
     /// until `stop` fires.
     pub fn spawn(&self, every: Duration, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
-        let client = self.client.clone();
-        let group = self.group.clone();
-        let topics = self.topics.clone();
+        let watched: Vec<(std::sync::Arc<BaseConsumer>, String, Vec<String>)> = self
+            .watched
+            .iter()
+            .map(|w| (w.client.clone(), w.group.clone(), w.topics.clone()))
+            .collect();
         tokio::task::spawn_blocking(move || {
             while !stop.is_cancelled() {
-                for topic in &topics {
-                    if let Err(error) = report_lag(&client, &group, topic) {
-                        tracing::debug!(%error, topic, "consumer lag not measured");
+                for (client, group, topics) in &watched {
+                    for topic in topics {
+                        if let Err(error) = report_lag(client, group, topic) {
+                            tracing::debug!(%error, group, topic, "consumer lag not measured");
+                        }
                     }
                 }
                 let mut slept = Duration::ZERO;

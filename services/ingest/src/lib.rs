@@ -34,6 +34,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         &tracker,
     )?;
 
+    // The workers' lag on what ingest writes: still measured while no worker
+    // runs, so that the lag alert fires when they are all down.
+    kafka::LagReporter::new(
+        &config.kafka,
+        &config.worker.group_id,
+        &[config.kafka.raw_topic.as_str()],
+    )?
+    .spawn(std::time::Duration::from_secs(5), shutdown.child_token());
+
     let tokens = auth::Tokens::load(&config.ingest.auth).context("invalid [ingest.auth]")?;
     if tokens.is_enabled() {
         // Names only: tokens never reach the logs.

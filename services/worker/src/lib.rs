@@ -29,6 +29,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         wirestream_store::service::start("worker", config.worker.listen, &config, &shutdown)
             .await?;
     if let Some(pool) = started.pool {
+        // Thresholds changed against an existing index are refused here, with
+        // what changed and how to go on (docs/dedup.md, "Changing the parameters").
+        wirestream_store::PgLedger::new(pool.clone())
+            .check_parameters(&dedup_config)
+            .await
+            .context("failed to check the dedup parameters against the stored index")?;
         let group = config.worker.group_id.as_str();
         let consumer = kafka::consumer(&config.kafka, group)?;
         consumer
@@ -52,11 +58,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
                 .readiness
                 .heartbeat("worker", config.worker.stall_after),
             policy: started.policy,
-            lag: Some(kafka::LagReporter::new(
-                &config.kafka,
-                group,
-                &[config.kafka.raw_topic.as_str()],
-            )?),
+            // Its own group's lag, and the sink's on what the worker writes.
+            lag: Some(
+                kafka::LagReporter::new(&config.kafka, group, &[config.kafka.raw_topic.as_str()])?
+                    .and(
+                        &config.kafka,
+                        &config.sink.group_id,
+                        &[
+                            config.kafka.articles_topic.as_str(),
+                            config.kafka.dead_letter_topic.as_str(),
+                        ],
+                    )?,
+            ),
         };
         let worker = consume::Worker::new(&config, pool, dedup_config)?;
         let token = shutdown.clone();
