@@ -257,7 +257,10 @@ async fn alerts_fire_on_real_conditions_and_resolve() {
     assert!(
         lag.is_some(),
         "{}",
-        log(&pipeline, "the lag alert did not fire with the sink stopped")
+        log(
+            &pipeline,
+            "the lag alert did not fire with the sink stopped"
+        )
     );
     pipeline
         .start_instance("sink")
@@ -275,7 +278,10 @@ async fn alerts_fire_on_real_conditions_and_resolve() {
     assert!(
         lag_resolved.is_some(),
         "{}",
-        log(&pipeline, "the lag alert did not resolve after the sink's restart")
+        log(
+            &pipeline,
+            "the lag alert did not resolve after the sink's restart"
+        )
     );
     eprintln!(
         "sink stopped: WirestreamDown fired after {fired:?}, the lag alert after {lag:?}; \

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use wirestream_runtime::retry::Backoff;
 use wirestream_runtime::Config;
 
 use crate::batches::{Batches, Piece};
@@ -401,7 +402,7 @@ async fn send_once(
     retry_for: Duration,
 ) -> Result<(), Refused> {
     let started = Instant::now();
-    let mut pause = Duration::from_millis(200);
+    let mut backoff = Backoff::between(Duration::from_millis(200), Duration::from_secs(5));
     loop {
         let response = client
             .post(url)
@@ -438,8 +439,7 @@ async fn send_once(
                 request.what
             )));
         }
-        tokio::time::sleep(retry_after.unwrap_or(pause)).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
+        tokio::time::sleep(retry_after.unwrap_or_else(|| backoff.next_pause())).await;
     }
 }
 

@@ -275,11 +275,7 @@ fn version_of(marker: &str) -> Option<u64> {
         return number(lower[at + 6..].trim_start()).map(|n| n + 1);
     }
     if let Some(at) = lower.find("ld") {
-        let before = &lower[..at];
-        let start = before
-            .rfind(|c: char| !c.is_ascii_alphanumeric())
-            .map_or(0, |i| i + 1);
-        if let Some(n) = number(&before[start..]) {
+        if let Some(n) = number(trailing_word(&lower[..at])) {
             return Some(n + 1);
         }
     }
@@ -298,15 +294,23 @@ fn take_of(marker: &str) -> Option<u64> {
     if let Ok(n) = after.parse() {
         return Some(n);
     }
-    let before = lower[..at].trim_end();
-    let start = before
-        .rfind(|c: char| !c.is_ascii_alphanumeric())
-        .map_or(0, |i| i + 1);
-    let digits: String = before[start..]
+    let digits: String = trailing_word(lower[..at].trim_end())
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
+}
+
+/// The run of ASCII letters and digits that ends `s` (`2nd` of `… 2nd`).
+/// Found by characters, not bytes: the text before it may be any UTF-8.
+fn trailing_word(s: &str) -> &str {
+    let start = s
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric())
+        .last()
+        .map_or(s.len(), |(i, _)| i);
+    &s[start..]
 }
 
 /// An id stable across versions of one story: the format, source, keyword

@@ -75,6 +75,17 @@ impl Backoff {
         }
     }
 
+    /// Pauses from `initial`, doubling up to `max`, with the default jitter:
+    /// for the loops that wait on something other than a stage's dependency
+    /// (the spool folder and the feeds on the broker, the CLI on ingest).
+    pub fn between(initial: Duration, max: Duration) -> Self {
+        Backoff::new(RetryConfig {
+            initial,
+            max,
+            ..RetryConfig::default()
+        })
+    }
+
     /// The pause before the next try: the current step less its jitter.
     pub fn next_pause(&mut self) -> Duration {
         let step = self.next.min(self.config.max);

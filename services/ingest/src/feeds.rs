@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use wirestream_formats::{parse_document, Context, Hint, Limits};
 use wirestream_runtime::config::IngestFeedConfig;
 use wirestream_runtime::ops::Readiness;
+use wirestream_runtime::retry::Backoff;
 
 use crate::feed_state::FeedState;
 use crate::metrics;
@@ -76,6 +77,7 @@ impl FeedPoller {
     pub async fn run(mut self, shutdown: CancellationToken) {
         tracing::info!(url = %self.url, interval = ?self.interval, remembered = self.state.seen_count(), "polling feed");
         let mut failures = 0u32;
+        let mut backoff = Backoff::between(self.interval * 2, MAX_BACKOFF.max(self.interval));
         loop {
             // Without the broker nothing can be published: wait for it
             // rather than fetch the feed and count an error (which would
@@ -89,6 +91,7 @@ impl FeedPoller {
             let wait = match self.poll().await {
                 Ok(polled) => {
                     failures = 0;
+                    backoff.reset();
                     if let Polled::Published(n) = polled {
                         if n > 0 {
                             tracing::info!(url = %self.url, new = n, "feed entries published");
@@ -99,7 +102,7 @@ impl FeedPoller {
                 Err(error) => {
                     failures += 1;
                     metrics::feed_poll(&self.source, "error");
-                    let wait = backoff(self.interval, failures);
+                    let wait = after_failure(&mut backoff, self.interval);
                     tracing::warn!(url = %self.url, error = format!("{error:#}"), failures, retry_in = ?wait, "feed poll failed");
                     wait
                 }
@@ -197,13 +200,10 @@ fn header_text(response: &reqwest::Response, name: header::HeaderName) -> Option
         .map(str::to_owned)
 }
 
-/// The wait after `failures` consecutive errors: the interval doubled per
-/// failure, at most an hour (or the interval, when that is longer).
-fn backoff(interval: Duration, failures: u32) -> Duration {
-    let factor = 1u32 << failures.min(16);
-    interval
-        .saturating_mul(factor)
-        .min(MAX_BACKOFF.max(interval))
+/// The wait after a failed poll: the interval doubled per failure (less
+/// jitter), at most an hour, and never less than the interval itself.
+fn after_failure(backoff: &mut Backoff, interval: Duration) -> Duration {
+    backoff.next_pause().max(interval)
 }
 
 #[cfg(test)]
@@ -211,12 +211,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_a_cap() {
+    fn the_wait_grows_to_a_cap_and_is_never_shorter_than_the_interval() {
         let minute = Duration::from_secs(60);
-        assert_eq!(backoff(minute, 1), 2 * minute);
-        assert_eq!(backoff(minute, 3), 8 * minute);
-        assert_eq!(backoff(minute, 30), MAX_BACKOFF);
+        let mut backoff = Backoff::between(2 * minute, MAX_BACKOFF);
+        let first = after_failure(&mut backoff, minute);
+        assert!(first >= minute && first <= 2 * minute, "{first:?}");
+        let waits: Vec<Duration> = (0..30)
+            .map(|_| after_failure(&mut backoff, minute))
+            .collect();
+        assert!(waits.iter().all(|w| *w <= MAX_BACKOFF));
+        assert!(*waits.last().unwrap() >= MAX_BACKOFF.mul_f64(0.8));
         let day = Duration::from_secs(86_400);
-        assert_eq!(backoff(day, 2), day, "never shorter than the interval");
+        let mut backoff = Backoff::between(2 * day, MAX_BACKOFF.max(day));
+        assert!(after_failure(&mut backoff, day) >= day);
     }
 }

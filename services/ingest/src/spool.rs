@@ -25,6 +25,7 @@ use wirestream_formats::{parse_document, parse_ndjson, Context, Hint, Limits, Pa
 use wirestream_model::RawItem;
 use wirestream_runtime::config::IngestSpoolConfig;
 use wirestream_runtime::ops::Readiness;
+use wirestream_runtime::retry::Backoff;
 
 use crate::metrics;
 use crate::publisher::Publisher;
@@ -96,7 +97,9 @@ impl Spool {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(dir = %self.dir.display(), settle = ?self.settle, "watching the spool folder");
         let mut seen: HashMap<PathBuf, Seen> = HashMap::new();
-        let mut pause = self.poll_interval;
+        // Back off while the broker is away, rather than re-reading every file each second.
+        let mut backoff =
+            Backoff::between(self.poll_interval * 2, MAX_PAUSE.max(self.poll_interval));
         loop {
             let broker_trouble = match self.scan(&mut seen, &shutdown).await {
                 Ok(trouble) => trouble,
@@ -105,10 +108,10 @@ impl Spool {
                     true
                 }
             };
-            // Back off while the broker is away, rather than re-reading every file each second.
-            pause = if broker_trouble {
-                (pause * 2).min(MAX_PAUSE.max(self.poll_interval))
+            let pause = if broker_trouble {
+                backoff.next_pause()
             } else {
+                backoff.reset();
                 self.poll_interval
             };
             tokio::select! {
