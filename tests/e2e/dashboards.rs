@@ -211,6 +211,29 @@ fn metric_names(expr: &str) -> Vec<String> {
     out
 }
 
+/// Waits until `alert` is firing (or gone), else fails with every log.
+async fn expect(
+    prometheus: &Prometheus,
+    pipeline: &Pipeline,
+    alert: &str,
+    firing: bool,
+    within: Duration,
+) {
+    let took = prometheus.wait_alert(alert, firing, within).await;
+    let state = if firing { "fire" } else { "resolve" };
+    let lag = prometheus
+        .query("max by (group, topic) (wirestream_consumer_lag_messages)")
+        .await
+        .unwrap_or_default();
+    assert!(
+        took.is_some(),
+        "{alert} did not {state} within {within:?}\nlag: {lag:?}\n{}\n{}",
+        pipeline.logs(),
+        prometheus.log()
+    );
+    eprintln!("{alert}: {state}d after {took:?}");
+}
+
 /// The lag alert and two more, brought about for real: the sink stopped
 /// while items keep coming (`WirestreamDown`, and `WirestreamConsumerLagGrowing`
 /// from the lag the worker measures for the sink's group), then its database
@@ -238,107 +261,57 @@ async fn alerts_fire_on_real_conditions_and_resolve() {
         .expect("prometheus starts");
     let trickle = Trickle::start(&pipeline.ingest_url, 250);
     let within = Duration::from_secs(90);
-    let log = |pipeline: &Pipeline, what: &str| {
-        format!("{what}\n{}\n{}", pipeline.logs(), prometheus.log())
-    };
-
     // The sink stops while items keep coming: Prometheus cannot scrape it,
     // and its group falls behind (the worker measures that group's lag).
     pipeline.kill("sink").await;
-    let fired = prometheus.wait_alert("WirestreamDown", true, within).await;
-    assert!(
-        fired.is_some(),
-        "{}",
-        log(&pipeline, "WirestreamDown did not fire")
-    );
-    let lag = prometheus
-        .wait_alert("WirestreamConsumerLagGrowing", true, within)
-        .await;
-    assert!(
-        lag.is_some(),
-        "{}",
-        log(
-            &pipeline,
-            "the lag alert did not fire with the sink stopped"
-        )
-    );
+    expect(&prometheus, &pipeline, "WirestreamDown", true, within).await;
+    expect(
+        &prometheus,
+        &pipeline,
+        "WirestreamConsumerLagGrowing",
+        true,
+        within,
+    )
+    .await;
     pipeline
         .start_instance("sink")
         .await
         .expect("sink starts again");
-    let resolved = prometheus.wait_alert("WirestreamDown", false, within).await;
-    assert!(resolved.is_some(), "WirestreamDown did not resolve");
-    let lag_resolved = prometheus
-        .wait_alert(
-            "WirestreamConsumerLagGrowing",
-            false,
-            Duration::from_secs(180),
-        )
-        .await;
-    assert!(
-        lag_resolved.is_some(),
-        "{}",
-        log(
-            &pipeline,
-            "the lag alert did not resolve after the sink's restart"
-        )
-    );
-    eprintln!(
-        "sink stopped: WirestreamDown fired after {fired:?}, the lag alert after {lag:?}; \
-         after the restart they resolved in {resolved:?} and {lag_resolved:?}"
-    );
+    expect(&prometheus, &pipeline, "WirestreamDown", false, within).await;
+    expect(
+        &prometheus,
+        &pipeline,
+        "WirestreamConsumerLagGrowing",
+        false,
+        Duration::from_secs(180),
+    )
+    .await;
 
     // The sink's database goes away while items keep coming: the sink stays
     // up, consumes nothing, and its group falls behind.
     proxy.cut();
-    let lag = prometheus
-        .wait_alert("WirestreamConsumerLagGrowing", true, within)
-        .await;
-    let lag_series = prometheus
-        .query("max by (group, topic) (wirestream_consumer_lag_messages)")
-        .await
-        .unwrap_or_default();
-    assert!(
-        lag.is_some(),
-        "{}\nlag: {lag_series:?}",
-        log(&pipeline, "the lag alert did not fire")
-    );
-    let not_ready = prometheus
-        .wait_alert("WirestreamNotReady", true, within)
-        .await;
-    assert!(
-        not_ready.is_some(),
-        "{}",
-        log(&pipeline, "WirestreamNotReady did not fire")
-    );
-    eprintln!(
-        "lag alert fired {lag:?} after the cut (lag {lag_series:?}); not-ready {not_ready:?}"
-    );
+    expect(
+        &prometheus,
+        &pipeline,
+        "WirestreamConsumerLagGrowing",
+        true,
+        within,
+    )
+    .await;
+    expect(&prometheus, &pipeline, "WirestreamNotReady", true, within).await;
 
     // The database is back (and the feed done): the sink catches up, after
     // its retry backoff, and both resolve.
     trickle.stop().await;
     proxy.restore();
-    let lag = prometheus
-        .wait_alert(
-            "WirestreamConsumerLagGrowing",
-            false,
-            Duration::from_secs(180),
-        )
-        .await;
-    assert!(
-        lag.is_some(),
-        "{}",
-        log(&pipeline, "the lag alert did not resolve")
-    );
-    let not_ready = prometheus
-        .wait_alert("WirestreamNotReady", false, within)
-        .await;
-    assert!(
-        not_ready.is_some(),
-        "{}",
-        log(&pipeline, "WirestreamNotReady did not resolve")
-    );
-    eprintln!("resolved: lag {lag:?}, not-ready {not_ready:?} after the restore");
+    expect(
+        &prometheus,
+        &pipeline,
+        "WirestreamConsumerLagGrowing",
+        false,
+        Duration::from_secs(180),
+    )
+    .await;
+    expect(&prometheus, &pipeline, "WirestreamNotReady", false, within).await;
     pipeline.stop().await;
 }
