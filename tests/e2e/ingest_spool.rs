@@ -160,3 +160,46 @@ async fn spool_files_are_published_once_and_moved() {
     );
     pipeline.stop().await;
 }
+
+/// A file with an item the broker can never take (larger than
+/// `kafka.max_message_bytes`) goes to `failed/` with the reason, instead of
+/// being tried forever, and the files after it are published.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_the_broker_can_never_take_is_failed_not_retried() {
+    let spool = tempfile::tempdir().expect("spool folder");
+    let dir = spool.path();
+    let pipeline = Pipeline::start_with(Options {
+        services: Some(&["ingest"]),
+        ingest_toml: Some(format!(
+            "spool = {{ dir = \"{}\", settle = \"200ms\", poll_interval = \"100ms\" }}",
+            dir.display()
+        )),
+        // Records above 4 KB are refused before they are sent.
+        env: vec![("WIRESTREAM_KAFKA__MAX_MESSAGE_BYTES", "4096".into())],
+        ..Options::default()
+    })
+    .await
+    .expect("pipeline starts");
+    let within = Duration::from_secs(30);
+    let large = format!(
+        r#"{{"uri":"urn:test:too-large","headlines":[{{"role":"main","value":"Large"}}],"bodies":[{{"role":"main","contenttype":"text/plain","value":"{}"}}]}}"#,
+        "wire copy ".repeat(1_000)
+    );
+    std::fs::write(dir.join("a-large.ndjson"), large).expect("write");
+    assert!(
+        wait_for_file(&dir.join("failed/a-large.ndjson"), within).await,
+        "the file was not failed\n{}",
+        pipeline.logs()
+    );
+    let report =
+        std::fs::read_to_string(dir.join("failed/a-large.ndjson.error")).expect("the report");
+    assert!(report.contains("bytes as a record"), "{report}");
+
+    std::fs::write(dir.join("b-small.ndjson"), ninjs("urn:test:after-large")).expect("write");
+    assert!(
+        wait_for_file(&dir.join("done/b-small.ndjson"), within).await,
+        "the next file was not published\n{}",
+        pipeline.logs()
+    );
+    pipeline.stop().await;
+}

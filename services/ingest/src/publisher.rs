@@ -37,6 +37,18 @@ pub enum PublishError {
     Refused { index: usize, error: String },
 }
 
+impl PublishError {
+    /// Whether sending the same items again can never succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            PublishError::TooLarge { .. }
+                | PublishError::Refused { .. }
+                | PublishError::Encode { .. }
+        )
+    }
+}
+
 /// Sends raw items; cheap to clone.
 #[derive(Clone)]
 pub struct Publisher {

@@ -231,11 +231,24 @@ impl Spool {
             .map(|i| i.format.as_str())
             .unwrap_or("unknown");
         metrics::received(&self.source, format, items.len());
+        let mut sent = 0;
         for chunk in items.chunks(CHUNK) {
             if let Err(error) = self.publisher.publish(chunk).await {
+                if error.is_permanent() {
+                    // Sending it again cannot help: the file goes to failed/
+                    // rather than being tried forever.
+                    metrics::rejected(&self.source, "spool_file", 1);
+                    let why = format!(
+                        "{error} (in the chunk of items from {}; the items before that chunk were sent)",
+                        sent + 1
+                    );
+                    self.fail(path, &name, &[why])?;
+                    return Ok(Outcome::Failed);
+                }
                 tracing::warn!(%error, file = %path.display(), "broker refused spool items; the file stays");
                 return Ok(Outcome::Retry);
             }
+            sent += chunk.len();
         }
         let target = free_name(&self.dir.join("done"), &name);
         std::fs::rename(path, &target).with_context(|| {
@@ -275,7 +288,7 @@ impl Spool {
         std::fs::rename(path, &target).with_context(|| {
             format!("failed to move {} to {}", path.display(), target.display())
         })?;
-        tracing::warn!(file = %path.display(), errors = errors.len(), first = %errors.first().map(String::as_str).unwrap_or(""), "spool file cannot be parsed; moved to failed/");
+        tracing::warn!(file = %path.display(), errors = errors.len(), first = %errors.first().map(String::as_str).unwrap_or(""), "spool file cannot be sent; moved to failed/");
         Ok(())
     }
 }
