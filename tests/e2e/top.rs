@@ -141,8 +141,11 @@ async fn top_draws_the_flow_and_sees_a_sink_go_down() {
     );
     let took = killed.elapsed();
 
-    // The other keys do not end it; q does, with status 0.
-    for key in ["p", "Tab", "s", "?", "Escape"] {
+    // The other keys do not end it; q does, with status 0. (Esc is left
+    // out: it quits too unless the help is open, and a lone ESC byte read
+    // together with the next key is an Alt chord, so its meaning here would
+    // depend on timing.)
+    for key in ["p", "Tab", "s", "?", "?"] {
         tmux.send_keys(key).expect("keys");
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -159,7 +162,7 @@ async fn top_draws_the_flow_and_sees_a_sink_go_down() {
             break status;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(5),
+            started.elapsed() < Duration::from_secs(10),
             "q did not end top:\n{}",
             tmux.capture()
         );
