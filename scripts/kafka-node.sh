@@ -40,8 +40,14 @@ KAFKA_HOME="$("$ROOT/scripts/ensure-kafka.sh" | tail -n 1)"
 if [ -n "${KAFKA_CLUSTER_ID:-}" ]; then
   echo "$KAFKA_CLUSTER_ID" >"$DIR/cluster-id"
 elif [ ! -s "$DIR/cluster-id" ]; then
-  # A cluster id is 16 random bytes in URL-safe base64 without padding.
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$DIR/cluster-id"
+  # A cluster id is 16 random bytes in URL-safe base64 without padding. Like
+  # Kafka's own, it never starts with '-', which the storage tool would take
+  # for an option.
+  id="-"
+  while [ "${id#-}" != "$id" ]; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
+  echo "$id" >"$DIR/cluster-id"
 fi
 
 # Sized for a small shared box, each figure measured (docs/benchmarks.md):
@@ -79,7 +85,7 @@ min.insync.replicas=$MIN_ISR
 # A consumer group forms as soon as its first member joins: the default 3 s
 # delay holds every start and every test.
 group.initial.rebalance.delay.ms=0
-# Topics are created by `wirestream topics` with their own settings, never
+# Topics are created by 'wirestream topics' with their own settings, never
 # by a typo in a client.
 auto.create.topics.enable=false
 

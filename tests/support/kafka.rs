@@ -276,7 +276,16 @@ fn script(name: &str) -> PathBuf {
 }
 
 /// A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+/// Like Kafka's own ids it never starts with '-', which the storage tool's
+/// argument parser would take for an option (one id in 64 did, and the
+/// node did not start).
 fn cluster_id() -> String {
     use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
