@@ -9,9 +9,10 @@
 FROM rust:1-bookworm AS build
 # rdkafka builds its bundled librdkafka (2.x; Debian's 1.9/2.0 is too old for
 # the broker features wirestream uses): it needs a C/C++ toolchain, cmake,
-# make, perl for its configure script, and zlib.
+# make, perl for its configure script, and zlib; OpenSSL's headers for SSL,
+# SASL SCRAM and PostgreSQL over TLS.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends cmake g++ make perl pkg-config zlib1g-dev \
+ && apt-get install -y --no-install-recommends cmake g++ make perl pkg-config zlib1g-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Manifests first, with stub sources, so that the dependencies build in a
@@ -31,9 +32,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 # --- runtime -----------------------------------------------------------------
 FROM debian:bookworm-slim
-# ca-certificates for TLS to managed brokers and databases; zlib for librdkafka.
+# ca-certificates and OpenSSL for TLS to managed brokers and databases; zlib
+# for librdkafka.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates zlib1g \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 wirestream \
  && useradd --system --uid 10001 --gid wirestream --home-dir /nonexistent --shell /usr/sbin/nologin wirestream

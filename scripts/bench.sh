@@ -43,6 +43,7 @@ mkdir -p "$WORK"
 
 if [ -z "${BENCH_BIN:-}" ]; then
   say "building the release binaries"
+  "$ROOT/scripts/ensure-build-deps.sh"
   cargo build --release --bins --manifest-path "$ROOT/Cargo.toml" >&2
 fi
 WIRESTREAM_CLI="$BIN/wirestream" "$ROOT/scripts/stack.sh" up >/dev/null

@@ -12,6 +12,7 @@ say() { echo "==> $*" >&2; }
 [ -f "$SHARED/corpus/reuters21578.ndjson" ] || { echo "error: the sample corpus is not at $SHARED/corpus (set WIRESTREAM_SHARED)" >&2; exit 1; }
 
 say "building wirestream in release mode"
+"$ROOT/scripts/ensure-build-deps.sh"
 cargo build --release --bins --manifest-path "$ROOT/Cargo.toml"
 
 WIRESTREAM_CLI="$BIN/wirestream" "$ROOT/scripts/stack.sh" up >/dev/null

@@ -4,13 +4,18 @@
 #
 #   scripts/ensure-debian.sh COMMAND[:PACKAGE] ...
 #   e.g. scripts/ensure-debian.sh tmux aha chromium
+# A COMMAND that starts with / is a file the package ships (a header, say).
 set -euo pipefail
 
 missing=()
 for spec in "$@"; do
   command="${spec%%:*}"
   package="${spec#*:}"
-  command -v "$command" >/dev/null 2>&1 || missing+=("$package")
+  if [[ "$command" == /* ]]; then
+    [ -e "$command" ] || missing+=("$package")
+  else
+    command -v "$command" >/dev/null 2>&1 || missing+=("$package")
+  fi
 done
 [ "${#missing[@]}" = 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -7,6 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 echo "==> building"
+scripts/ensure-build-deps.sh
 cargo build --workspace --bins --tests
 WIRESTREAM_CLI="$ROOT/target/debug/wirestream" scripts/stack.sh up >/dev/null
 eval "$(scripts/stack.sh status | grep -E '^(DATABASE_URL|KAFKA_BROKERS)=')"
