@@ -15,6 +15,7 @@ use tokio::process::{Child, Command};
 use wirestream_runtime::config::KafkaConfig;
 
 pub mod articles;
+pub mod certs;
 pub mod driver;
 pub mod items;
 pub mod kafka;

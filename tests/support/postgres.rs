@@ -134,7 +134,7 @@ impl Drop for Postgres {
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
