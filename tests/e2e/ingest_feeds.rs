@@ -191,3 +191,86 @@ async fn feeds_publish_only_new_entries_across_restarts() {
     assert_eq!(pipeline.topic_messages(&raw), 6, "{}", pipeline.logs());
     pipeline.stop().await;
 }
+
+/// An entry the broker can never take (above `kafka.max_message_bytes`) is
+/// rejected once and remembered: the entries beside it are published, and
+/// later polls neither send it again nor stop at it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feed_entry_the_broker_can_never_take_is_rejected_once() {
+    let polls = Arc::new(Mutex::new((vec![1u32, 2, 3], 0usize)));
+    let served = polls.clone();
+    let app = Router::new().route(
+        "/rss.xml",
+        get(move || {
+            let served = served.clone();
+            async move {
+                let mut served = served.lock().expect("lock");
+                served.1 += 1;
+                // Entry 2's description alone is larger than the broker takes.
+                let feed = rss(&served.0).replace(
+                    "Story number 2 from the RSS feed.",
+                    &"wire copy ".repeat(1_000),
+                );
+                ([(header::CONTENT_TYPE, "application/rss+xml")], feed)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let state = tempfile::tempdir().expect("state folder");
+    let pipeline = Pipeline::start_with(Options {
+        services: Some(&["ingest"]),
+        ingest_toml: Some(format!(
+            "state_dir = \"{}\"\nfeeds = [{{ url = \"{base}/rss.xml\", interval = \"200ms\" }}]",
+            state.path().display()
+        )),
+        env: vec![("WIRESTREAM_KAFKA__MAX_MESSAGE_BYTES", "4096".into())],
+        ..Options::default()
+    })
+    .await
+    .expect("pipeline starts");
+    let within = Duration::from_secs(30);
+    let uris = |messages: &[wirestream_tests::Message]| {
+        let mut uris: Vec<String> = messages
+            .iter()
+            .map(|m| m.value["uri"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        uris.sort();
+        uris
+    };
+
+    let messages = pipeline.raw_messages(2, within).await;
+    assert_eq!(
+        uris(&messages),
+        ["urn:test:rss:1", "urn:test:rss:3"],
+        "{}",
+        pipeline.logs()
+    );
+    assert!(
+        pipeline.log_of("ingest").contains("feed entry rejected"),
+        "{}",
+        pipeline.logs()
+    );
+
+    // Later polls: the rejected entry is not sent again, and a new entry
+    // after it is published.
+    let seen = polls.lock().expect("lock").1;
+    polls.lock().expect("lock").0.push(4);
+    let messages = pipeline.raw_messages(3, within).await;
+    assert_eq!(
+        uris(&messages),
+        ["urn:test:rss:1", "urn:test:rss:3", "urn:test:rss:4"]
+    );
+    assert!(wait_until(within, || polls.lock().expect("lock").1 >= seen + 5).await);
+    assert_eq!(pipeline.topic_messages(&pipeline.kafka.raw_topic), 3);
+    let rejections = pipeline
+        .log_of("ingest")
+        .matches("feed entry rejected")
+        .count();
+    assert_eq!(rejections, 1, "{}", pipeline.log_of("ingest"));
+    pipeline.stop().await;
+}

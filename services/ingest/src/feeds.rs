@@ -4,7 +4,10 @@
 //!
 //! Entries are remembered (with the validators `ETag` and `Last-Modified`)
 //! only after the broker acknowledged them, so a failed publish is retried
-//! on the next poll, and a restart does not publish them again.
+//! on the next poll, and a restart does not publish them again. An entry the
+//! broker can never take (larger than `kafka.max_message_bytes`, say) is
+//! rejected, logged and remembered, so that it cannot hold back the entries
+//! after it, poll after poll.
 
 use std::path::Path;
 use std::time::Duration;
@@ -157,7 +160,11 @@ impl FeedPoller {
         let mut ctx = Context::new(self.source.clone());
         ctx.limits = self.limits;
         ctx.default_provider = self.provider.clone();
-        let items = parse_document(&body, hint, &ctx).context("the feed cannot be parsed")?;
+        // Parsing a large feed is CPU work: keep it off the async workers.
+        let items = tokio::task::spawn_blocking(move || parse_document(&body, hint, &ctx))
+            .await
+            .context("the parser task failed")?
+            .context("the feed cannot be parsed")?;
         let mut fresh = Vec::new();
         for item in items {
             if !self.state.has_seen(&item.uri)
@@ -172,10 +179,7 @@ impl FeedPoller {
             anyhow::ensure!(self.readiness.is_ready(), "the broker is unreachable");
             let format = fresh[0].format.as_str();
             metrics::received(&self.source, format, fresh.len());
-            self.publisher
-                .publish(&fresh)
-                .await
-                .context("the broker did not take the entries")?;
+            self.publish(&mut fresh).await?;
         }
         // Only now, with every new entry acknowledged, is the feed "seen".
         for item in &fresh {
@@ -189,6 +193,32 @@ impl FeedPoller {
             if fresh.is_empty() { "unchanged" } else { "new" },
         );
         Ok(Polled::Published(fresh.len()))
+    }
+}
+
+impl FeedPoller {
+    /// Publishes `fresh`, leaving in it the entries the broker acknowledged.
+    /// Each entry it can never take is taken out, rejected and remembered,
+    /// and the rest sent again. A batch with an item too large or not
+    /// encodable is refused before anything is sent; after a refusal by the
+    /// broker itself, entries before that one may go twice, which the
+    /// worker's exact-copy check absorbs.
+    async fn publish(&mut self, fresh: &mut Vec<wirestream_model::RawItem>) -> anyhow::Result<()> {
+        loop {
+            let Err(error) = self.publisher.publish(fresh).await else {
+                return Ok(());
+            };
+            let Some((index, reason)) = error.permanent_item() else {
+                return Err(error).context("the broker did not take the entries");
+            };
+            let rejected = fresh.remove(index);
+            metrics::rejected(&self.source, reason, 1);
+            tracing::warn!(url = %self.url, entry = %rejected.uri, %error, "feed entry rejected: the broker can never take it");
+            self.state.remember(rejected.uri);
+            if fresh.is_empty() {
+                return Ok(());
+            }
+        }
     }
 }
 

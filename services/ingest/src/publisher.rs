@@ -47,6 +47,17 @@ impl PublishError {
                 | PublishError::Encode { .. }
         )
     }
+
+    /// For a permanent error, the index of the item that can never be
+    /// sent, and a short code for metrics and logs.
+    pub fn permanent_item(&self) -> Option<(usize, &'static str)> {
+        match self {
+            PublishError::TooLarge { index, .. } => Some((*index, "too_large")),
+            PublishError::Refused { index, .. } => Some((*index, "refused")),
+            PublishError::Encode { index, .. } => Some((*index, "encode")),
+            PublishError::Busy(_) | PublishError::Unavailable(_) => None,
+        }
+    }
 }
 
 /// Sends raw items; cheap to clone.
@@ -94,8 +105,11 @@ impl Publisher {
         }
 
         let started = Instant::now();
-        let mut deliveries = Vec::with_capacity(items.len());
-        let mut sizes = Vec::with_capacity(items.len());
+        // Every record is encoded and measured before the first is sent, so
+        // that an item the broker can never take refuses the whole batch
+        // with nothing sent: the caller can drop that item and send the rest
+        // without sending any twice.
+        let mut records = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let payload = serde_json::to_vec(item).map_err(|e| PublishError::Encode {
                 index,
@@ -112,6 +126,12 @@ impl Publisher {
                     limit: self.max_message_bytes,
                 });
             }
+            records.push((payload, key));
+        }
+        let mut deliveries = Vec::with_capacity(items.len());
+        let mut sizes = Vec::with_capacity(items.len());
+        for (index, (item, (payload, key))) in items.iter().zip(&records).enumerate() {
+            let bytes = payload.len() + key.len();
             sizes.push(bytes);
             let mut record = FutureRecord::to(&self.topic)
                 .key(key.as_str())
