@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use reqwest::header;
 use tokio_util::sync::CancellationToken;
 use wirestream_formats::{parse_document, Context, Hint, Limits};
+use wirestream_model::validate;
 use wirestream_runtime::config::IngestFeedConfig;
 use wirestream_runtime::ops::Readiness;
 use wirestream_runtime::retry::Backoff;
@@ -167,6 +168,15 @@ impl FeedPoller {
             .context("the feed cannot be parsed")?;
         let mut fresh = Vec::new();
         for item in items {
+            if let Err(error) = validate::check(&item) {
+                // As the API's 400: the worker could only dead-letter it.
+                if !self.state.has_seen(&item.uri) {
+                    metrics::rejected(&self.source, "invalid_field", 1);
+                    tracing::warn!(url = %self.url, %error, "feed entry rejected: it cannot be stored");
+                    self.state.remember(item.uri);
+                }
+                continue;
+            }
             if !self.state.has_seen(&item.uri)
                 && !fresh
                     .iter()

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 use wirestream_formats::{parse_document, parse_ndjson, Context, Hint, Limits, ParseError};
-use wirestream_model::RawItem;
+use wirestream_model::{validate, RawItem};
 use wirestream_runtime::config::IngestSpoolConfig;
 use wirestream_runtime::ops::Readiness;
 use wirestream_runtime::retry::Backoff;
@@ -317,7 +317,32 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
 /// Parses a whole file with the API's parsers: NDJSON line by line (every
 /// bad line is reported, and one bad line fails the file, as it does a
 /// batch), anything else as one document. Errors are the `.error` lines.
+/// An item PostgreSQL or Kafka cannot take fails the file too, as the API
+/// refuses it with a `400`: the same rules (`wirestream_model::validate`).
 fn parse_file(
+    name: &str,
+    raw: &[u8],
+    max_bytes: usize,
+    ctx: &Context,
+) -> Result<Vec<RawItem>, Vec<String>> {
+    let items = parse_items(name, raw, max_bytes, ctx)?;
+    let errors: Vec<String> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(n, item)| {
+            validate::check(item)
+                .err()
+                .map(|e| format!("invalid_field: item {}: {e}", n + 1))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_items(
     name: &str,
     raw: &[u8],
     max_bytes: usize,
@@ -396,6 +421,18 @@ mod tests {
         let good = b"{\"uri\":\"a\",\"headlines\":[{\"role\":\"main\",\"value\":\"A\"}]}\n";
         let items = parse_file("x.ndjson", good, 1 << 20, &ctx).expect("parses");
         assert_eq!(items[0].source, "spool:/x");
+    }
+
+    #[test]
+    fn an_item_that_cannot_be_stored_fails_the_file() {
+        let ctx = Context::new("spool:/x");
+        let file = b"{\"uri\":\"a\",\"headlines\":[{\"role\":\"main\",\"value\":\"A\"}]}\n{\"uri\":\"b\\u0007\",\"headlines\":[{\"role\":\"main\",\"value\":\"B\"}]}\n";
+        let errors = parse_file("x.ndjson", file, 1 << 20, &ctx).expect_err("item 2 is invalid");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("invalid_field: item 2: field `uri`"),
+            "{errors:?}"
+        );
     }
 
     #[test]
