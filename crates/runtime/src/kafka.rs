@@ -173,18 +173,16 @@ pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> anyhow:
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let outcome = client.fetch_metadata(None, left.min(Duration::from_secs(5)));
-            match outcome {
+            let why = match client.fetch_metadata(None, left.min(Duration::from_secs(5))) {
                 Ok(metadata) if !metadata.brokers().is_empty() => return Ok(()),
-                Ok(_) | Err(_) if left.is_zero() => {
-                    let why = match outcome {
-                        Ok(_) => "no brokers in the metadata".to_string(),
-                        Err(error) => error.to_string(),
-                    };
-                    anyhow::bail!("Kafka at {brokers} did not answer within {timeout:?}: {why}");
-                }
-                _ => std::thread::sleep(Duration::from_millis(200)),
+                Ok(_) => "no brokers in the metadata".to_string(),
+                Err(error) => error.to_string(),
+            };
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                anyhow::bail!("Kafka at {brokers} did not answer within {timeout:?}: {why}");
             }
+            std::thread::sleep(left.min(Duration::from_millis(200)));
         }
     })
     .await
@@ -366,6 +364,34 @@ mod tests {
     use super::*;
     use crate::retry::ErrorClass;
     use rdkafka::error::KafkaError;
+
+    #[tokio::test]
+    async fn waiting_for_a_broker_that_is_not_there_ends_at_the_deadline() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let config = KafkaConfig {
+            brokers: format!("127.0.0.1:{port}"),
+            ..KafkaConfig::default()
+        };
+        let started = std::time::Instant::now();
+        let error = wait_for_broker(&config, Duration::from_millis(1500))
+            .await
+            .expect_err("nothing listens there");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(1500) && waited < Duration::from_secs(10),
+            "{waited:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!(
+                "Kafka at 127.0.0.1:{port} did not answer within 1.5s"
+            )),
+            "{message}"
+        );
+    }
 
     #[test]
     fn a_record_too_large_is_permanent_and_a_timeout_transient() {
