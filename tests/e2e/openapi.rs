@@ -20,7 +20,7 @@ const TOKEN: &str = "openapi-token-5c1e";
 
 /// Every check of a response against the description, plus "no 5xx".
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
-                      response_headers_conformance,response_schema_conformance";
+                      response_headers_conformance,response_schema_conformance,unsupported_method";
 
 /// Small limits, so that generated bodies reach the `413` answers too.
 const LIMITS: &str = "max_body_bytes = 4096\nmax_items = 3";
