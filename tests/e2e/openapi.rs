@@ -127,6 +127,36 @@ async fn generated_requests_get_documented_answers() {
     .await
     .expect("ingest starts");
     check(&pipeline, CHECKS, &[]).await;
+    // What the file has no operation for is a JSON problem too.
+    let client = reqwest::Client::new();
+    for (method, path, status, code) in [
+        (
+            reqwest::Method::GET,
+            "/v1/articles",
+            405,
+            "method_not_allowed",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/v1/articles:batch",
+            405,
+            "method_not_allowed",
+        ),
+        (reqwest::Method::POST, "/v2/articles", 404, "not_found"),
+    ] {
+        let url = format!("{}{path}", pipeline.ingest_url);
+        let response = client
+            .request(method.clone(), url)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), status, "{method} {path}");
+        if status == 405 {
+            assert_eq!(response.headers()["allow"], "POST", "{method} {path}");
+        }
+        let body: serde_json::Value = response.json().await.expect("a JSON problem");
+        assert_eq!(body["error"], code, "{method} {path}: {body}");
+    }
     let counters = counters(&pipeline).await;
     eprintln!("{counters:#?}");
     for route in ["articles", "articles_batch"] {
