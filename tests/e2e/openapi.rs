@@ -49,7 +49,7 @@ async fn check(pipeline: &Pipeline, checks: &str, extra: &[&str]) {
         .args(["--checks", checks])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--max-examples", MAX_EXAMPLES])
-        // One worker: the other engineers' tests share the two cores.
+        // One worker: the machine has two cores, and ingest needs one.
         .args(["--workers", "1"])
         .args(["--request-timeout", "20"])
         .args(["--generation-database", "none"])
@@ -62,6 +62,11 @@ async fn check(pipeline: &Pipeline, checks: &str, extra: &[&str]) {
         )
         .stdin(Stdio::null())
         .kill_on_drop(true);
+    // Each run draws new cases; the report prints its seed, which this
+    // variable gives back to replay a failure.
+    if let Ok(seed) = std::env::var("WIRESTREAM_SCHEMATHESIS_SEED") {
+        command.args(["--seed", &seed]);
+    }
     let output = tokio::time::timeout(DEADLINE, command.output())
         .await
         .unwrap_or_else(|_| panic!("schemathesis took more than {DEADLINE:?}"))
