@@ -18,6 +18,9 @@ export WIRESTREAM_SHARED="${WIRESTREAM_SHARED:-$ROOT/../shared}"
 # The contract test reads our topics with kafka-python (tests/contract/).
 WIRESTREAM_CONTRACT_PYTHON="$(scripts/ensure-kafka-python.sh | tail -n 1)"
 export WIRESTREAM_CONTRACT_PYTHON
+# The OpenAPI check holds the running ingest to docs/openapi.yaml (tests/e2e/openapi.rs).
+WIRESTREAM_SCHEMATHESIS="$(scripts/ensure-schemathesis.sh | tail -n 1)"
+export WIRESTREAM_SCHEMATHESIS
 
 echo "==> deployment checks (promtool, compose schema, k8s, dashboard)"
 deploy/check.sh

@@ -83,7 +83,29 @@ pub fn router(state: ApiState, tokens: Tokens) -> Router {
         // decompression too, and answer with a JSON problem.
         .layer(DefaultBodyLimit::disable())
         .route_layer(axum::middleware::from_fn_with_state(tokens, auth::require))
+        // axum's own 404 and 405 have empty bodies; docs/openapi.yaml
+        // promises a JSON problem for every refusal (405 keeps its `Allow`).
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
         .with_state(state)
+}
+
+async fn method_not_allowed() -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route takes POST only".into(),
+        Vec::new(),
+    )
+}
+
+async fn not_found() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route: see docs/openapi.yaml".into(),
+        Vec::new(),
+    )
 }
 
 #[derive(Serialize)]
