@@ -21,6 +21,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 DEBEZIUM_VERSION="${DEBEZIUM_VERSION:-3.6.0.Final}"
 PG_JDBC_VERSION="${PG_JDBC_VERSION:-42.7.8}"
+HIBERNATE_AGROAL_VERSION="${HIBERNATE_AGROAL_VERSION:-7.2.0.Final}"
+# The Jackson that Debezium 3.6.0's connector brings.
+PLUGIN_JACKSON_VERSION="${PLUGIN_JACKSON_VERSION:-2.21.2}"
 LOG4J_VERSION="${LOG4J_VERSION:-2.24.3}"
 CACHE="${WIRESTREAM_CACHE:-$HOME/.cache/wirestream}"
 HOME_DIR="$CACHE/kafka-connect-$KAFKA_VERSION-debezium-$DEBEZIUM_VERSION"
@@ -80,12 +83,23 @@ fetch "$HOME_DIR/worker.pom.xml" "$HOME_DIR/lib" \
 [ -f "$HOME_DIR/lib/connect-runtime-$KAFKA_VERSION.jar" ] || die "connect-runtime-$KAFKA_VERSION.jar is not in $HOME_DIR/lib"
 
 {
-  # Its connection pool, hibernate-agroal, is not on Maven Central at the
-  # version the connector names (Hibernate 7 moved it to org.hibernate.orm,
-  # and that group's 7.2.6.Final has no agroal jar there either): left out,
-  # and scripts/bench-connect.sh has Hibernate use its built-in pool.
+  # Its connection pool, hibernate-agroal, is named at Hibernate 7.2.6's
+  # version under the old group org.hibernate; Hibernate 7 publishes it under
+  # org.hibernate.orm, where Maven Central has 7.2.0.Final but not 7.2.6's
+  # jar. So that one, beside the connector's hibernate-core 7.2.6 (same
+  # minor version: the provider's SPI is the same).
   dep io.debezium debezium-connector-jdbc "$DEBEZIUM_VERSION" org.hibernate:hibernate-agroal
+  dep org.hibernate.orm hibernate-agroal "$HIBERNATE_AGROAL_VERSION" org.hibernate.orm:hibernate-core
   dep org.postgresql postgresql "$PG_JDBC_VERSION"
+  # The worker's classpath has three Jackson modules that register through
+  # ServiceLoader; Hibernate's ObjectMapper, in the plugin's class loader,
+  # finds them there and refuses them ("Jdk8Module not a subtype": they
+  # belong to the worker's jackson-databind). The same modules at the
+  # plugin's Jackson version, in the plugin folder, load first.
+  for module in datatype:jackson-datatype-jdk8 module:jackson-module-blackbird \
+    module:jackson-module-jakarta-xmlbind-annotations; do
+    dep "com.fasterxml.jackson.${module%%:*}" "${module#*:}" "$PLUGIN_JACKSON_VERSION"
+  done
 } | pom jdbc-sink >"$HOME_DIR/plugin.pom.xml"
 fetch "$HOME_DIR/plugin.pom.xml" "$HOME_DIR/plugins/jdbc-sink" \
   || die "Maven could not fetch io.debezium:debezium-connector-jdbc:$DEBEZIUM_VERSION (see the lines above)"
