@@ -7,12 +7,13 @@
 # broker and topic); runnable on its own:
 #
 #   scripts/bench-connect.sh --brokers 127.0.0.1:29092 --topic RUN.articles \
-#     --database-url postgres://wirestream@127.0.0.1:15432/wirestream --expected 200000
+#     --database-url postgres://wirestream@127.0.0.1:15432/wirestream --rows 200000
 #
 # Options: --dead-letters TOPIC (the sink's; default: the articles topic's
 # prefix + .dead-letters), --bin DIR (our binaries, default target/release),
-# --work DIR (logs and configs, default a new folder under /tmp), --rows N
-# (rows the table ends with, default --expected). BENCH_CONFIG as bench.sh.
+# --work DIR (logs and configs, default a new folder under /tmp). --rows is
+# how many rows the table ends with: the topic's distinct items (both sinks
+# read every message on it). BENCH_CONFIG as bench.sh.
 #
 # Our articles are JSON without a schema and Debezium's JDBC sink needs
 # records with one: `wirestream-bench connect-topic` first copies the topic
@@ -29,14 +30,13 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BROKERS="" TOPIC="" DLQ="" ADMIN_URL="" EXPECTED="" ROWS="" BIN="$ROOT/target/release" WORK=""
+BROKERS="" TOPIC="" DLQ="" ADMIN_URL="" ROWS="" BIN="$ROOT/target/release" WORK=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --brokers) BROKERS=$2 ;;
     --topic) TOPIC=$2 ;;
     --dead-letters) DLQ=$2 ;;
     --database-url) ADMIN_URL=$2 ;;
-    --expected) EXPECTED=$2 ;;
     --rows) ROWS=$2 ;;
     --bin) BIN=$2 ;;
     --work) WORK=$2 ;;
@@ -44,10 +44,9 @@ while [ $# -gt 0 ]; do
   esac
   shift 2
 done
-[ -n "$BROKERS" ] && [ -n "$TOPIC" ] && [ -n "$ADMIN_URL" ] && [ -n "$EXPECTED" ] \
-  || { echo "usage: $0 --brokers B --topic T --database-url URL --expected N" >&2; exit 2; }
+[ -n "$BROKERS" ] && [ -n "$TOPIC" ] && [ -n "$ADMIN_URL" ] && [ -n "$ROWS" ] \
+  || { echo "usage: $0 --brokers B --topic T --database-url URL --rows N" >&2; exit 2; }
 DLQ="${DLQ:-${TOPIC%.articles}.dead-letters}"
-ROWS="${ROWS:-$EXPECTED}"
 WORK="${WORK:-$(mktemp -d /tmp/wirestream-connect.XXXXXX)}"
 mkdir -p "$WORK"
 HZ="$(getconf CLK_TCK)"
@@ -129,8 +128,7 @@ wait "$pid" 2>/dev/null || true
 
 # --- Kafka Connect -------------------------------------------------------------------------------
 say "7/7 Kafka Connect: a copy of $TOPIC with a schema in each message (untimed)"
-"$BIN/wirestream-bench" connect-topic --brokers "$BROKERS" --from "$TOPIC" --to "$RUN.connect" \
-  --expected "$EXPECTED" | tee "$WORK/connect-topic.txt" >&2
+"$BIN/wirestream-bench" connect-topic --brokers "$BROKERS" --from "$TOPIC" --to "$RUN.connect" | tee "$WORK/connect-topic.txt" >&2
 new_db "${RUN}_connect"
 # postgres://user[:password]@host:port/db as JDBC properties.
 read -r pg_user pg_password pg_hostport < <(python3 - "$(db_url "${RUN}_connect")" <<'PY'

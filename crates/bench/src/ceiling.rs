@@ -54,6 +54,7 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
             .context("failed to decide a batch")?;
     }
     drop(dedup);
+    let verdicts = verdict_counts(&articles);
     let calls = std::mem::take(&mut *calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     let state = DedupRows::of(&calls);
 
@@ -68,7 +69,7 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     scratch.drop().await?;
 
     let rate = |elapsed: Duration| rows as f64 / elapsed.as_secs_f64().max(1e-9);
-    let (w, c) = (rate(write_path), rate(copy));
+    let (w, c) = (rate(write_path.elapsed), rate(copy));
     println!(
         "store ceiling: {rows} items; worker batches of {}, sink batches of {}; {}",
         options.worker_batch, options.sink_batch, sizes
@@ -76,17 +77,42 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     println!("| method | seconds | items/s |");
     println!("|---|---|---|");
     println!(
-        "| our write path: ledger calls + sink transactions, side by side | {:.2} | {w:.0} |",
-        write_path.as_secs_f64()
+        "| our write path: ledger calls ({:.2} s) + sink transactions ({:.2} s), side by side | {:.2} | {w:.0} |",
+        write_path.worker.as_secs_f64(),
+        write_path.sink.as_secs_f64(),
+        write_path.elapsed.as_secs_f64()
     );
     println!(
         "| COPY of every table's final rows, two connections | {:.2} | {c:.0} |",
         copy.as_secs_f64()
     );
+    println!("ceiling_verdicts={verdicts}");
     println!("ceiling_write_path_per_s={w:.0}");
     println!("ceiling_copy_per_s={c:.0}");
     println!("store_ceiling_per_s={:.0}", w.max(c));
     Ok(())
+}
+
+/// `new:N,version:N,duplicate:N,kill:N`, as bench.sh prints step 3's: the
+/// same items decided again, by the memory ledger in fixed batches, should
+/// get the same counts.
+fn verdict_counts(articles: &[Article]) -> String {
+    use wirestream_model::Verdict;
+    [Verdict::New, Verdict::Version, Verdict::Duplicate, Verdict::Kill]
+        .iter()
+        .map(|v| {
+            let n = articles.iter().filter(|a| a.verdict == *v).count();
+            format!("{}:{n}", v.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// How long the write path took, and each side of it.
+struct WritePath {
+    elapsed: Duration,
+    worker: Duration,
+    sink: Duration,
 }
 
 /// The worker's and the sink's statements, replayed side by side.
@@ -95,7 +121,7 @@ async fn write_path(
     articles: &[Article],
     calls: &[Call],
     sink_batch: usize,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<WritePath> {
     sqlx::query("CHECKPOINT").execute(pool).await?;
     let done = Arc::new(AtomicBool::new(false));
     let flush = tokio::spawn({
@@ -131,8 +157,11 @@ async fn write_path(
     done.store(true, Ordering::Relaxed);
     flush.await??;
     let (worker, sink) = outcome?;
-    eprintln!("write path: the worker's calls took {worker:.1?}, the sink's {sink:.1?}");
-    Ok(elapsed)
+    Ok(WritePath {
+        elapsed,
+        worker,
+        sink,
+    })
 }
 
 /// Rows left in the tables after the write path, for the report.

@@ -90,7 +90,11 @@ struct Envelope<'a> {
 /// The envelope for one article of the articles topic.
 pub fn envelope(payload: &[u8]) -> anyhow::Result<Vec<u8>> {
     let a: Article = serde_json::from_slice(payload).context("not an article")?;
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339());
+    // Microseconds, cut as sqlx cuts them when our sink binds a time, so
+    // that both tables hold the same instants.
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    };
     let (original, encoding) = match &a.original {
         Original::Utf8(t) => (t.as_str(), "utf8"),
         Original::Base64(d) => (d.as_str(), "base64"),
@@ -160,17 +164,19 @@ pub fn rewrite(records: &[Record]) -> (Vec<Record>, usize) {
     (out, skipped)
 }
 
-/// Copies the `expected` articles of `from` into a new topic `to` (as many
-/// partitions, the envelope on every payload) and prints how many.
+/// Copies every message of `from` (or the first `expected`) into a new topic
+/// `to` (as many partitions, the envelope on every payload) and prints how
+/// many.
 pub async fn copy_topic(
     config: &KafkaConfig,
     from: &str,
     to: &str,
-    expected: usize,
+    expected: Option<usize>,
 ) -> anyhow::Result<()> {
+    let (partitions, messages) = tokio::task::block_in_place(|| extent(config, from))?;
+    let expected = expected.unwrap_or(messages);
     let (records, _) =
         tokio::task::block_in_place(|| crate::broker::consume(config, from, expected))?;
-    let partitions = tokio::task::block_in_place(|| partition_count(config, from))?;
     create_topic(config, to, partitions).await?;
     let (records, skipped) = rewrite(&records);
     crate::broker::produce(config, to, &records, 10_000).await?;
@@ -179,16 +185,31 @@ pub async fn copy_topic(
     Ok(())
 }
 
-fn partition_count(config: &KafkaConfig, topic: &str) -> anyhow::Result<i32> {
-    let consumer: BaseConsumer = wirestream_runtime::kafka::consumer_config(config, "bench-metadata")
-        .create()
-        .context("failed to create a Kafka client")?;
+/// The topic's partitions and the messages on them (from offset 0: the
+/// bench's topics are new and nothing has expired).
+fn extent(config: &KafkaConfig, topic: &str) -> anyhow::Result<(i32, usize)> {
+    let consumer: BaseConsumer =
+        wirestream_runtime::kafka::consumer_config(config, "bench-metadata")
+            .create()
+            .context("failed to create a Kafka client")?;
     let metadata = consumer
         .fetch_metadata(Some(topic), Duration::from_secs(10))
         .context("failed to read the topic's metadata")?;
-    let partitions = metadata.topics().iter().map(|t| t.partitions().len()).sum::<usize>();
-    anyhow::ensure!(partitions > 0, "topic {topic} has no partitions");
-    Ok(partitions as i32)
+    let ids: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions())
+        .map(|p| p.id())
+        .collect();
+    anyhow::ensure!(!ids.is_empty(), "topic {topic} has no partitions");
+    let mut messages = 0;
+    for &id in &ids {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, id, Duration::from_secs(10))
+            .context("failed to read the topic's offsets")?;
+        messages += (high - low).max(0) as usize;
+    }
+    Ok((ids.len() as i32, messages))
 }
 
 async fn create_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> anyhow::Result<()> {

@@ -64,9 +64,9 @@ enum Command {
         /// The topic to create and fill.
         #[arg(long)]
         to: String,
-        /// Messages on `from`.
+        /// Messages to copy; default: all there are.
         #[arg(long)]
-        expected: usize,
+        expected: Option<usize>,
     },
     /// Writes the corpus repeated with fresh ids until there are `items` lines.
     Corpus {
