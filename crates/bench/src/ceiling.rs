@@ -55,7 +55,11 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     }
     drop(dedup);
     let verdicts = verdict_counts(&articles);
-    let calls = std::mem::take(&mut *calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let calls = std::mem::take(
+        &mut *calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     let state = DedupRows::of(&calls);
 
     let tag = std::process::id();
@@ -98,14 +102,19 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
 /// get the same counts.
 fn verdict_counts(articles: &[Article]) -> String {
     use wirestream_model::Verdict;
-    [Verdict::New, Verdict::Version, Verdict::Duplicate, Verdict::Kill]
-        .iter()
-        .map(|v| {
-            let n = articles.iter().filter(|a| a.verdict == *v).count();
-            format!("{}:{n}", v.as_str())
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+    [
+        Verdict::New,
+        Verdict::Version,
+        Verdict::Duplicate,
+        Verdict::Kill,
+    ]
+    .iter()
+    .map(|v| {
+        let n = articles.iter().filter(|a| a.verdict == *v).count();
+        format!("{}:{n}", v.as_str())
+    })
+    .collect::<Vec<_>>()
+    .join(",")
 }
 
 /// How long the write path took, and each side of it.
@@ -202,8 +211,12 @@ impl DedupRows {
             sketches: String::new(),
             bands: String::new(),
         };
-        let (mut decided, mut hashed, mut indexed, mut listed) =
-            (HashSet::new(), HashSet::new(), HashSet::new(), HashSet::new());
+        let (mut decided, mut hashed, mut indexed, mut listed) = (
+            HashSet::new(),
+            HashSet::new(),
+            HashSet::new(),
+            HashSet::new(),
+        );
         let mut per_key: HashMap<u64, usize> = HashMap::new();
         for call in calls {
             match call {
@@ -339,9 +352,7 @@ fn article_rows(articles: &[Article]) -> (String, String) {
 async fn copy_in(pool: &PgPool, table: &str, columns: &str, csv: &str) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
     let mut copy = conn
-        .copy_in_raw(&format!(
-            "COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
-        ))
+        .copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN (FORMAT csv)"))
         .await?;
     copy.send(csv.as_bytes()).await?;
     copy.finish()
@@ -352,7 +363,11 @@ async fn copy_in(pool: &PgPool, table: &str, columns: &str, csv: &str) -> anyhow
 
 /// Every table's final rows by `COPY`, the article tables and the dedup
 /// tables on two connections at once (the sink's and the worker's).
-async fn copy_all(pool: &PgPool, articles: &[Article], state: &DedupRows) -> anyhow::Result<Duration> {
+async fn copy_all(
+    pool: &PgPool,
+    articles: &[Article],
+    state: &DedupRows,
+) -> anyhow::Result<Duration> {
     let (rows, versions) = article_rows(articles);
     sqlx::query("CHECKPOINT").execute(pool).await?;
     let started = Instant::now();
@@ -398,4 +413,53 @@ async fn copy_all(pool: &PgPool, articles: &[Article], state: &DedupRows) -> any
     };
     tokio::try_join!(sink, worker)?;
     Ok(started.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wirestream_model::fixtures::article;
+
+    #[tokio::test]
+    async fn copy_rows_are_what_the_write_path_keeps() {
+        let mut v2 = article("a", "Cocoa", "Showers continued in Bahia, the review said.");
+        v2.version = 2;
+        let mut items = vec![
+            article("a", "Cocoa", "Showers continued in Bahia, the review said."),
+            v2,
+            article("b", "Cocoa", "Showers continued in Bahia, the review said."),
+        ];
+        let (rows, versions) = article_rows(&items);
+        assert_eq!(
+            rows.lines().count(),
+            2,
+            "one row per item, at its latest version"
+        );
+        assert!(rows.starts_with("\"reuters\",\"a\",2,"), "{rows}");
+        assert_eq!(versions.lines().count(), 3);
+
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let config = DedupConfig {
+            max_per_key: 1,
+            ..DedupConfig::default()
+        };
+        let mut dedup = Deduplicator::with_config(Recorder::new(Arc::clone(&calls)), config);
+        dedup.decide(&mut items).await.unwrap();
+        assert_eq!(verdict_counts(&items), "new:1,version:1,duplicate:1,kill:0");
+        let state = DedupRows::of(&calls.lock().unwrap());
+        assert_eq!(state.decisions.lines().count(), 3);
+        // b is an exact copy of a: one hash, one sketch, and a's bands only.
+        assert_eq!(state.hashes.lines().count(), 1);
+        assert_eq!(state.sketches.lines().count(), 1);
+        let keys: HashSet<&str> = state
+            .bands
+            .lines()
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(
+            keys.len(),
+            state.bands.lines().count(),
+            "max_per_key 1: one article per key"
+        );
+    }
 }

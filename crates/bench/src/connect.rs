@@ -17,10 +17,10 @@ use anyhow::Context as _;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
-use wirestream_runtime::config::KafkaConfig;
 use serde::Serialize;
 use serde_json::{json, Value};
 use wirestream_model::{Article, LanguageSource, Original};
+use wirestream_runtime::config::KafkaConfig;
 
 use crate::broker::Record;
 
