@@ -75,10 +75,10 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     let rate = |elapsed: Duration| rows as f64 / elapsed.as_secs_f64().max(1e-9);
     let (w, c) = (rate(write_path.elapsed), rate(copy));
     println!(
-        "store ceiling: {rows} items; worker batches of {}, sink batches of {}; {}",
+        "store ceiling: {rows} articles (the items that normalise); worker batches of {}, sink batches of {}; {}",
         options.worker_batch, options.sink_batch, sizes
     );
-    println!("| method | seconds | items/s |");
+    println!("| method | seconds | articles/s |");
     println!("|---|---|---|");
     println!(
         "| our write path: ledger calls ({:.2} s) + sink transactions ({:.2} s), side by side | {:.2} | {w:.0} |",
