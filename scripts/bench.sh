@@ -10,15 +10,21 @@
 #      into PostgreSQL, with CPU-seconds per 1,000 articles and peak RSS per
 #      process;
 #   4. latency at 25%, 50% and 80% of the rate measured in 3;
-#   5. the sink against `psql \copy`, and normalise + dedup against datasketch.
+#   5. the sink against `psql \copy`, and normalise + dedup against datasketch;
+#   the store's ceiling (after 4, with no service running): the rows of step 3
+#      loaded by PostgreSQL alone, by our write path and by COPY
+#      (wirestream-bench ceiling); e2e_vs_store_ceiling is 3's articles/s
+#      over it;
+#   7. Kafka Connect standalone with Debezium's JDBC sink against our sink,
+#      both draining step 3's articles topic (scripts/bench-connect.sh).
 #
 # The broker is a fresh Apache Kafka node started here (scripts/kafka-node.sh,
 # its data under .dev/bench), so that no test run's topics share its disk and
 # page cache; PostgreSQL is the stack's, in a new database.
 #
 # Environment: BENCH_ITEMS (default 200000), BENCH_STEP_SECONDS (steady feed
-# per latency step, default 20), BENCH_STEPS (e.g. 3,6: only those; 3 always
-# runs), BENCH_PROFILE=1 (perf profiles of the services during step 3),
+# per latency step, default 20), BENCH_STEPS (e.g. 3,6 or 3,ceiling,7: only
+# those; 3 always runs), BENCH_PROFILE=1 (perf profiles of the services during step 3),
 # BENCH_BIN (prebuilt binaries; default: build target/release), BENCH_CONFIG
 # (a config file for the services, to try other settings),
 # BENCH_RECORD_HEADERS (default true; false prices the headers), BENCH_KEEP=1
@@ -223,6 +229,18 @@ say "3/5 end to end: $ITEMS items, CLI -> ingest -> broker -> worker -> broker -
 E2E="${RUN}_e2e"
 e2e "$E2E" measure
 e2e_per_s=$E2E_PER_S e2e_detail=$E2E_DETAIL
+# Verdict counts of this pass, before step 4 adds to its database: the same
+# items decided again must get the same counts (the ceiling decides them
+# once more, in fixed batches, and prints its own).
+verdicts_of() {
+  sql "$1" "SELECT string_agg(v || ':' || coalesce(n, 0), ',' ORDER BY o)
+            FROM unnest(ARRAY['new', 'version', 'duplicate', 'kill']) WITH ORDINALITY AS k(v, o)
+            LEFT JOIN (SELECT verdict, count(*) AS n FROM articles GROUP BY verdict) c ON c.verdict = k.v"
+}
+E2E_VERDICTS=$(verdicts_of "$E2E")
+# Articles alone (no dead letters), as the ceiling counts its rows.
+E2E_ARTICLES_PER_S=$(sql "$E2E" "SELECT round(count(*) / extract(epoch FROM max(stored_at) - min(received_at))) FROM articles")
+say "verdicts of step 3: $E2E_VERDICTS"
 say "$e2e_per_s articles/s; CPU-s per 1,000: $(for p in cli ingest worker sink broker postgres; do printf '%s %s  ' "$p" "$(per_1k $p)"; done)"
 CPU_TABLE=$(for p in cli ingest worker sink broker; do echo "| $p | $(per_1k $p) | ${RSS[$p]} |"; done
   echo "| postgres (all backends) | $(per_1k postgres) | - |")
@@ -259,6 +277,18 @@ if want 4; then
 fi
 stop_all
 
+# --- the store's ceiling --------------------------------------------------------------------
+# After 4's stop_all: no service of ours runs, the broker idles.
+ceiling_write="" ceiling_copy="" store_ceiling="" ceiling_verdicts=""
+if want ceiling; then
+  say "the store's ceiling: step 3's $ITEMS items loaded by PostgreSQL alone (our write path, then COPY)"
+  DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" ceiling --items "$WORK/items.ndjson" | tee "$WORK/ceiling.txt" >&2
+  ceiling_write=$(sed -n 's/^ceiling_write_path_per_s=//p' "$WORK/ceiling.txt")
+  ceiling_copy=$(sed -n 's/^ceiling_copy_per_s=//p' "$WORK/ceiling.txt")
+  store_ceiling=$(sed -n 's/^store_ceiling_per_s=//p' "$WORK/ceiling.txt")
+  ceiling_verdicts=$(sed -n 's/^ceiling_verdicts=//p' "$WORK/ceiling.txt")
+fi
+
 # --- 5. sink against psql \copy, dedup against datasketch -------------------------------------
 if want 5; then
   say "5/5 the sink against psql \\copy; normalise + dedup against datasketch"
@@ -267,6 +297,25 @@ if want 5; then
   make -s -C "$ROOT" bench-dedup 2>&1 | tee "$WORK/dedup.txt" >&2 || say "warning: make bench-dedup failed"
   dedup_per_s=$(sed -n 's/^dedup_items_per_s_per_core=//p' "$WORK/dedup.txt" | tail -n 1)
   datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" | sed -n 's/^datasketch_items_per_s=//p' || true)
+fi
+
+# --- 7. Kafka Connect beside our sink --------------------------------------------------------
+connect_per_s="" connect_cpu="" our_sink_per_s="" our_sink_cpu="" sink_vs_connect="" sink_cpu_vs_connect=""
+if want 7; then
+  say "7/7 Kafka Connect + Debezium's JDBC sink against our sink, on step 3's articles topic"
+  if "$ROOT/scripts/bench-connect.sh" --brokers "$KAFKA_BROKERS" --topic "$E2E.articles" \
+    --dead-letters "$E2E.dead-letters" --database-url "$ADMIN_URL" \
+    --rows "$(sql "$E2E" "SELECT count(*) FROM articles")" --bin "$BIN" --work "$WORK/connect" \
+    >"$WORK/connect.txt"; then
+    connect_per_s=$(sed -n 's/^connect_sink_rows_per_s=//p' "$WORK/connect.txt")
+    connect_cpu=$(sed -n 's/^connect_sink_cpu_s_per_1k=//p' "$WORK/connect.txt")
+    our_sink_per_s=$(sed -n 's/^our_sink_rows_per_s=//p' "$WORK/connect.txt")
+    our_sink_cpu=$(sed -n 's/^our_sink_cpu_s_per_1k=//p' "$WORK/connect.txt")
+    sink_vs_connect=$(sed -n 's/^sink_vs_connect=//p' "$WORK/connect.txt")
+    sink_cpu_vs_connect=$(sed -n 's/^sink_cpu_vs_connect=//p' "$WORK/connect.txt")
+  else
+    say "warning: the Kafka Connect step failed (see $WORK/connect)"
+  fi
 fi
 
 # --- the report ------------------------------------------------------------------------------
@@ -282,6 +331,11 @@ or_na() { echo "${1:-n/a}"; }
   echo "| figure | value |"
   echo "|---|---|"
   echo "| end to end, first item accepted to last row committed | **$e2e_per_s articles/s** ($e2e_detail) |"
+  echo "| verdicts, step 3 | $E2E_VERDICTS |"
+  echo "| verdicts, the same items decided again (memory ledger, batches of 500) | $(or_na "$ceiling_verdicts") |"
+  echo "| the store's ceiling: step 3's rows by our write path, nothing else running | $(or_na "$ceiling_write") items/s |"
+  echo "| the store's ceiling: step 3's rows by COPY | $(or_na "$ceiling_copy") items/s |"
+  echo "| end to end ($E2E_ARTICLES_PER_S articles/s, dead letters left out) vs the store's ceiling (the better of the two) | $(ratio "$E2E_ARTICLES_PER_S" "$store_ceiling") |"
   echo "| the broker's CPU per 1,000 articles | $(per_1k broker) CPU-s, $BROKER_SHARE of the run's CPU |"
   echo "| ingest alone (CLI -> ingest -> broker) | $(or_na "$ingest_per_s") items/s |"
   echo "| bare rdkafka producer, same payloads, same broker | $(or_na "$bare_produce") msgs/s ($(or_na "$bare_produce_cpu") CPU-s per 1,000) |"
@@ -295,6 +349,14 @@ or_na() { echo "${1:-n/a}"; }
   echo "| process (step 3) | CPU-s per 1,000 articles | peak RSS MiB |"
   echo "|---|---|---|"
   echo "$CPU_TABLE"
+  if [ -n "$connect_per_s" ]; then
+    echo
+    echo "| sink, draining step 3's articles topic into a fresh table | rows/s | CPU-s per 1,000 rows |"
+    echo "|---|---|---|"
+    echo "| ours (wirestream-sink) | $our_sink_per_s | $our_sink_cpu |"
+    echo "| Kafka Connect standalone + Debezium JDBC sink | $connect_per_s | $connect_cpu |"
+    echo "| ours vs Connect | $sink_vs_connect | $sink_cpu_vs_connect |"
+  fi
   if want 4; then
     echo
     echo "| steady rate | items/s | p50 ms | p99 ms |"
@@ -326,3 +388,12 @@ echo "p99_ms_at_50pct=$(or_na "${P99[50]:-}")"
 echo "max_rss_mib=$max_rss"
 echo "broker_cpu_s_per_1k=$(per_1k broker)"
 echo "broker_cpu_share=$BROKER_SHARE"
+echo "e2e_verdicts=$E2E_VERDICTS"
+echo "ceiling_verdicts=$(or_na "$ceiling_verdicts")"
+echo "store_ceiling_per_s=$(or_na "$store_ceiling")"
+echo "e2e_vs_store_ceiling=$(ratio "$E2E_ARTICLES_PER_S" "$store_ceiling")"
+echo "p99_ms_at_80pct=$(or_na "${P99[80]:-}")"
+echo "dedup_vs_datasketch=$(ratio "$dedup_per_s" "$datasketch_per_s")"
+echo "connect_sink_rows_per_s=$(or_na "$connect_per_s")"
+echo "sink_vs_connect=$(or_na "$sink_vs_connect")"
+echo "sink_cpu_vs_connect=$(or_na "$sink_cpu_vs_connect")"

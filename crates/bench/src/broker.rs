@@ -20,6 +20,21 @@ pub struct Record {
     headers: Vec<(String, Vec<u8>)>,
 }
 
+impl Record {
+    pub fn payload(&self) -> Option<&[u8]> {
+        self.payload.as_deref()
+    }
+
+    /// The same key and headers with another payload.
+    pub fn with_payload(&self, payload: Vec<u8>) -> Record {
+        Record {
+            key: self.key.clone(),
+            payload: Some(payload),
+            headers: self.headers.clone(),
+        }
+    }
+}
+
 /// Reads `expected` messages of every partition of `topic` from the start,
 /// and returns them with the consume rate (messages/s).
 pub fn consume(

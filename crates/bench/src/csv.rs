@@ -10,7 +10,7 @@ pub const COLUMNS: &str = "provider, uri, version, pubstatus, verdict, duplicate
     urgency, subjects, places, tickers, tags, copyright, versioncreated, firstcreated, embargoed, \
     warnings, content_hash, format, source, received_at, processed_at, original, original_encoding";
 
-fn text(out: &mut String, value: &str) {
+pub fn text(out: &mut String, value: &str) {
     // Quoted, so that an empty string is not NULL; quotes doubled.
     out.push('"');
     for c in value.chars() {
@@ -35,7 +35,7 @@ fn json<T: serde::Serialize>(out: &mut String, value: &T) {
     );
 }
 
-fn time(out: &mut String, value: Option<chrono::DateTime<chrono::Utc>>) {
+pub fn time(out: &mut String, value: Option<chrono::DateTime<chrono::Utc>>) {
     if let Some(value) = value {
         out.push_str(&value.to_rfc3339());
     }

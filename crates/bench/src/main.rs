@@ -2,9 +2,13 @@
 //! prints what it measured and asserts nothing.
 
 mod broker;
+mod ceiling;
+mod connect;
 mod copy;
 mod corpus;
 mod csv;
+mod recorder;
+mod scratch;
 mod sink;
 
 use std::path::PathBuf;
@@ -31,6 +35,38 @@ enum Command {
         /// PostgreSQL server (a throw-away database is created on it).
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
+    },
+    /// The store's ceiling: the rows the pipeline writes for `items` (verdicts,
+    /// dedup state, articles), loaded into fresh databases by our write path
+    /// and by `COPY`, with nothing else running.
+    Ceiling {
+        /// NDJSON items, e.g. the file `make bench` feeds in its step 3.
+        #[arg(long)]
+        items: PathBuf,
+        /// Items per worker batch, as the worker's `batch_size`.
+        #[arg(long, default_value_t = 500)]
+        worker_batch: usize,
+        /// Rows per sink transaction, as the sink's `batch_size`.
+        #[arg(long, default_value_t = 1000)]
+        sink_batch: usize,
+        /// PostgreSQL server (throw-away databases are created on it).
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
+    /// Copies the articles topic into a new topic for Kafka Connect's
+    /// JsonConverter (a schema in every message; scripts/bench-connect.sh).
+    ConnectTopic {
+        #[arg(long, env = "KAFKA_BROKERS")]
+        brokers: String,
+        /// The articles topic.
+        #[arg(long)]
+        from: String,
+        /// The topic to create and fill.
+        #[arg(long)]
+        to: String,
+        /// Messages to copy; default: all there are.
+        #[arg(long)]
+        expected: Option<usize>,
     },
     /// Writes the corpus repeated with fresh ids until there are `items` lines.
     Corpus {
@@ -73,6 +109,30 @@ async fn main() -> anyhow::Result<()> {
             batch,
             database_url,
         } => sink::run(&corpus, batch, &database_url).await,
+        Command::Ceiling {
+            items,
+            worker_batch,
+            sink_batch,
+            database_url,
+        } => {
+            let options = ceiling::Options {
+                worker_batch,
+                sink_batch,
+            };
+            ceiling::run(&items, &database_url, &options).await
+        }
+        Command::ConnectTopic {
+            brokers,
+            from,
+            to,
+            expected,
+        } => {
+            let config = wirestream_runtime::config::KafkaConfig {
+                brokers,
+                ..Default::default()
+            };
+            connect::copy_topic(&config, &from, &to, expected).await
+        }
         Command::Corpus {
             corpus,
             items,

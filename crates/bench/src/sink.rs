@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use wirestream_formats::{parse_ndjson, Context};
 use wirestream_model::Article;
 
-async fn articles(corpus: &Path) -> anyhow::Result<Vec<Article>> {
+pub async fn articles(corpus: &Path) -> anyhow::Result<Vec<Article>> {
     let bytes =
         std::fs::read(corpus).with_context(|| format!("failed to read {}", corpus.display()))?;
     let now = chrono::Utc::now();
@@ -39,18 +39,8 @@ pub async fn run(corpus: &Path, batch: usize, server_url: &str) -> anyhow::Resul
     let articles = articles(corpus).await?;
     let rows = articles.len();
     let name = format!("wirestream_bench_{}", std::process::id());
-    let admin = PgPool::connect(server_url)
-        .await
-        .context("failed to reach PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await?;
-    let url = match server_url.rfind('/') {
-        Some(i) => format!("{}/{name}", &server_url[..i]),
-        None => anyhow::bail!("DATABASE_URL has no database name"),
-    };
-    let pool = PgPool::connect(&url).await?;
-    wirestream_store::migrate(&pool).await?;
+    let scratch = crate::scratch::Scratch::create(server_url, &name).await?;
+    let (pool, url) = (scratch.pool.clone(), scratch.url.clone());
     let synchronous_commit: String = sqlx::query_scalar("SHOW synchronous_commit")
         .fetch_one(&pool)
         .await?;
@@ -90,10 +80,7 @@ pub async fn run(corpus: &Path, batch: usize, server_url: &str) -> anyhow::Resul
     anyhow::ensure!(status.success(), "psql \\copy failed");
     let _ = std::fs::remove_file(&file);
 
-    pool.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await?;
+    scratch.drop().await?;
 
     let (u, c, p) = (
         rate(rows, unnest),
