@@ -169,7 +169,11 @@ impl BatchOp<Article> for Dedup {
     }
 
     async fn apply(&mut self, items: &mut [Article]) -> Result<(), LedgerError> {
-        self.0.decide(items).await
+        let (waited, races) = (self.0.ledger().waited(), self.0.ledger().races());
+        let decided = self.0.decide(items).await;
+        let ledger = self.0.ledger();
+        metrics::claim(ledger.waited() - waited, ledger.races() - races);
+        decided
     }
 }
 
