@@ -269,6 +269,16 @@ if want 5; then
   datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" | sed -n 's/^datasketch_items_per_s=//p' || true)
 fi
 
+# --- 6. worker replicas side by side (issue 17) -----------------------------------------------
+worker_lock_wait_share="" workers_2_vs_1=""
+if want 6; then
+  say "6 workers side by side: the same items through 1, 2 and 4 workers (scripts/bench-workers.sh)"
+  BENCH_BIN="$BIN" BENCH_KAFKA_BROKERS="$KAFKA_BROKERS" DATABASE_URL="$ADMIN_URL" WIRESTREAM_SHARED="$SHARED" \
+    "$ROOT/scripts/bench-workers.sh" | tee "$WORK/workers.txt" >&2 || say "warning: bench-workers.sh failed"
+  worker_lock_wait_share=$(sed -n 's/^worker_lock_wait_share=//p' "$WORK/workers.txt")
+  workers_2_vs_1=$(sed -n 's/^workers_2_vs_1=//p' "$WORK/workers.txt")
+fi
+
 # --- the report ------------------------------------------------------------------------------
 ratio() { if [ -n "$1" ] && [ -n "$2" ]; then echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; else echo "n/a"; fi; }
 or_na() { echo "${1:-n/a}"; }
@@ -326,3 +336,5 @@ echo "p99_ms_at_50pct=$(or_na "${P99[50]:-}")"
 echo "max_rss_mib=$max_rss"
 echo "broker_cpu_s_per_1k=$(per_1k broker)"
 echo "broker_cpu_share=$BROKER_SHARE"
+echo "worker_lock_wait_share=$(or_na "$worker_lock_wait_share")"
+echo "workers_2_vs_1=$(or_na "$workers_2_vs_1")"
