@@ -55,6 +55,9 @@ pub struct PgLedger {
     waited: std::time::Duration,
     /// When the open claim's candidate fetch started.
     fetched_at: Option<std::time::Instant>,
+    /// The last claim was refused: the next one takes the index lock
+    /// exclusively.
+    refused: bool,
 }
 
 impl PgLedger {
@@ -67,6 +70,7 @@ impl PgLedger {
             races: 0,
             waited: std::time::Duration::ZERO,
             fetched_at: None,
+            refused: false,
         }
     }
 
@@ -206,6 +210,10 @@ const INDEX_LOCK: i32 = 0;
 /// milliseconds, large enough to keep up with a busy index.
 pub const EXPIRE_ROWS: i64 = 5_000;
 
+/// Times the delete asks for the index lock without waiting (20 ms apart)
+/// before it waits for it.
+const EXPIRE_LOCK_TRIES: u32 = 50;
+
 /// Reads a recorded decision from columns `at..at + 3` of a row.
 fn decision_at(row: &sqlx::postgres::PgRow, at: usize) -> Option<Decision> {
     let verdict: Option<String> = row.get(at);
@@ -292,12 +300,24 @@ impl Ledger for PgLedger {
         }
         self.round_trips += 1;
         let asked = std::time::Instant::now();
-        sqlx::query("SELECT pg_advisory_xact_lock_shared($1::int4, $2::int4)")
+        // A claim decided again after a refusal takes the lock exclusively:
+        // it waits for the claims under way, and none starts until it has
+        // committed, so it cannot be refused twice. Without this a worker
+        // could lose race after race to the others' next batches while many
+        // keys fill (boilerplate shared by results tables: measured with
+        // scripts/bench-workers.sh, docs/dedup.md).
+        let lock = if self.refused {
+            "SELECT pg_advisory_xact_lock($1::int4, $2::int4)"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared($1::int4, $2::int4)"
+        };
+        sqlx::query(lock)
             .bind(LOCK_NAMESPACE)
             .bind(INDEX_LOCK)
             .execute(&mut *tx)
             .await
             .map_err(state_error)?;
+        self.refused = false;
         let now = std::time::Instant::now();
         self.waited += now - asked;
         self.fetched_at = Some(now);
@@ -629,6 +649,7 @@ impl Ledger for PgLedger {
             // rolls back when dropped), and the batch is decided again.
             self.claim = None;
             self.races += 1;
+            self.refused = true;
             if let Some(fetched_at) = self.fetched_at.take() {
                 self.waited += fetched_at.elapsed();
             }
@@ -700,6 +721,37 @@ pub struct Expired {
 }
 
 impl PgLedger {
+    /// Takes the index lock exclusively for a delete of band rows. A waiting
+    /// exclusive request queues every new claim behind it, so it first asks
+    /// without waiting, between claims, for a while; only then does it wait.
+    async fn lock_index(
+        &mut self,
+        tx: &mut Transaction<'static, Postgres>,
+    ) -> Result<(), LedgerError> {
+        for _ in 0..EXPIRE_LOCK_TRIES {
+            self.round_trips += 1;
+            let taken: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)")
+                    .bind(LOCK_NAMESPACE)
+                    .bind(INDEX_LOCK)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(state_error)?;
+            if taken {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.round_trips += 1;
+        sqlx::query("SELECT pg_advisory_xact_lock($1::int4, $2::int4)")
+            .bind(LOCK_NAMESPACE)
+            .bind(INDEX_LOCK)
+            .execute(&mut **tx)
+            .await
+            .map_err(state_error)?;
+        Ok(())
+    }
+
     /// The newest article time decided (the decisions' `seen_at`), the
     /// watermark that expiry counts back from; none before the first.
     pub async fn newest_decided(&mut self) -> Result<Option<DateTime<Utc>>, LedgerError> {
@@ -730,13 +782,19 @@ impl PgLedger {
             let mut tx = self.pool.begin().await.map_err(state_error)?;
             self.round_trips += 1;
             if table == "dedup_bands" {
+                // Nothing expired (most ticks): no lock, so no claim waits.
                 self.round_trips += 1;
-                sqlx::query("SELECT pg_advisory_xact_lock($1::int4, $2::int4)")
-                    .bind(LOCK_NAMESPACE)
-                    .bind(INDEX_LOCK)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(state_error)?;
+                let any: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM dedup_bands WHERE seen_at < $1)",
+                )
+                .bind(cutoff)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(state_error)?;
+                if !any {
+                    continue;
+                }
+                self.lock_index(&mut tx).await?;
             }
             self.round_trips += 2;
             let deleted = sqlx::query(&format!(
