@@ -299,6 +299,16 @@ if want 5; then
   datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" | sed -n 's/^datasketch_items_per_s=//p' || true)
 fi
 
+# --- 6. worker replicas side by side (issue 17) -----------------------------------------------
+worker_lock_wait_share="" workers_2_vs_1=""
+if want 6; then
+  say "6 workers side by side: the same items through 1, 2 and 4 workers (scripts/bench-workers.sh)"
+  BENCH_BIN="$BIN" BENCH_KAFKA_BROKERS="$KAFKA_BROKERS" DATABASE_URL="$ADMIN_URL" WIRESTREAM_SHARED="$SHARED" \
+    "$ROOT/scripts/bench-workers.sh" | tee "$WORK/workers.txt" >&2 || say "warning: bench-workers.sh failed"
+  worker_lock_wait_share=$(sed -n 's/^worker_lock_wait_share=//p' "$WORK/workers.txt")
+  workers_2_vs_1=$(sed -n 's/^workers_2_vs_1=//p' "$WORK/workers.txt")
+fi
+
 # --- 7. Kafka Connect beside our sink --------------------------------------------------------
 connect_per_s="" connect_cpu="" our_sink_per_s="" our_sink_cpu="" sink_vs_connect="" sink_cpu_vs_connect=""
 if want 7; then
@@ -397,3 +407,5 @@ echo "dedup_vs_datasketch=$(ratio "$dedup_per_s" "$datasketch_per_s")"
 echo "connect_sink_rows_per_s=$(or_na "$connect_per_s")"
 echo "sink_vs_connect=$(or_na "$sink_vs_connect")"
 echo "sink_cpu_vs_connect=$(or_na "$sink_cpu_vs_connect")"
+echo "worker_lock_wait_share=$(or_na "$worker_lock_wait_share")"
+echo "workers_2_vs_1=$(or_na "$workers_2_vs_1")"

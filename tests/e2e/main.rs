@@ -3,6 +3,7 @@
 
 mod cli;
 mod dashboards;
+mod determinism;
 mod dlq;
 mod faults;
 mod formats_golden;

@@ -59,8 +59,14 @@ pub struct DedupConfig {
     /// (`versioncreated`, else `received_at`).
     #[serde(with = "humantime_serde")]
     pub horizon: Duration,
-    /// Expired entries are deleted every this many batches.
+    /// In-process deduplication (`wirestream dedup`): expired entries are
+    /// deleted every this many batches, between two batches.
     pub expire_every: u32,
+    /// The worker: its background task deletes expired entries this often,
+    /// off the batch path, a bounded number of rows per statement (0 turns
+    /// it off). Decisions do not depend on it (docs/dedup.md, "Horizon").
+    #[serde(with = "humantime_serde")]
+    pub expire_interval: Duration,
     /// Start even though these parameters differ from those the stored
     /// index was built with, and record them (docs/dedup.md, "Changing the
     /// parameters"): entries indexed before keep the old ones until they
@@ -101,6 +107,7 @@ impl Default for DedupConfig {
             max_per_key: 64,
             horizon: Duration::from_secs(30 * 24 * 3600),
             expire_every: 20,
+            expire_interval: Duration::from_secs(10),
             accept_parameter_change: false,
         }
     }

@@ -20,7 +20,14 @@ pub struct Deduplicator<L> {
     batches: u32,
     /// The newest article time decided so far: expiry's watermark.
     newest: Option<DateTime<Utc>>,
+    /// Claims decided again after losing a race at commit.
+    races: u64,
 }
+
+/// Claims of one batch refused in a row before the batch fails (and the
+/// stage retries it later): a bound on a loop that, in practice, runs twice
+/// at most.
+const MAX_ATTEMPTS: u32 = 100;
 
 /// One undecided article of a batch.
 struct Draft {
@@ -52,6 +59,7 @@ impl<L: Ledger> Deduplicator<L> {
             config,
             batches: 0,
             newest: None,
+            races: 0,
         }
     }
 
@@ -61,6 +69,11 @@ impl<L: Ledger> Deduplicator<L> {
 
     pub fn config(&self) -> &DedupConfig {
         &self.config
+    }
+
+    /// Batches decided again so far because their claim lost a race.
+    pub fn races(&self) -> u64 {
+        self.races
     }
 
     /// Decides every article of the batch, in order, and writes the verdict,
@@ -73,7 +86,7 @@ impl<L: Ledger> Deduplicator<L> {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut items: Vec<ItemVersion> = batch.iter().map(item_version).collect();
+        let items: Vec<ItemVersion> = batch.iter().map(item_version).collect();
         let content_keys: Vec<String> = batch.iter().map(claim_key).collect();
         let not_before: Vec<DateTime<Utc>> = batch.iter().map(|a| self.not_before(a)).collect();
         let known = self
@@ -86,9 +99,26 @@ impl<L: Ledger> Deduplicator<L> {
             .filter(|&i| decisions[i].is_none())
             .collect();
         if !pending.is_empty() {
-            let held = self
-                .decide_pending(batch, &mut items, &known, &content_keys, &pending)
-                .await?;
+            // A claim refused at commit (another worker indexed under its
+            // keys after its candidate fetch) wrote nothing: decide the
+            // batch again, now seeing that worker's entries. Each refusal
+            // means another claim committed, so the retries end.
+            let mut attempts = 0u32;
+            let held = loop {
+                if let Some(held) = self
+                    .decide_pending(batch, &items, &known, &content_keys, &pending)
+                    .await?
+                {
+                    break held;
+                }
+                attempts += 1;
+                self.races += 1;
+                if attempts >= MAX_ATTEMPTS {
+                    return Err(LedgerError(
+                        format!("the near-copy claim lost {attempts} races in a row").into(),
+                    ));
+                }
+            };
             for (&i, decision) in pending.iter().zip(held) {
                 decisions[i] = Some(decision);
             }
@@ -113,11 +143,11 @@ impl<L: Ledger> Deduplicator<L> {
     async fn decide_pending(
         &mut self,
         batch: &[Article],
-        items: &mut [ItemVersion],
+        items: &[ItemVersion],
         known: &[Known],
         content_keys: &[String],
         pending: &[usize],
-    ) -> Result<Vec<Decision>, LedgerError> {
+    ) -> Result<Option<Vec<Decision>>, LedgerError> {
         // Kills and versions first: they follow the item's story. Within one
         // batch an item may come in several versions: the first one seen
         // defines the story for the later ones.
@@ -204,7 +234,7 @@ impl<L: Ledger> Deduplicator<L> {
         let records: Vec<Record> = drafts
             .iter()
             .map(|d| Record {
-                item: std::mem::take(&mut items[d.at]),
+                item: items[d.at].clone(),
                 decision: d.decision.clone(),
                 seen_at: horizon::seen_at(&batch[d.at]),
             })

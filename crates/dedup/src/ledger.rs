@@ -89,7 +89,7 @@ pub struct Record {
 
 /// Where dedup state is kept. Each call takes a whole batch, so that a
 /// database-backed ledger makes a fixed number of round trips per batch
-/// (six in Postgres), not a number per article.
+/// (seven in Postgres), not a number per article.
 ///
 /// A batch runs `lookup`, then `near_candidates` (which opens a claim),
 /// `claim`, and `commit` (which ends it).
@@ -110,10 +110,9 @@ pub trait Ledger: Send {
     /// Starts a claim: returns the indexed entries under any of these LSH
     /// keys (at most `max_per_key` per key), each once, with the keys of
     /// `keys` it is indexed under; none seen before `not_before` (the
-    /// batch's earliest article time minus the horizon). Until [`Ledger::commit`] ends the claim,
-    /// another claim on any of the same keys waits (in Postgres: advisory
-    /// locks), so that two near copies decided at once cannot both miss each
-    /// other.
+    /// batch's earliest article time minus the horizon). Two near copies
+    /// decided at once cannot both miss each other: [`Ledger::commit`]
+    /// refuses a claim under whose keys another claim indexed meanwhile.
     fn near_candidates(
         &mut self,
         keys: &[u64],
@@ -131,13 +130,16 @@ pub trait Ledger: Send {
     /// Indexes entries under their keys (skipping keys that hold
     /// `max_per_key` entries already), records decisions (a decision
     /// recorded earlier, by a replay or by another worker, wins) and ends
-    /// the claim. Returns the decisions that hold, in order.
+    /// the claim. Returns the decisions that hold, in order; or `None`, with
+    /// nothing written, when another claim indexed under the same keys since
+    /// `near_candidates` (in Postgres: a race between workers, see
+    /// docs/dedup.md): the batch must be decided again.
     fn commit(
         &mut self,
         entries: &[Keyed],
         decisions: &[Record],
         max_per_key: usize,
-    ) -> impl Future<Output = Result<Vec<Decision>, LedgerError>> + Send;
+    ) -> impl Future<Output = Result<Option<Vec<Decision>>, LedgerError>> + Send;
 
     /// Removes index entries, content hashes and decisions of articles seen
     /// before `cutoff`; returns how many index entries went. Only storage:

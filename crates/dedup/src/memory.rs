@@ -130,7 +130,8 @@ impl Ledger for MemoryLedger {
         entries: &[Keyed],
         decisions: &[Record],
         max_per_key: usize,
-    ) -> Result<Vec<Decision>, LedgerError> {
+    ) -> Result<Option<Vec<Decision>>, LedgerError> {
+        // One process, one batch at a time: a claim never races.
         for (keys, entry) in entries {
             self.near.insert(keys, Arc::clone(entry), max_per_key);
         }
@@ -163,7 +164,8 @@ impl Ledger for MemoryLedger {
                 }
                 held
             })
-            .collect())
+            .collect::<Vec<_>>()
+            .into())
     }
 
     async fn expire(&mut self, cutoff: DateTime<Utc>) -> Result<u64, LedgerError> {

@@ -1,12 +1,25 @@
 //! Dedup state in Postgres, shared by every worker replica.
 //!
 //! Seven round trips per batch, whatever its size: the lookup of recorded
-//! decisions, earlier versions and content hashes held; `BEGIN`; the
-//! advisory locks on the stripes of the batch's LSH keys (but exact copies'
-//! keys); the candidate fetch; the
-//! hash claim; one statement inserting sketches, bands and decisions; and
-//! `COMMIT`. Two more only in rare races (a hash or decision written by
-//! another worker after the statement's snapshot was taken).
+//! decisions, earlier versions and content hashes held; `BEGIN`; a shared
+//! lock on the index (it waits only for expiry's delete, never for another
+//! worker); the candidate fetch, with each LSH key's highest slot; the
+//! hash claim; one statement inserting sketches, bands and decisions that
+//! also checks the claim; and `COMMIT`. Two more only in rare races (a hash
+//! or decision written by another worker after the statement's snapshot was
+//! taken).
+//!
+//! Near copies are claimed optimistically (docs/dedup.md, "Workers side by
+//! side"): no lock is held between workers. The commit writes each new
+//! entry under a key at the slot after the highest one the candidate fetch
+//! saw. If another claim indexed under that key in the meantime, the slot
+//! is taken (committed: the row is there; still open: the primary key makes
+//! the insert wait for it and then refuses it), or the key's highest slot
+//! has moved; either way the claim rolls back and the batch is decided
+//! again, now seeing the other's entries. Two claims that indexed under one
+//! key cannot both commit without one having seen the other, which is what
+//! the advisory locks on key stripes ensured before, at the cost of making
+//! one worker wait for the other's whole claim.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,13 +36,28 @@ use wirestream_model::Verdict;
 /// and `dedup_bands` tables.
 pub struct PgLedger {
     pool: PgPool,
-    /// The open claim: a transaction holding advisory locks on the batch's
-    /// LSH keys, from `near_candidates` to `commit`. The hash claim and the
-    /// inserts run in it too.
+    /// The open claim: a transaction from `near_candidates` to `commit`,
+    /// holding the shared index lock. The hash claim and the inserts run in
+    /// it too.
     claim: Option<Transaction<'static, Postgres>>,
+    /// The batch's LSH keys and the highest slot under each (0: none) as
+    /// the candidate fetch saw them: the commit checks them.
+    tops: (Vec<i64>, Vec<i32>),
     /// Statements sent to Postgres (each one round trip), for tests and
     /// docs/dedup.md.
     round_trips: u64,
+    /// Claims refused at commit because another claim had indexed under
+    /// their keys since their candidate fetch.
+    races: u64,
+    /// Time claims spent waiting for others: on the index lock, and from
+    /// the candidate fetch to the refusal of a claim that lost a race (the
+    /// work done again). The worker's `wirestream_worker_lock_wait_seconds`.
+    waited: std::time::Duration,
+    /// When the open claim's candidate fetch started.
+    fetched_at: Option<std::time::Instant>,
+    /// The last claim was refused: the next one takes the index lock
+    /// exclusively.
+    refused: bool,
 }
 
 impl PgLedger {
@@ -37,13 +65,29 @@ impl PgLedger {
         PgLedger {
             pool,
             claim: None,
+            tops: (Vec::new(), Vec::new()),
             round_trips: 0,
+            races: 0,
+            waited: std::time::Duration::ZERO,
+            fetched_at: None,
+            refused: false,
         }
     }
 
     /// Round trips to Postgres so far.
     pub fn round_trips(&self) -> u64 {
         self.round_trips
+    }
+
+    /// Claims so far that lost a race at commit and were decided again.
+    pub fn races(&self) -> u64 {
+        self.races
+    }
+
+    /// Time claims have spent waiting for other workers so far (see the
+    /// field); the worker reports it per batch.
+    pub fn waited(&self) -> std::time::Duration {
+        self.waited
     }
 
     /// The start-up check of the dedup parameters against the ones the
@@ -151,28 +195,24 @@ fn columns(items: &[ItemVersion]) -> (Vec<&str>, Vec<&str>, Vec<i64>) {
     (providers, uris, versions)
 }
 
-/// Advisory lock stripes for near-copy claims. Two near copies share an LSH
-/// key, so they share that key's stripe and their claims run one after the
-/// other. A lock per key instead would take up to 33 locks per article,
-/// 16,500 for a batch of 500, which overflows PostgreSQL's shared lock table
-/// (`max_locks_per_transaction` × connections: "out of shared memory"). With
-/// stripes a claim holds at most this many locks, whatever the batch size;
-/// large batches take every stripe and so serialise the near-copy step across
-/// workers, small ones still run side by side.
-pub const LOCK_STRIPES: u64 = 64;
-
-/// The first half of the two-part advisory lock keys, so that the stripes
-/// cannot collide with other users' single-key locks (sqlx's migrations take one).
+/// The first half of the two-part advisory lock keys, so that they cannot
+/// collide with other users' single-key locks (sqlx's migrations take one).
 const LOCK_NAMESPACE: i32 = 0x5753_4444; // "WSDD"
 
-/// The stripes of `keys`, sorted and without repeats: every worker takes its
-/// locks in one order, so claims cannot deadlock on them.
-fn stripes(keys: &[u64]) -> Vec<i32> {
-    let mut stripes: Vec<i32> = keys.iter().map(|&k| (k % LOCK_STRIPES) as i32).collect();
-    stripes.sort_unstable();
-    stripes.dedup();
-    stripes
-}
+/// The index lock's second half. Claims take it shared, so they never wait
+/// for each other; expiry's delete of band rows takes it exclusive, so that
+/// no key's highest slot goes down between a claim's candidate fetch and its
+/// commit (a slot freed and filled again would hide an entry from the check).
+const INDEX_LOCK: i32 = 0;
+
+/// Rows deleted per statement by [`PgLedger::expire_some`]: small enough
+/// that a delete (and the pause of claims behind its exclusive lock) takes
+/// milliseconds, large enough to keep up with a busy index.
+pub const EXPIRE_ROWS: i64 = 5_000;
+
+/// Times the delete asks for the index lock without waiting (20 ms apart)
+/// before it waits for it.
+const EXPIRE_LOCK_TRIES: u32 = 50;
 
 /// Reads a recorded decision from columns `at..at + 3` of a row.
 fn decision_at(row: &sqlx::postgres::PgRow, at: usize) -> Option<Decision> {
@@ -244,44 +284,66 @@ impl Ledger for PgLedger {
     ) -> Result<Vec<Keyed>, LedgerError> {
         // A claim left open by a failed batch rolls back when dropped.
         self.claim = None;
-        // Two near copies decided at once by two workers share LSH keys: the
-        // second waits in its BEGIN until the first has committed, and then
-        // finds its article. The read is its own statement because a
-        // statement's snapshot is taken when it starts, and the read must
-        // come after the wait.
-        // BEGIN and the locks are two statements: should taking the locks fail
+        self.tops = (Vec::new(), Vec::new());
+        self.fetched_at = None;
+        // BEGIN and the lock are two statements: should taking the lock fail
         // (a lost connection, a lock timeout), the transaction is already
         // sqlx's, and dropping it rolls back, so no connection goes back to
-        // the pool inside an aborted transaction.
+        // the pool inside an aborted transaction. The lock comes before the
+        // fetch, in a statement of its own, so that the fetch's snapshot is
+        // taken after any delete of expired band rows has committed.
         self.round_trips += 1;
         let mut tx = self.pool.begin().await.map_err(state_error)?;
-        if !keys.is_empty() {
-            self.round_trips += 1;
-            sqlx::query(
-                "SELECT count(pg_advisory_xact_lock($1::int4, s)) FROM unnest($2::int4[]) AS s",
-            )
-            .bind(LOCK_NAMESPACE)
-            .bind(stripes(keys))
-            .execute(&mut *tx)
-            .await
-            .map_err(state_error)?;
-        }
         if keys.is_empty() {
             self.claim = Some(tx);
             return Ok(Vec::new());
         }
+        self.round_trips += 1;
+        let asked = std::time::Instant::now();
+        // A claim decided again after a refusal takes the lock exclusively:
+        // it waits for the claims under way, and none starts until it has
+        // committed, so it cannot be refused twice. Without this a worker
+        // could lose race after race to the others' next batches while many
+        // keys fill (boilerplate shared by results tables: measured with
+        // scripts/bench-workers.sh, docs/dedup.md).
+        let lock = if self.refused {
+            "SELECT pg_advisory_xact_lock($1::int4, $2::int4)"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared($1::int4, $2::int4)"
+        };
+        sqlx::query(lock)
+            .bind(LOCK_NAMESPACE)
+            .bind(INDEX_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(state_error)?;
+        self.refused = false;
+        let now = std::time::Instant::now();
+        self.waited += now - asked;
+        self.fetched_at = Some(now);
         let keys: Vec<i64> = keys.iter().map(|&k| k as i64).collect();
         self.round_trips += 1;
+        // The candidates and, in the same snapshot, each key's highest slot
+        // (one last row, its provider NULL, with the tops in key order): the
+        // commit compares them with what is there then. Entries are taken in
+        // slot order, so that a key's first `max_per_key` entries are the
+        // candidates, whatever the physical order of the rows.
         let rows = sqlx::query(
-            "SELECT s.provider, s.uri, s.story_uri, s.seen_at, s.sketch, array_agg(b.band_key)
-             FROM unnest($1::int8[]) AS k(key)
+            "WITH k AS (
+                 SELECT key, coalesce((SELECT max(slot) FROM dedup_bands WHERE band_key = key), 0) AS top, n
+                 FROM unnest($1::int8[]) WITH ORDINALITY AS k(key, n)
+             )
+             SELECT s.provider, s.uri, s.story_uri, s.seen_at, s.sketch, array_agg(b.band_key)
+             FROM k
              CROSS JOIN LATERAL (
                  SELECT band_key, provider, uri FROM dedup_bands
-                 WHERE band_key = k.key AND seen_at >= $3 LIMIT $2
+                 WHERE band_key = k.key AND seen_at >= $3 ORDER BY slot LIMIT $2
              ) b
              JOIN dedup_sketches s USING (provider, uri)
              GROUP BY s.provider, s.uri
-             ORDER BY s.seen_at, s.provider, s.uri",
+             UNION ALL
+             SELECT NULL, NULL, NULL, NULL, NULL, array_agg(top::int8 ORDER BY n) FROM k
+             ORDER BY 4 NULLS LAST, 1, 2",
         )
         .bind(&keys)
         .bind(max_per_key.min(i64::MAX as usize) as i64)
@@ -290,23 +352,28 @@ impl Ledger for PgLedger {
         .await
         .map_err(state_error)?;
         self.claim = Some(tx);
-        rows.into_iter()
-            .map(|row| {
-                let sketch: Vec<u8> = row.get(4);
-                let keys: Vec<i64> = row.get(5);
-                let entry = Entry {
-                    provider: row.get(0),
-                    uri: row.get(1),
-                    story_uri: row.get(2),
-                    seen_at: row.get(3),
-                    sketch: Sketch::from_bytes(&sketch).map_err(|e| LedgerError(Box::new(e)))?,
-                };
-                Ok((
-                    keys.into_iter().map(|k| k as u64).collect(),
-                    Arc::new(entry),
-                ))
-            })
-            .collect()
+        let mut candidates = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(provider) = row.get::<Option<String>, _>(0) else {
+                let tops: Vec<i64> = row.get(5);
+                self.tops = (keys.clone(), tops.into_iter().map(|t| t as i32).collect());
+                continue;
+            };
+            let sketch: Vec<u8> = row.get(4);
+            let listed: Vec<i64> = row.get(5);
+            let entry = Entry {
+                provider,
+                uri: row.get(1),
+                story_uri: row.get(2),
+                seen_at: row.get(3),
+                sketch: Sketch::from_bytes(&sketch).map_err(|e| LedgerError(Box::new(e)))?,
+            };
+            candidates.push((
+                listed.into_iter().map(|k| k as u64).collect(),
+                Arc::new(entry),
+            ));
+        }
+        Ok(candidates)
     }
 
     async fn claim(&mut self, claims: &[Claim]) -> Result<Vec<Owner>, LedgerError> {
@@ -457,7 +524,7 @@ impl Ledger for PgLedger {
         entries: &[Keyed],
         decisions: &[Record],
         max_per_key: usize,
-    ) -> Result<Vec<Decision>, LedgerError> {
+    ) -> Result<Option<Vec<Decision>>, LedgerError> {
         let providers: Vec<&str> = entries.iter().map(|(_, e)| e.provider.as_str()).collect();
         let uris: Vec<&str> = entries.iter().map(|(_, e)| e.uri.as_str()).collect();
         let stories: Vec<&str> = entries.iter().map(|(_, e)| e.story_uri.as_str()).collect();
@@ -486,6 +553,7 @@ impl Ledger for PgLedger {
         let similarity: Vec<Option<f32>> =
             decisions.iter().map(|r| r.decision.similarity).collect();
         let d_seen: Vec<DateTime<Utc>> = decisions.iter().map(|r| r.seen_at).collect();
+        let (top_keys, top_slots) = std::mem::take(&mut self.tops);
         self.round_trips += 1;
         let tx = self.open_claim()?;
         // One statement for the index and the decisions. A replay finds its
@@ -494,29 +562,53 @@ impl Ledger for PgLedger {
         // articles. Decisions go in key order (no deadlock between two
         // workers replaying the same items) and the ones inserted come back:
         // any other was decided before, and that decision holds.
-        let inserted = sqlx::query(
+        let rows = sqlx::query(
             "WITH sketches AS (
                  INSERT INTO dedup_sketches (provider, uri, story_uri, seen_at, sketch)
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[])
                  ON CONFLICT (provider, uri) DO NOTHING
                  RETURNING provider, uri
-             ), bands AS (
-                 INSERT INTO dedup_bands (band_key, provider, uri, seen_at)
-                 SELECT n.k, n.p, n.u, n.t
-                 FROM UNNEST($6::int8[], $7::text[], $8::text[], $9::timestamptz[]) AS n(k, p, u, t)
+             ), tops AS (
+                 SELECT * FROM unnest($18::int8[], $19::int4[]) AS t(k, top)
+             ), wanted AS (
+                 -- Each entry at the slot after the highest one the fetch
+                 -- saw (a key it did not fetch: after the highest there
+                 -- now), in batch order.
+                 SELECT n.k, n.p, n.u, n.t,
+                        coalesce(t.top, (SELECT max(slot) FROM dedup_bands b WHERE b.band_key = n.k), 0)
+                            + row_number() OVER (PARTITION BY n.k ORDER BY n.i) AS slot
+                 FROM UNNEST($6::int8[], $7::text[], $8::text[], $9::timestamptz[])
+                     WITH ORDINALITY AS n(k, p, u, t, i)
+                 LEFT JOIN tops t ON t.k = n.k
                  WHERE (SELECT count(*) FROM (SELECT 1 FROM dedup_bands b WHERE b.band_key = n.k LIMIT $10) c) < $10
                      -- Only under the sketch that went in: an item indexed
                      -- already (an earlier version) keeps its entry, as in
                      -- the memory ledger, and no band points to another text.
                      AND EXISTS (SELECT 1 FROM sketches s WHERE s.provider = n.p AND s.uri = n.u)
-                 ON CONFLICT (band_key, provider, uri) DO NOTHING
+             ), bands AS (
+                 -- In key order, so that two claims waiting on each other's
+                 -- slots cannot deadlock.
+                 INSERT INTO dedup_bands (band_key, slot, provider, uri, seen_at)
+                 SELECT k, slot, p, u, t FROM wanted ORDER BY k, slot
+                 ON CONFLICT (band_key, slot) DO NOTHING
+                 RETURNING 1
+             ), decisions AS (
+                 INSERT INTO dedup_decisions (provider, uri, version, verdict, duplicate_of, similarity, seen_at)
+                 SELECT * FROM UNNEST($11::text[], $12::text[], $13::int8[], $14::text[], $15::text[], $16::real[], $17::timestamptz[])
+                     AS d(provider, uri, version, verdict, duplicate_of, similarity, seen_at)
+                 ORDER BY provider, uri, version
+                 ON CONFLICT (provider, uri, version) DO NOTHING
+                 RETURNING provider, uri, version
              )
-             INSERT INTO dedup_decisions (provider, uri, version, verdict, duplicate_of, similarity, seen_at)
-             SELECT * FROM UNNEST($11::text[], $12::text[], $13::int8[], $14::text[], $15::text[], $16::real[], $17::timestamptz[])
-                 AS d(provider, uri, version, verdict, duplicate_of, similarity, seen_at)
-             ORDER BY provider, uri, version
-             ON CONFLICT (provider, uri, version) DO NOTHING
-             RETURNING provider, uri, version",
+             SELECT provider, uri, version, NULL::int8 FROM decisions
+             UNION ALL
+             -- The check, in a last row: slots another claim took, and keys
+             -- whose highest slot moved since the fetch (the statement sees
+             -- what committed before it started, not its own rows).
+             SELECT NULL, NULL, NULL,
+                 (SELECT count(*) FROM wanted) - (SELECT count(*) FROM bands)
+                 + (SELECT count(*) FROM tops t
+                    WHERE coalesce((SELECT max(slot) FROM dedup_bands b WHERE b.band_key = t.k), 0) <> t.top)",
         )
         .bind(&providers)
         .bind(&uris)
@@ -535,13 +627,34 @@ impl Ledger for PgLedger {
         .bind(&duplicate_of)
         .bind(&similarity)
         .bind(&d_seen)
+        .bind(&top_keys)
+        .bind(&top_slots)
         .fetch_all(&mut **tx)
         .await
         .map_err(state_error)?;
-        let inserted: std::collections::HashSet<(String, String, i64)> = inserted
-            .into_iter()
-            .map(|row| (row.get(0), row.get(1), row.get(2)))
-            .collect();
+        let mut raced = 0;
+        let mut inserted: std::collections::HashSet<(String, String, i64)> =
+            std::collections::HashSet::with_capacity(rows.len());
+        for row in rows {
+            match row.get::<Option<String>, _>(0) {
+                Some(provider) => {
+                    inserted.insert((provider, row.get(1), row.get(2)));
+                }
+                None => raced = row.get::<Option<i64>, _>(3).unwrap_or(0),
+            }
+        }
+        if raced > 0 {
+            // Another claim indexed under this batch's keys after its
+            // candidate fetch: nothing of this claim stays (the transaction
+            // rolls back when dropped), and the batch is decided again.
+            self.claim = None;
+            self.races += 1;
+            self.refused = true;
+            if let Some(fetched_at) = self.fetched_at.take() {
+                self.waited += fetched_at.elapsed();
+            }
+            return Ok(None);
+        }
         let mut held: Vec<Decision> = decisions.iter().map(|r| r.decision.clone()).collect();
         let lost: Vec<usize> = items
             .iter()
@@ -581,23 +694,126 @@ impl Ledger for PgLedger {
         };
         self.round_trips += 1;
         tx.commit().await.map_err(state_error)?;
-        Ok(held)
+        Ok(Some(held))
     }
 
     async fn expire(&mut self, cutoff: DateTime<Utc>) -> Result<u64, LedgerError> {
-        // The index, the hashes and the decisions of articles older than the
-        // cutoff, in one statement; the count is the index's.
+        let mut gone = 0;
+        loop {
+            let round = self.expire_some(cutoff, EXPIRE_ROWS).await?;
+            gone += round.sketches;
+            if !round.more {
+                return Ok(gone);
+            }
+        }
+    }
+}
+
+/// What one round of [`PgLedger::expire_some`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Index entries (sketches) deleted.
+    pub sketches: u64,
+    /// Rows deleted from the four tables.
+    pub rows: u64,
+    /// Some table had more expired rows than the round's limit.
+    pub more: bool,
+}
+
+impl PgLedger {
+    /// Takes the index lock exclusively for a delete of band rows. A waiting
+    /// exclusive request queues every new claim behind it, so it first asks
+    /// without waiting, between claims, for a while; only then does it wait.
+    async fn lock_index(
+        &mut self,
+        tx: &mut Transaction<'static, Postgres>,
+    ) -> Result<(), LedgerError> {
+        for _ in 0..EXPIRE_LOCK_TRIES {
+            self.round_trips += 1;
+            let taken: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)")
+                    .bind(LOCK_NAMESPACE)
+                    .bind(INDEX_LOCK)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(state_error)?;
+            if taken {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         self.round_trips += 1;
-        let done = sqlx::query(
-            "WITH bands AS (DELETE FROM dedup_bands WHERE seen_at < $1),
-                  hashes AS (DELETE FROM dedup_hashes WHERE seen_at < $1),
-                  decisions AS (DELETE FROM dedup_decisions WHERE seen_at < $1)
-             DELETE FROM dedup_sketches WHERE seen_at < $1",
-        )
-        .bind(cutoff)
-        .execute(&self.pool)
-        .await
-        .map_err(state_error)?;
-        Ok(done.rows_affected())
+        sqlx::query("SELECT pg_advisory_xact_lock($1::int4, $2::int4)")
+            .bind(LOCK_NAMESPACE)
+            .bind(INDEX_LOCK)
+            .execute(&mut **tx)
+            .await
+            .map_err(state_error)?;
+        Ok(())
+    }
+
+    /// The newest article time decided (the decisions' `seen_at`), the
+    /// watermark that expiry counts back from; none before the first.
+    pub async fn newest_decided(&mut self) -> Result<Option<DateTime<Utc>>, LedgerError> {
+        self.round_trips += 1;
+        sqlx::query_scalar("SELECT max(seen_at) FROM dedup_decisions")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(state_error)
+    }
+
+    /// Deletes at most `limit` rows of each dedup table older than `cutoff`,
+    /// each table in a transaction of its own, so that no delete holds
+    /// claims up for long. The band rows go first (a band without its
+    /// sketch is skipped by the candidate fetch), under the exclusive index
+    /// lock ([`INDEX_LOCK`]).
+    pub async fn expire_some(
+        &mut self,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Expired, LedgerError> {
+        let mut round = Expired::default();
+        for table in [
+            "dedup_bands",
+            "dedup_sketches",
+            "dedup_hashes",
+            "dedup_decisions",
+        ] {
+            let mut tx = self.pool.begin().await.map_err(state_error)?;
+            self.round_trips += 1;
+            if table == "dedup_bands" {
+                // Nothing expired (most ticks): no lock, so no claim waits.
+                self.round_trips += 1;
+                let any: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM dedup_bands WHERE seen_at < $1)",
+                )
+                .bind(cutoff)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(state_error)?;
+                if !any {
+                    continue;
+                }
+                self.lock_index(&mut tx).await?;
+            }
+            self.round_trips += 2;
+            let deleted = sqlx::query(&format!(
+                "DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+                     SELECT ctid FROM {table} WHERE seen_at < $1 LIMIT $2))"
+            ))
+            .bind(cutoff)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await
+            .map_err(state_error)?
+            .rows_affected();
+            tx.commit().await.map_err(state_error)?;
+            round.rows += deleted;
+            round.more |= deleted as i64 >= limit;
+            if table == "dedup_sketches" {
+                round.sketches = deleted;
+            }
+        }
+        Ok(round)
     }
 }

@@ -19,7 +19,7 @@ pub use articles::{write_articles, UPSERT_LATEST};
 pub use dead_letters::{
     find_dead_letters, mark_replayed, write_dead_letters, DeadLetterFilter, StoredDeadLetter,
 };
-pub use ledger::PgLedger;
+pub use ledger::{Expired, PgLedger, EXPIRE_ROWS};
 pub use offsets::{load_offsets, OffsetCommit, PartitionOffset};
 pub use search_index::flush_search_index;
 

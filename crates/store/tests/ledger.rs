@@ -142,3 +142,124 @@ async fn the_horizon_deletes_index_hashes_and_decisions(pool: PgPool) {
     dedup.decide(&mut copy).await.unwrap();
     assert_eq!(copy[0].verdict, Verdict::New);
 }
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn expired_state_is_deleted_in_bounded_rounds_and_the_tables_shrink(pool: PgPool) {
+    // No delete in the batch path (as in the worker): the tables only grow.
+    let mut dedup = deduplicator(&pool, 0);
+    for day in 1..=9 {
+        let mut batch: Vec<Article> = (0..4).map(|n| story(day as usize * 100 + n, day)).collect();
+        dedup.decide(&mut batch).await.unwrap();
+    }
+    let keys = (DedupConfig::default().bands + 1) as i64;
+    assert_eq!(count(&pool, "dedup_sketches").await, 36);
+    assert_eq!(count(&pool, "dedup_bands").await, 36 * keys);
+
+    // Rounds of at most 10 rows per table, until none is left before the
+    // cutoff (March 6: the first five days go).
+    let mut ledger = PgLedger::new(pool.clone());
+    let cutoff = Utc.with_ymd_and_hms(1987, 3, 6, 0, 0, 0).single().unwrap();
+    let mut rounds = 0;
+    loop {
+        let round = ledger.expire_some(cutoff, 10).await.unwrap();
+        rounds += 1;
+        assert!(round.rows <= 40, "{round:?}");
+        if !round.more {
+            break;
+        }
+    }
+    assert!(
+        rounds >= 66,
+        "5 days x 4 articles x 33 keys in rounds of 10: {rounds}"
+    );
+    for table in ["dedup_sketches", "dedup_hashes", "dedup_decisions"] {
+        assert_eq!(count(&pool, table).await, 16, "{table}");
+    }
+    assert_eq!(count(&pool, "dedup_bands").await, 16 * keys);
+
+    // The slots of the keys that emptied start again; a new near copy of a
+    // remaining story still finds it.
+    let mut copy = vec![story(900, 9)];
+    copy[0].uri = "copy-900".into();
+    copy[0].body.push_str(" It gave no details.");
+    copy[0].content_hash = wirestream_normalize::content_hash(&copy[0].headline, &copy[0].body);
+    dedup.decide(&mut copy).await.unwrap();
+    assert_eq!(copy[0].verdict, Verdict::Duplicate);
+    assert_eq!(copy[0].duplicate_of.as_deref(), Some("story-900"));
+}
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn a_claim_that_missed_another_workers_entries_is_refused(pool: PgPool) {
+    use wirestream_dedup::{fingerprint, ItemVersion, Ledger, Record};
+    // Two workers fetch candidates for two near copies before either has
+    // committed: neither sees the other. The first commit holds; the second
+    // is refused (nothing written) so that its batch is decided again.
+    let config = DedupConfig::default();
+    let original = story(1, 2);
+    let mut near = story(1, 2);
+    near.uri = "near-1".into();
+    near.body.push_str(" It gave no details.");
+    let (a, b) = (fingerprint(&original, &config), fingerprint(&near, &config));
+    let mut keys: Vec<u64> = a.keys.iter().chain(&b.keys).copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let entry = |article: &Article, sketch| {
+        std::sync::Arc::new(wirestream_dedup::Entry {
+            provider: article.provider.clone(),
+            uri: article.uri.clone(),
+            story_uri: article.uri.clone(),
+            seen_at: article.versioncreated.unwrap(),
+            sketch,
+        })
+    };
+    let record = |article: &Article| Record {
+        item: ItemVersion {
+            provider: article.provider.clone(),
+            uri: article.uri.clone(),
+            version: article.version,
+        },
+        decision: wirestream_dedup::Decision {
+            verdict: Verdict::New,
+            duplicate_of: None,
+            similarity: None,
+        },
+        seen_at: article.versioncreated.unwrap(),
+    };
+    let (mut first, mut second) = (PgLedger::new(pool.clone()), PgLedger::new(pool.clone()));
+    let long_ago = Utc.with_ymd_and_hms(1987, 1, 1, 0, 0, 0).single().unwrap();
+    assert!(first
+        .near_candidates(&keys, 64, long_ago)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(second
+        .near_candidates(&keys, 64, long_ago)
+        .await
+        .unwrap()
+        .is_empty());
+    let held = first
+        .commit(
+            &[(a.keys.clone(), entry(&original, a.sketch))],
+            &[record(&original)],
+            64,
+        )
+        .await
+        .unwrap();
+    assert!(held.is_some());
+    let refused = second
+        .commit(
+            &[(b.keys.clone(), entry(&near, b.sketch))],
+            &[record(&near)],
+            64,
+        )
+        .await
+        .unwrap();
+    assert!(refused.is_none());
+    assert_eq!(second.races(), 1);
+    assert_eq!(count(&pool, "dedup_sketches").await, 1);
+    assert_eq!(count(&pool, "dedup_decisions").await, 1);
+    // Decided again, the second finds the first.
+    let candidates = second.near_candidates(&keys, 64, long_ago).await.unwrap();
+    assert_eq!(candidates.len(), 1);
+    assert_eq!(candidates[0].1.uri, "story-1");
+}

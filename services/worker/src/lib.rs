@@ -10,6 +10,7 @@
 //! moves on; a dependency that is away is waited for.
 
 mod consume;
+pub mod expiry;
 mod metrics;
 mod process;
 
@@ -71,7 +72,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
                     )?,
             ),
         };
-        let worker = consume::Worker::new(&config, pool, dedup_config)?;
+        // The delete of expired state runs beside the batches, not in them.
+        started.tracker.spawn(expiry::run(
+            wirestream_store::PgLedger::new(pool.clone()),
+            dedup_config.clone(),
+            shutdown.clone(),
+        ));
+        let batch_dedup = wirestream_dedup::DedupConfig {
+            expire_every: 0,
+            ..dedup_config
+        };
+        let worker = consume::Worker::new(&config, pool, batch_dedup)?;
         let token = shutdown.clone();
         started.tracker.spawn(async move {
             if let Err(error) = runner.run(worker, token.clone()).await {

@@ -38,6 +38,23 @@ pub fn register() {
         Unit::Seconds,
         "Time to handle a batch: normalise, deduplicate, produce and await the acks."
     );
+    metrics::describe_histogram!(
+        "wirestream_worker_lock_wait_seconds",
+        Unit::Seconds,
+        "Per batch, time the dedup claim waited for other workers: on the index lock, and the work of claims refused by a race and decided again."
+    );
+    metrics::describe_counter!(
+        "wirestream_worker_dedup_races_total",
+        Unit::Count,
+        "Near-copy claims refused at commit because another worker indexed under the same LSH keys meanwhile (the batch is decided again)."
+    );
+    metrics::describe_counter!(
+        "wirestream_worker_dedup_expired_rows_total",
+        Unit::Count,
+        "Rows of expired dedup state deleted by the background task."
+    );
+    metrics::counter!("wirestream_worker_dedup_races_total").absolute(0);
+    metrics::counter!("wirestream_worker_dedup_expired_rows_total").absolute(0);
     metrics::describe_gauge!(
         "wirestream_worker_in_flight_items",
         Unit::Count,
@@ -78,4 +95,17 @@ pub fn verdict(verdict: Verdict, provider: &str, items: usize) {
 pub fn dead_letter(reason: &str) {
     metrics::counter!("wirestream_dead_letters_total", "stage" => "worker", "reason" => reason.to_owned())
         .increment(1);
+}
+
+/// One batch's dedup claim: the time it waited for other workers, and the
+/// races it lost.
+pub fn claim(waited: std::time::Duration, races: u64) {
+    metrics::histogram!("wirestream_worker_lock_wait_seconds").record(waited.as_secs_f64());
+    if races > 0 {
+        metrics::counter!("wirestream_worker_dedup_races_total").increment(races);
+    }
+}
+
+pub fn expired(rows: u64) {
+    metrics::counter!("wirestream_worker_dedup_expired_rows_total").increment(rows);
 }
