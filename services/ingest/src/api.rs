@@ -34,7 +34,15 @@ pub struct ApiState {
     limits: Limits,
     default_provider: Option<Arc<str>>,
     body_read_timeout: Duration,
+    /// Permits to parse a large body: as many as there are cores, so that
+    /// large documents parse side by side without starving the async
+    /// threads that answer everyone else.
+    large_parses: Arc<tokio::sync::Semaphore>,
 }
+
+/// Bodies from this size on wait for one of [`ApiState::large_parses`];
+/// smaller ones, parsed in well under a millisecond, never queue behind them.
+const LARGE_BODY_BYTES: usize = 256 * 1024;
 
 impl ApiState {
     pub fn new(publisher: Publisher, readiness: Readiness, config: &Config) -> Self {
@@ -49,6 +57,9 @@ impl ApiState {
             limits,
             default_provider: config.ingest.default_provider.as_deref().map(Arc::from),
             body_read_timeout: config.ingest.body_read_timeout,
+            large_parses: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 
@@ -107,10 +118,11 @@ fn header_str<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Decompresses the body and runs `parse` on it on the blocking pool: a
-/// large document takes milliseconds of CPU, which on an async thread would
-/// stall every connection that thread serves. At most
-/// `max_concurrent_requests` run at once: each holds its request's permit.
+/// Decompresses the body and runs `parse` on it (parsing and checking the
+/// items) on the blocking pool: a large document takes milliseconds of CPU,
+/// which on an async thread would stall every connection that thread
+/// serves. At most `max_concurrent_requests` run at once (each holds its
+/// request's permit), and of those at most one large body per core.
 async fn parse_off_thread<T: Send + 'static>(
     state: &ApiState,
     headers: &HeaderMap,
@@ -119,6 +131,15 @@ async fn parse_off_thread<T: Send + 'static>(
 ) -> Result<T, Response> {
     let encoding = header_str(headers, header::CONTENT_ENCODING).map(str::to_owned);
     let limit = state.limits.max_document_bytes;
+    let compressed = encoding
+        .as_deref()
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
+    let _permit = if raw.len() >= LARGE_BODY_BYTES || compressed {
+        // Never closed, so the error cannot happen.
+        state.large_parses.clone().acquire_owned().await.ok()
+    } else {
+        None
+    };
     tokio::task::spawn_blocking(move || {
         let bytes = body::decode(encoding.as_deref(), raw, limit).map_err(|e| body_problem(&e))?;
         parse(&bytes)
@@ -297,21 +318,21 @@ async fn post_article(
 
 async fn article(state: &ApiState, caller: &Caller, headers: &HeaderMap, raw: Vec<u8>) -> Response {
     let ctx = state.context(caller);
-    let source = ctx.source.clone();
     let content_type = header_str(headers, header::CONTENT_TYPE)
         .unwrap_or("")
         .to_owned();
     let parsed = parse_off_thread(state, headers, raw, move |body| {
-        Hint::from_content_type(&content_type)
+        let items = Hint::from_content_type(&content_type)
             .and_then(|hint| parse_document(body, hint, &ctx))
             .map_err(|error| {
                 metrics::rejected(&ctx.source, error.kind.code(), 1);
                 parse_problem(&error)
-            })
+            })?;
+        checked(&ctx.source, items)
     })
     .await;
     match parsed {
-        Ok(items) => accept(state, &source, items).await,
+        Ok(items) => accept(state, items).await,
         Err(response) => response,
     }
 }
@@ -332,15 +353,23 @@ async fn post_batch(
 
 async fn batch(state: &ApiState, caller: &Caller, headers: &HeaderMap, raw: Vec<u8>) -> Response {
     let ctx = state.context(caller);
-    let source = ctx.source.clone();
-    let results = match parse_off_thread(state, headers, raw, move |body| {
-        Ok(parse_ndjson(body, &ctx))
+    let max_items = state.limits.max_items;
+    let parsed = parse_off_thread(state, headers, raw, move |body| {
+        batch_items(&ctx.source, parse_ndjson(body, &ctx), max_items)
     })
-    .await
-    {
-        Ok(results) => results,
-        Err(response) => return response,
-    };
+    .await;
+    match parsed {
+        Ok(items) => accept(state, items).await,
+        Err(response) => response,
+    }
+}
+
+/// The items of a batch, or the answer refusing it.
+fn batch_items(
+    source: &str,
+    results: Vec<Result<RawItem, ParseError>>,
+    max_items: usize,
+) -> Result<Vec<RawItem>, Response> {
     let mut items = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for result in results {
@@ -352,7 +381,7 @@ async fn batch(state: &ApiState, caller: &Caller, headers: &HeaderMap, raw: Vec<
     // A batch is all or nothing: the sender fixes the bad lines and sends it
     // again, rather than working out which lines got through.
     if !errors.is_empty() {
-        metrics::rejected(&source, "invalid_batch", items.len() + errors.len());
+        metrics::rejected(source, "invalid_batch", items.len() + errors.len());
         let message = format!(
             "{} of {} lines cannot be parsed; nothing was accepted",
             errors.len(),
@@ -364,40 +393,45 @@ async fn batch(state: &ApiState, caller: &Caller, headers: &HeaderMap, raw: Vec<
             errors: errors.iter().map(ToString::to_string).collect(),
             details: errors.iter().map(Detail::of).collect(),
         };
-        (StatusCode::BAD_REQUEST, Json(problem)).into_response()
+        Err((StatusCode::BAD_REQUEST, Json(problem)).into_response())
     } else if items.is_empty() {
-        problem(
+        Err(problem(
             StatusCode::BAD_REQUEST,
             "empty",
             "the batch holds no items".into(),
             Vec::new(),
-        )
-    } else if items.len() > state.limits.max_items {
-        problem(
+        ))
+    } else if items.len() > max_items {
+        Err(problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_items",
             format!(
-                "the batch holds {} items; the limit is {}",
+                "the batch holds {} items; the limit is {max_items}",
                 items.len(),
-                state.limits.max_items
             ),
             Vec::new(),
-        )
+        ))
     } else {
-        accept(state, &source, items).await
+        checked(source, items)
     }
 }
 
-/// Publishes the items and answers `202` once the broker has them all.
-async fn accept(state: &ApiState, source: &str, items: Vec<RawItem>) -> Response {
+/// Counts the items received and refuses them all when one cannot be
+/// stored (it scans every text, so it runs with the parsing, off the async threads).
+fn checked(source: &str, items: Vec<RawItem>) -> Result<Vec<RawItem>, Response> {
     let format = items
         .first()
         .map(|i| i.format.as_str())
         .unwrap_or("unknown");
     metrics::received(source, format, items.len());
-    if let Some(response) = unstorable(source, &items) {
-        return response;
+    match unstorable(source, &items) {
+        Some(response) => Err(response),
+        None => Ok(items),
     }
+}
+
+/// Publishes checked items and answers `202` once the broker has them all.
+async fn accept(state: &ApiState, items: Vec<RawItem>) -> Response {
     if !state.readiness.is_ready() {
         return unavailable("the broker is unreachable; retry later".into());
     }
