@@ -1,5 +1,9 @@
 //! The HTTP API: `POST /v1/articles` and `POST /v1/articles:batch`.
 
+// A refusal is carried as the answer itself (`Err(Response)`) up to the
+// handler; boxing every one would buy nothing on this path.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,7 +118,7 @@ impl ApiState {
     }
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'h str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -302,39 +306,31 @@ fn parse_problem(error: &ParseError) -> Response {
     )
 }
 
+/// The two ways items come in over HTTP.
+#[derive(Clone, Copy)]
+enum Route {
+    /// One document (`POST /v1/articles`).
+    Article,
+    /// NDJSON, all or nothing (`POST /v1/articles:batch`).
+    Batch,
+}
+
+impl Route {
+    fn label(self) -> &'static str {
+        match self {
+            Route::Article => "articles",
+            Route::Batch => "articles_batch",
+        }
+    }
+}
+
 async fn post_article(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let response = match state.receive(&headers, body).await {
-        Ok(raw) => article(&state, &caller, &headers, raw).await,
-        Err(response) => response,
-    };
-    metrics::request("articles", response.status().as_u16());
-    response
-}
-
-async fn article(state: &ApiState, caller: &Caller, headers: &HeaderMap, raw: Vec<u8>) -> Response {
-    let ctx = state.context(caller);
-    let content_type = header_str(headers, header::CONTENT_TYPE)
-        .unwrap_or("")
-        .to_owned();
-    let parsed = parse_off_thread(state, headers, raw, move |body| {
-        let items = Hint::from_content_type(&content_type)
-            .and_then(|hint| parse_document(body, hint, &ctx))
-            .map_err(|error| {
-                metrics::rejected(&ctx.source, error.kind.code(), 1);
-                parse_problem(&error)
-            })?;
-        checked(&ctx.source, items)
-    })
-    .await;
-    match parsed {
-        Ok(items) => accept(state, items).await,
-        Err(response) => response,
-    }
+    handle(Route::Article, &state, &caller, &headers, body).await
 }
 
 async fn post_batch(
@@ -343,25 +339,55 @@ async fn post_batch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let response = match state.receive(&headers, body).await {
-        Ok(raw) => batch(&state, &caller, &headers, raw).await,
+    handle(Route::Batch, &state, &caller, &headers, body).await
+}
+
+/// Admits the request, reads its body, parses it and publishes the items.
+async fn handle(
+    route: Route,
+    state: &ApiState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let items = match state.receive(headers, body).await {
+        Ok(raw) => parse(route, state, caller, headers, raw).await,
+        Err(response) => Err(response),
+    };
+    let response = match items {
+        Ok(items) => accept(state, items).await,
         Err(response) => response,
     };
-    metrics::request("articles_batch", response.status().as_u16());
+    metrics::request(route.label(), response.status().as_u16());
     response
 }
 
-async fn batch(state: &ApiState, caller: &Caller, headers: &HeaderMap, raw: Vec<u8>) -> Response {
+/// The checked items of a body, parsed off the async threads.
+async fn parse(
+    route: Route,
+    state: &ApiState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    raw: Vec<u8>,
+) -> Result<Vec<RawItem>, Response> {
     let ctx = state.context(caller);
+    let content_type = header_str(headers, header::CONTENT_TYPE)
+        .unwrap_or("")
+        .to_owned();
     let max_items = state.limits.max_items;
-    let parsed = parse_off_thread(state, headers, raw, move |body| {
-        batch_items(&ctx.source, parse_ndjson(body, &ctx), max_items)
+    parse_off_thread(state, headers, raw, move |body| match route {
+        Route::Article => {
+            let items = Hint::from_content_type(&content_type)
+                .and_then(|hint| parse_document(body, hint, &ctx))
+                .map_err(|error| {
+                    metrics::rejected(&ctx.source, error.kind.code(), 1);
+                    parse_problem(&error)
+                })?;
+            checked(&ctx.source, items)
+        }
+        Route::Batch => batch_items(&ctx.source, parse_ndjson(body, &ctx), max_items),
     })
-    .await;
-    match parsed {
-        Ok(items) => accept(state, items).await,
-        Err(response) => response,
-    }
+    .await
 }
 
 /// The items of a batch, or the answer refusing it.
