@@ -26,6 +26,7 @@ mod resume;
 mod secrets;
 mod seed;
 mod sink;
+mod slow_clients;
 mod startup;
 mod top;
 mod verdicts;

@@ -244,7 +244,8 @@ async fn no_token_or_password_reaches_a_log() {
     }
 
     // The CLI against the same broken databases, and against the guarded API
-    // (it has no token option, so the API refuses it).
+    // without a token, so the API refuses it (with its token: the test
+    // `the_cli_sends_its_token_to_a_secured_ingest` below).
     let mut cli = String::new();
     for url in [
         format!(
@@ -305,6 +306,114 @@ async fn no_token_or_password_reaches_a_log() {
                 panic!("a secret leaked into {what}: …{context}");
             }
         }
+    }
+    pipeline.stop().await;
+}
+
+/// `wirestream feed` and `wirestream dlq replay` against an ingest that
+/// requires a token: refused without one, accepted with `--token-file` or
+/// `WIRESTREAM_INGEST__TOKEN`, and the token in no output.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_sends_its_token_to_a_secured_ingest() {
+    let pipeline = Pipeline::start_with(Options {
+        ingest_toml: Some(format!(
+            "auth = {{ tokens = [{{ name = \"ops\", token = \"{CONFIG_TOKEN}\" }}] }}"
+        )),
+        ..Options::default()
+    })
+    .await
+    .expect("pipeline starts");
+    let dir = tempfile::tempdir().expect("a folder");
+    let token_file = dir.path().join("ingest-token");
+    std::fs::write(&token_file, format!("{CONFIG_TOKEN}\n")).expect("the token file");
+    let token_file = token_file.display().to_string();
+    let env = pipeline.service_env();
+    let mut with_token = env.clone();
+    with_token.push(("WIRESTREAM_INGEST__TOKEN".into(), CONFIG_TOKEN.into()));
+
+    let run = |args: Vec<String>, env: Vec<(String, String)>| async move {
+        let output = Command::new(binary_path("wirestream"))
+            .args(&args)
+            .envs(env)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("the CLI runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    };
+    let doc = |n: u32| {
+        let path = dir.path().join(format!("doc-{n}.json"));
+        std::fs::write(&path, ninjs(&format!("urn:secrets:cli:{n}"))).expect("a document");
+        path.display().to_string()
+    };
+    let feed = |path: String, more: &[&str]| {
+        let mut args: Vec<String> = ["feed", "--quiet", "--retry-for", "1s"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(more.iter().map(|s| s.to_string()));
+        args.push(path);
+        args
+    };
+    let mut outputs = String::new();
+
+    let (ok, text) = run(feed(doc(1), &[]), env.clone()).await;
+    assert!(!ok && text.contains("401"), "no token, refused: {text}");
+    outputs.push_str(&text);
+    let (ok, text) = run(feed(doc(1), &["--token-file", &token_file]), env.clone()).await;
+    assert!(ok && text.contains("1 accepted"), "--token-file: {text}");
+    outputs.push_str(&text);
+    let (ok, text) = run(feed(doc(2), &[]), with_token.clone()).await;
+    assert!(
+        ok && text.contains("1 accepted"),
+        "WIRESTREAM_INGEST__TOKEN: {text}"
+    );
+    outputs.push_str(&text);
+    let (ok, text) = run(
+        feed(doc(3), &["--token-file", "/nonexistent/token"]),
+        env.clone(),
+    )
+    .await;
+    assert!(!ok && text.contains("/nonexistent/token"), "{text}");
+    outputs.push_str(&text);
+
+    // A dead letter of the worker goes back through ingest, so through its token check.
+    sqlx::query(
+        "INSERT INTO dead_letters (origin, stage, reason, detail, source, failed_at, original)
+         VALUES ('test:secrets:1', 'worker', 'empty_article', 'a test', 'http', now(), $1)",
+    )
+    .bind(ninjs("urn:secrets:cli:replayed"))
+    .execute(&pipeline.pool)
+    .await
+    .expect("a dead letter");
+    let replay = || vec!["dlq".to_string(), "replay".to_string()];
+    let (ok, text) = run(replay(), env.clone()).await;
+    assert!(!ok && text.contains("401"), "no token, refused: {text}");
+    outputs.push_str(&text);
+    let (ok, text) = run(replay(), with_token.clone()).await;
+    assert!(ok && text.contains("1 replayed, 0 failed"), "{text}");
+    outputs.push_str(&text);
+    let mut args = replay();
+    args.extend(["--again".into(), "--token-file".into(), token_file.clone()]);
+    let (ok, text) = run(args, env.clone()).await;
+    assert!(ok && text.contains("1 replayed, 0 failed"), "{text}");
+    outputs.push_str(&text);
+
+    let stored = pipeline
+        .wait_for_count("SELECT count(*) FROM articles", 3, Duration::from_secs(60))
+        .await;
+    assert_eq!(stored, 3, "{}", pipeline.logs());
+    for (what, text) in [("the CLI's output", outputs), ("services", pipeline.logs())] {
+        assert!(
+            !text.contains(CONFIG_TOKEN),
+            "the token leaked into {what}: {text}"
+        );
     }
     pipeline.stop().await;
 }

@@ -104,7 +104,7 @@ impl Ledger for Recorder {
         entries: &[Keyed],
         decisions: &[Record],
         max_per_key: usize,
-    ) -> Result<Vec<wirestream_dedup::Decision>, LedgerError> {
+    ) -> Result<Option<Vec<wirestream_dedup::Decision>>, LedgerError> {
         self.push(Call::Commit(
             entries.to_vec(),
             decisions.to_vec(),

@@ -14,6 +14,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use wirestream_runtime::{kafka, Config};
 use wirestream_store::{DeadLetterFilter, StoredDeadLetter};
 
+use crate::ingest_client::Target;
+
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// List dead letters, oldest first.
@@ -37,9 +39,8 @@ pub enum Command {
         /// Also the ones replayed before.
         #[arg(long)]
         again: bool,
-        /// The ingest service's base URL (default: from the config's `ingest.listen`).
-        #[arg(long)]
-        url: Option<String>,
+        #[command(flatten)]
+        target: Target,
     },
 }
 
@@ -106,7 +107,7 @@ pub async fn run(config: &Config, command: Command) -> anyhow::Result<ExitCode> 
             ids,
             reason,
             again,
-            url,
+            target,
         } => {
             let filter = DeadLetterFilter {
                 ids,
@@ -120,10 +121,8 @@ pub async fn run(config: &Config, command: Command) -> anyhow::Result<ExitCode> 
                 return Ok(ExitCode::SUCCESS);
             }
             let producer = kafka::producer(&config.kafka)?;
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()?;
-            let base = url.unwrap_or_else(|| format!("http://{}", config.ingest.listen));
+            let client = target.client(config, Duration::from_secs(60))?;
+            let base = target.base(config);
             let mut replayed = Vec::new();
             let mut failed = 0usize;
             for letter in &letters {

@@ -10,6 +10,7 @@ use wirestream_runtime::retry::Backoff;
 use wirestream_runtime::Config;
 
 use crate::batches::{Batches, Piece};
+use crate::ingest_client::Target;
 use crate::input::{self, Input, Opened};
 
 #[derive(clap::Args)]
@@ -17,9 +18,8 @@ pub struct Args {
     /// Files or folders; `-` reads stdin. `.gz` files are decompressed.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// The ingest service's base URL (default: from the config's `ingest.listen`).
-    #[arg(long)]
-    url: Option<String>,
+    #[command(flatten)]
+    target: Target,
     /// NDJSON lines sent per request (fewer when more would pass ingest's `max_body_bytes`).
     #[arg(long, default_value_t = 500)]
     batch: usize,
@@ -94,14 +94,8 @@ enum Work {
 }
 
 pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
-    let base = args
-        .url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.ingest.listen));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .context("failed to build the HTTP client")?;
+    let base = args.target.base(config);
+    let client = args.target.client(config, Duration::from_secs(120))?;
     let files = input::expand(&args.paths)?;
     let limits = Limits {
         batch: args.batch.max(1),

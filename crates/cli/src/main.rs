@@ -5,6 +5,7 @@ mod batches;
 mod dedup;
 mod dlq;
 mod feed;
+mod ingest_client;
 mod input;
 mod parse;
 mod report;

@@ -264,6 +264,27 @@ pub struct IngestConfig {
     pub ack_timeout: Duration,
     /// Items waiting for the broker's acknowledgement above which the API answers `429`.
     pub max_in_flight: usize,
+    /// API requests handled at once; one more is refused with `503` at
+    /// once rather than queued. Each holds up to a few times
+    /// `max_body_bytes` of memory while it is parsed.
+    pub max_concurrent_requests: usize,
+    /// Longest an API request may take, body, parsing and the broker's
+    /// acknowledgement included; then `503`. Must exceed `ack_timeout`.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// A connection that has not sent a whole request head (line and
+    /// headers) this long after it opened, or after its last answer, is
+    /// closed: an idle or dribbling client holds no socket for long.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Longest the body of one request may take to arrive; then `408`.
+    /// With `max_body_bytes` it sets the slowest upload rate allowed.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// The bearer token the `wirestream` command sends to the API (`feed`,
+    /// `dlq replay`), e.g. from `WIRESTREAM_INGEST__TOKEN`; `--token-file`
+    /// wins. The services ignore it. Never printed.
+    pub token: Option<ApiToken>,
     /// Provider name for items whose document does not say who sent them.
     pub default_provider: Option<String>,
     /// Bearer-token authentication of the API; off while no token is configured.
@@ -285,6 +306,11 @@ impl Default for IngestConfig {
             max_items: 10_000,
             ack_timeout: Duration::from_secs(30),
             max_in_flight: 50_000,
+            max_concurrent_requests: 64,
+            request_timeout: Duration::from_secs(60),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            token: None,
             default_provider: None,
             auth: IngestAuthConfig::default(),
             spool: IngestSpoolConfig::default(),
@@ -321,6 +347,28 @@ impl std::fmt::Debug for IngestToken {
             .field("token", &"<redacted>")
             .field("provider", &self.provider)
             .finish()
+    }
+}
+
+/// A bearer token a client presents; its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApiToken(String);
+
+impl ApiToken {
+    pub fn new(token: impl Into<String>) -> ApiToken {
+        ApiToken(token.into())
+    }
+
+    /// The token itself, to put in an `Authorization` header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
     }
 }
 
@@ -577,6 +625,20 @@ mod tests {
                 .unwrap_err();
             assert!(err.to_string().contains("horizn"), "{err}");
             assert!(err.to_string().contains("worker.dedup"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_clients_token_comes_from_the_environment_and_is_never_printed() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WIRESTREAM_INGEST__TOKEN", "tok-3f9a1c");
+            jail.set_env("WIRESTREAM_INGEST__HEADER_READ_TIMEOUT", "2s");
+            let config = Config::load(None).expect("loads");
+            let token = config.ingest.token.as_ref().expect("a token");
+            assert_eq!(token.expose(), "tok-3f9a1c");
+            assert_eq!(config.ingest.header_read_timeout, Duration::from_secs(2));
+            assert!(!format!("{config:?}").contains("tok-3f9a1c"));
             Ok(())
         });
     }

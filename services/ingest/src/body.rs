@@ -19,6 +19,8 @@ pub enum BodyError {
     UnsupportedEncoding(String),
     #[error("failed to read the body: {0}")]
     Read(String),
+    #[error("the body did not arrive within {0:?}")]
+    Timeout(std::time::Duration),
 }
 
 /// How much of an oversized body is read (and dropped) before answering
@@ -28,22 +30,33 @@ pub enum BodyError {
 /// while a body beyond this is cut off.
 const DRAIN_FACTOR: usize = 4;
 
-/// Reads a request body, keeping at most `limit` bytes. `declared` is the
-/// `Content-Length`, which refuses a huge body without reading it.
+/// Whether a declared `Content-Length` is over the limit: such a request
+/// is answered `413` before any of its body is read.
+pub fn declared_too_large(declared: Option<u64>, limit: usize) -> bool {
+    declared.is_some_and(|length| length > limit as u64)
+}
+
+/// Reads a request body, keeping at most `limit` bytes, within `timeout`
+/// (a client that sends a byte now and then holds no request for long).
+/// A body sent without a `Content-Length` and over the limit is read and
+/// dropped up to [`DRAIN_FACTOR`] times the limit, so that the client sees
+/// the `413`.
 pub async fn read_capped(
     body: Body,
-    declared: Option<u64>,
     limit: usize,
+    timeout: std::time::Duration,
 ) -> Result<Vec<u8>, BodyError> {
+    let deadline = tokio::time::Instant::now() + timeout;
     let drain = limit.saturating_mul(DRAIN_FACTOR);
-    if declared.is_some_and(|length| length > drain as u64) {
-        return Err(BodyError::TooLarge { limit });
-    }
     let mut stream = body.into_data_stream();
     let mut out = Vec::new();
     let mut seen = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
+    loop {
+        let chunk = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(chunk)) => chunk.map_err(|e| BodyError::Read(e.to_string()))?,
+            Ok(None) => break,
+            Err(_) => return Err(BodyError::Timeout(timeout)),
+        };
         seen = seen.saturating_add(chunk.len());
         if seen > drain {
             break;
@@ -58,6 +71,25 @@ pub async fn read_capped(
         return Err(BodyError::TooLarge { limit });
     }
     Ok(out)
+}
+
+/// Reads and drops the body of a request answered without it (refused by
+/// its size or for admission), at most `DRAIN_FACTOR` times `limit` bytes
+/// and for at most `timeout`: the client still sending reads the answer
+/// rather than a reset connection, and a larger or slower one is cut off.
+pub async fn discard(body: Body, limit: usize, timeout: std::time::Duration) {
+    let drain = limit.saturating_mul(DRAIN_FACTOR);
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    let _ = tokio::time::timeout(timeout, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen = seen.saturating_add(chunk.len());
+            if seen > drain {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Undoes a `Content-Encoding` (none, `identity`, `gzip`, `x-gzip`).
@@ -120,26 +152,40 @@ mod tests {
         ));
     }
 
+    const SECOND: std::time::Duration = std::time::Duration::from_secs(1);
+
     #[tokio::test]
     async fn bodies_are_capped() {
         assert!(matches!(
-            read_capped(Body::from(vec![1u8; 11]), None, 10).await,
+            read_capped(Body::from(vec![1u8; 11]), 10, SECOND).await,
             Err(BodyError::TooLarge { .. })
         ));
         assert!(matches!(
-            read_capped(Body::from(vec![1u8; 100]), None, 10).await,
+            read_capped(Body::from(vec![1u8; 100]), 10, SECOND).await,
             Err(BodyError::TooLarge { .. })
         ));
-        assert!(matches!(
-            read_capped(Body::empty(), Some(1000), 10).await,
-            Err(BodyError::TooLarge { .. })
-        ));
+        assert!(declared_too_large(Some(11), 10));
+        assert!(!declared_too_large(Some(10), 10));
+        assert!(!declared_too_large(None, 10));
         assert_eq!(
-            read_capped(Body::from(vec![1u8; 10]), Some(10), 10)
+            read_capped(Body::from(vec![1u8; 10]), 10, SECOND)
                 .await
                 .expect("fits")
                 .len(),
             10
         );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_dribbles_is_cut_at_the_timeout() {
+        let chunks = futures::stream::unfold(0u32, |n| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Some((Ok::<_, std::io::Error>(vec![b'x']), n + 1))
+        });
+        let body = Body::from_stream(chunks);
+        assert!(matches!(
+            read_capped(body, 1_000, std::time::Duration::from_millis(300)).await,
+            Err(BodyError::Timeout(_))
+        ));
     }
 }

@@ -10,6 +10,7 @@ mod feed_state;
 mod feeds;
 mod metrics;
 mod publisher;
+mod server;
 mod spool;
 
 use anyhow::Context as _;
@@ -21,6 +22,13 @@ pub use publisher::{PublishError, Publisher};
 
 /// Runs the service until `shutdown` fires, then drains in-flight requests.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.ingest.request_timeout > config.ingest.ack_timeout,
+        "ingest.request_timeout ({:?}) must be longer than ingest.ack_timeout ({:?}): \
+         a request waits for the broker's acknowledgement",
+        config.ingest.request_timeout,
+        config.ingest.ack_timeout
+    );
     let metrics_handle = telemetry::init_metrics();
     let readiness = ops::Readiness::new();
     let tracker = TaskTracker::new();
@@ -51,7 +59,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let state = api::ApiState::new(publisher.clone(), readiness.clone(), &config);
     spawn_transports(&config, &state, &publisher, &readiness, &shutdown, &tracker)?;
     // /health, /ready and /metrics stay open: probes and scrapers hold no token.
-    let router = api::router(state, tokens).merge(ops::router(metrics_handle, readiness));
+    let limits = api::RequestLimits {
+        max_concurrent: config.ingest.max_concurrent_requests,
+        timeout: config.ingest.request_timeout,
+    };
+    let router = api::router(state, tokens, &limits).merge(ops::router(metrics_handle, readiness));
     let listener = ops::bind(config.ingest.listen).await?;
     let addr = listener
         .local_addr()
@@ -59,8 +71,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     tracing::info!(%addr, topic = %config.kafka.raw_topic, "ingest listening");
 
     // Requests in flight finish (their items are acknowledged or refused)
-    // before the server task ends.
-    tracker.spawn(ops::serve(listener, router, shutdown.clone()));
+    // before the drain below ends: each connection is a task on `tracker`.
+    tracker.spawn(server::serve(
+        listener,
+        router,
+        config.ingest.header_read_timeout,
+        shutdown.clone(),
+        tracker.clone(),
+    ));
     shutdown.cancelled().await;
     let drained = shutdown::drain(&tracker, config.shutdown.grace).await;
     publisher.flush(config.shutdown.grace);

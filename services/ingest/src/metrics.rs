@@ -54,3 +54,27 @@ pub fn feed_poll(source: &str, outcome: &'static str) {
     metrics::counter!("wirestream_ingest_feed_polls_total", "source" => source.to_owned(), "outcome" => outcome)
         .increment(1);
 }
+
+/// A connection ended by the server or broken: `header_timeout` (no whole
+/// request head in time, idle keep-alive included), `malformed` (not HTTP),
+/// `io` (reset, closed mid-request), `accept_error` (not accepted at all,
+/// e.g. out of file descriptors).
+pub fn connection_cut(reason: &'static str) {
+    metrics::counter!("wirestream_ingest_connections_cut_total", "reason" => reason).increment(1);
+}
+
+pub fn connection_opened() {
+    metrics::gauge!("wirestream_ingest_open_connections").increment(1.0);
+}
+
+pub fn connection_closed() {
+    metrics::gauge!("wirestream_ingest_open_connections").decrement(1.0);
+}
+
+/// An API request refused before its items were parsed: `overloaded` (at
+/// `max_concurrent_requests`), `request_timeout`, `body_timeout`,
+/// `too_large` (by its `Content-Length`), `busy` (429) or `unavailable`
+/// (503, the broker away).
+pub fn refused(reason: &'static str) {
+    metrics::counter!("wirestream_ingest_requests_refused_total", "reason" => reason).increment(1);
+}

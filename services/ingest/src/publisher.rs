@@ -85,6 +85,13 @@ impl Publisher {
         })
     }
 
+    /// `Some(items waiting)` when so many wait for the broker that new items
+    /// would be refused (`429`): checked before a request's body is read.
+    pub fn busy(&self) -> Option<usize> {
+        let waiting = self.in_flight.load(Ordering::SeqCst);
+        (waiting >= self.max_in_flight).then_some(waiting)
+    }
+
     /// Sends every item and returns once the broker has acknowledged all of
     /// them. An error means the caller must not report the items as accepted
     /// (some may still reach the topic: the sender's retry makes a replay,
