@@ -15,7 +15,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{BaseProducer, FutureProducer, Producer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -164,14 +164,18 @@ pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
 /// requests; scripts and tests wait on this rather than on the port.
 pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> anyhow::Result<()> {
     let context = LastError::default();
-    let client: BaseConsumer<LastError> =
+    let client: BaseProducer<LastError> =
         create_with_context(&base(config), context.clone(), "client")?;
     let brokers = config.brokers.clone();
     tokio::task::spawn_blocking(move || {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let outcome = client.fetch_metadata(None, left.min(Duration::from_secs(5)));
+            let outcome = client
+                .client()
+                .fetch_metadata(None, left.min(Duration::from_secs(5)));
+            // Hands librdkafka's error events, with their reasons, to the context.
+            client.poll(Duration::ZERO);
             match outcome {
                 Ok(metadata) if !metadata.brokers().is_empty() => return Ok(()),
                 Ok(_) | Err(_) if left.is_zero() => {
@@ -205,7 +209,7 @@ pub fn spawn_broker_check(
     // Its context keeps librdkafka's last error: a broker that refuses our
     // password or certificate is not merely unreachable, and /ready says so.
     let context = LastError::default();
-    let client: BaseConsumer<LastError> = create_with_context(
+    let client: BaseProducer<LastError> = create_with_context(
         &base(config),
         context.clone(),
         "client for readiness checks",
@@ -215,7 +219,9 @@ pub fn spawn_broker_check(
         // failures means it is gone (and flips /ready and the API to 503).
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
-            let outcome = match client.fetch_metadata(None, Duration::from_secs(5)) {
+            let metadata = client.client().fetch_metadata(None, Duration::from_secs(5));
+            client.poll(Duration::ZERO);
+            let outcome = match metadata {
                 Ok(metadata) if !metadata.brokers().is_empty() => {
                     context.clear();
                     Ok(())
