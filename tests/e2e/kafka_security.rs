@@ -19,12 +19,7 @@ const WRONG_PASSWORD: &str = "scram-wrong-Bd7cX2mR";
 
 /// Starts `service` with the pipeline's environment and `more` (which
 /// wins), its log in `log`; returns it and its ops port.
-fn spawn(
-    pipeline: &Pipeline,
-    service: &str,
-    more: &[(&str, String)],
-    log: &Path,
-) -> (Child, u16) {
+fn spawn(pipeline: &Pipeline, service: &str, more: &[(&str, String)], log: &Path) -> (Child, u16) {
     let port = unused_port();
     let file = std::fs::File::create(log).expect("a log file");
     let child = Command::new(binary_path(&format!("wirestream-{service}")))
@@ -48,7 +43,9 @@ fn spawn(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pipeline_runs_over_sasl_ssl_and_the_broker_refuses_the_rest() {
-    let secured = SecuredKafka::start(PASSWORD).await.expect("a secured broker");
+    let secured = SecuredKafka::start(PASSWORD)
+        .await
+        .expect("a secured broker");
     let dir = tempfile::tempdir().expect("a folder for the test's files");
     let password = sasl::password_file(dir.path(), "password", PASSWORD);
 
@@ -57,7 +54,10 @@ async fn the_pipeline_runs_over_sasl_ssl_and_the_broker_refuses_the_rest() {
     let pipeline = Pipeline::start_with(Options {
         brokers: Some(secured.kafka.brokers()),
         env: vec![
-            ("WIRESTREAM_KAFKA__BROKERS", secured.kafka.sasl_ssl_brokers()),
+            (
+                "WIRESTREAM_KAFKA__BROKERS",
+                secured.kafka.sasl_ssl_brokers(),
+            ),
             (
                 "WIRESTREAM_KAFKA__SASL_PASSWORD_FILE",
                 password.display().to_string(),
@@ -108,41 +108,39 @@ async fn the_pipeline_runs_over_sasl_ssl_and_the_broker_refuses_the_rest() {
     );
     // No security settings at all: a plaintext client on the TLS port.
     let plaintext = sasl::write_file(dir.path(), "plaintext.toml", "");
-    let config = |path: &Path| ("WIRESTREAM_CONFIG", path.display().to_string());
-    let cases: [(&str, &str, Vec<(&str, String)>, &[&str]); 4] = [
-        (
-            "ingest",
-            "a wrong password",
-            vec![(
-                "WIRESTREAM_KAFKA__SASL_PASSWORD_FILE",
-                wrong.display().to_string(),
-            )],
-            &["Authentication failed", "SASL authentication error"],
-        ),
-        (
-            "worker",
-            "a wrong password",
-            vec![(
-                "WIRESTREAM_KAFKA__SASL_PASSWORD_FILE",
-                wrong.display().to_string(),
-            )],
-            &["Authentication failed", "SASL authentication error"],
-        ),
+    let config = |path: &Path| vec![("WIRESTREAM_CONFIG", path.display().to_string())];
+    let wrong_password = || {
+        vec![(
+            "WIRESTREAM_KAFKA__SASL_PASSWORD_FILE",
+            wrong.display().to_string(),
+        )]
+    };
+    const AUTH: &[&str] = &["Authentication failed", "SASL authentication error"];
+    // librdkafka's own words, or the hint the runtime adds to them.
+    const PLAINTEXT: &[&str] = &[
+        "security.protocol",
+        "Disconnected while requesting ApiVersion",
+    ];
+    let cases = [
+        ("ingest", "a wrong password", wrong_password(), AUTH),
+        ("worker", "a wrong password", wrong_password(), AUTH),
         (
             "ingest",
             "an untrusted broker certificate",
-            vec![config(&untrusted)],
-            &["certificate verify failed"],
+            config(&untrusted),
+            &["certificate verify failed"][..],
         ),
         (
             "ingest",
             "a plaintext client",
-            vec![config(&plaintext)],
-            &["security.protocol", "Disconnected while requesting ApiVersion"],
+            config(&plaintext),
+            PLAINTEXT,
         ),
     ];
     for (service, case, env, reasons) in cases {
-        let log = dir.path().join(format!("{service}-{}.log", case.replace(' ', "-")));
+        let log = dir
+            .path()
+            .join(format!("{service}-{}.log", case.replace(' ', "-")));
         let (mut child, port) = spawn(&pipeline, service, &env, &log);
         let refusal = sasl::wait_refused(port, &log, reasons, Duration::from_secs(90)).await;
         let _ = child.start_kill();

@@ -321,14 +321,21 @@ async fn no_sasl_password_reaches_a_log() {
     let ca = secured.certs.ca.clone();
     let pipeline = Pipeline::start_with(Options {
         brokers: Some(secured.kafka.brokers()),
-        env: vec![("WIRESTREAM_KAFKA__BROKERS", secured.kafka.sasl_ssl_brokers())],
+        env: vec![(
+            "WIRESTREAM_KAFKA__BROKERS",
+            secured.kafka.sasl_ssl_brokers(),
+        )],
         config_toml: Some(secured.client_toml_with_password(&ca, SASL_PASSWORD)),
         ..Options::default()
     })
     .await
     .expect("the pipeline starts over SASL_SSL");
     let response = pipeline
-        .post("/v1/articles", "application/json", ninjs("urn:secrets:sasl"))
+        .post(
+            "/v1/articles",
+            "application/json",
+            ninjs("urn:secrets:sasl"),
+        )
         .await;
     assert_eq!(response.status(), 202);
     let stored = pipeline
@@ -395,7 +402,8 @@ async fn no_sasl_password_reaches_a_log() {
         &sink_log,
     );
     for (port, log) in [(worker_port, &worker_log), (sink_port, &sink_log)] {
-        if let Err(error) = sasl::wait_refused(port, log, &AUTH_REFUSED, Duration::from_secs(90)).await
+        if let Err(error) =
+            sasl::wait_refused(port, log, &AUTH_REFUSED, Duration::from_secs(90)).await
         {
             panic!("{error}");
         }
@@ -405,7 +413,10 @@ async fn no_sasl_password_reaches_a_log() {
         let _ = child.wait().await;
     }
     let mut cli_env = env.clone();
-    cli_env.push(("WIRESTREAM_CONFIG".into(), wrong_config.display().to_string()));
+    cli_env.push((
+        "WIRESTREAM_CONFIG".into(),
+        wrong_config.display().to_string(),
+    ));
     let cli = cli_stderr(&["topics", "--wait", "10s"], &cli_env).await;
     assert!(
         AUTH_REFUSED.iter().any(|reason| cli.contains(reason)),

@@ -19,9 +19,17 @@ pub fn is_secret_setting(key: &str) -> bool {
     if key.ends_with(".location") {
         return false;
     }
-    ["password", "secret", "pem", "key", "jaas", "oauthbearer.config", "token"]
-        .iter()
-        .any(|word| key.contains(word))
+    [
+        "password",
+        "secret",
+        "pem",
+        "key",
+        "jaas",
+        "oauthbearer.config",
+        "token",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
 }
 
 /// A map of librdkafka settings for `Debug`: every key, secret values hidden.

@@ -196,7 +196,10 @@ mod tests {
             "1/1 brokers are down",
         );
         let explained = context.explain("down".into());
-        assert!(explained.contains("SASL authentication error"), "{explained}");
+        assert!(
+            explained.contains("SASL authentication error"),
+            "{explained}"
+        );
         context.clear();
         assert_eq!(context.get(), None);
     }
