@@ -178,18 +178,7 @@ async fn no_token_or_password_reaches_a_log() {
 
     // A second ingest at debug level, with the same tokens: every request again.
     let env = pipeline.service_env();
-    let ingest_port = unused_port();
-    let ingest_log = logs_dir.path().join("ingest-debug.log");
-    let mut ingest = spawn_debug(
-        "wirestream-ingest",
-        &env,
-        &[(
-            "WIRESTREAM_INGEST__LISTEN",
-            format!("127.0.0.1:{ingest_port}"),
-        )],
-        &ingest_log,
-    );
-    wait_ready(ingest_port, Duration::from_secs(60)).await;
+    let (mut ingest, ingest_port, ingest_log) = debug_ingest(&env, logs_dir.path()).await;
     let debug_ingest = format!("http://127.0.0.1:{ingest_port}");
     refused_requests(&client, &debug_ingest).await;
     accepted(&client, &debug_ingest, CONFIG_TOKEN, "urn:secrets:3").await;
@@ -345,18 +334,7 @@ async fn no_sasl_password_reaches_a_log() {
 
     let dir = tempfile::tempdir().expect("a folder for the logs");
     let env = pipeline.service_env();
-    let ingest_port = unused_port();
-    let ingest_log = dir.path().join("ingest-debug.log");
-    let mut ingest = spawn_debug(
-        "wirestream-ingest",
-        &env,
-        &[(
-            "WIRESTREAM_INGEST__LISTEN",
-            format!("127.0.0.1:{ingest_port}"),
-        )],
-        &ingest_log,
-    );
-    wait_ready(ingest_port, Duration::from_secs(60)).await;
+    let (mut ingest, ingest_port, ingest_log) = debug_ingest(&env, dir.path()).await;
     let response = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{ingest_port}/v1/articles"))
         .header("content-type", "application/json")
@@ -432,6 +410,16 @@ async fn no_sasl_password_reaches_a_log() {
     ];
     assert_no_secret(&everything, &[SASL_PASSWORD, SASL_WRONG_PASSWORD]);
     pipeline.stop().await;
+}
+
+/// An ingest at debug level with `env`, its log in `dir`, once ready.
+async fn debug_ingest(env: &[(String, String)], dir: &Path) -> (Child, u16, PathBuf) {
+    let port = unused_port();
+    let log = dir.join("ingest-debug.log");
+    let listen = ("WIRESTREAM_INGEST__LISTEN", format!("127.0.0.1:{port}"));
+    let child = spawn_debug("wirestream-ingest", env, &[listen], &log);
+    wait_ready(port, Duration::from_secs(60)).await;
+    (child, port, log)
 }
 
 /// Fails with the text around the first of `secrets` found in a log.
