@@ -97,6 +97,27 @@ def check_k8s():
                 ref = source.get("configMapRef", {}).get("name")
                 if ref and ref not in configmaps:
                     fail(f"k8s/{file}: {name} uses unknown ConfigMap {ref}")
+            mounted = {m["name"] for m in container.get("volumeMounts", [])}
+            declared = {v["name"] for v in pod["spec"].get("volumes", [])}
+            if not mounted <= declared:
+                fail(f"k8s/{file}: {name}/{container['name']} mounts undeclared volumes {sorted(mounted - declared)}")
+    # Every workload (the init Job too) reads Kafka's credentials the same
+    # way: ConfigMap volumes name a ConfigMap of this folder, and no
+    # password is written into a manifest.
+    for file, doc in documents:
+        pod = doc.get("spec", {}).get("template", {}).get("spec", {})
+        for volume in pod.get("volumes", []):
+            ref = volume.get("configMap", {}).get("name")
+            if ref and ref not in configmaps:
+                fail(f"k8s/{file}: volume {volume['name']} uses unknown ConfigMap {ref}")
+        for container in pod.get("containers", []):
+            for var in container.get("env", []):
+                if "PASSWORD" in var["name"] and "FILE" not in var["name"] and "value" in var:
+                    fail(f"k8s/{file}: {var['name']} is written in the manifest, not read from a Secret")
+    for _, doc in configmaps.values():
+        for key, value in doc.get("data", {}).items():
+            if "sasl.password" in str(value) or ("PASSWORD" in key and "FILE" not in key):
+                fail(f"k8s: ConfigMap {doc['metadata']['name']} holds a password ({key})")
     for name, (file, doc) in by_kind.get("Service", {}).items():
         selector = doc["spec"]["selector"]
         if not any(selector.items() <= d["spec"]["template"]["metadata"]["labels"].items() for _, d in deployments.values()):

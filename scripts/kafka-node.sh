@@ -19,6 +19,9 @@
 #   KAFKA_MAX_MESSAGE_BYTES 16777216, as wirestream's kafka.max_message_bytes
 #   KAFKA_HEAP             512m
 #   KAFKA_EXTRA_PROPERTIES lines appended to server.properties (they win)
+#   KAFKA_SCRAM_USERS      SCRAM credentials stored when the data is formatted
+#                          (first start only), one a line, in the storage
+#                          tool's syntax: SCRAM-SHA-512=[name=NAME,password=PW]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -102,7 +105,14 @@ java_opts=(-Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
   -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.properties"
   -cp "$KAFKA_HOME/lib/*")
 if [ ! -f "$DIR/data/meta.properties" ]; then
+  # KRaft keeps SCRAM credentials in the metadata log: the format step writes
+  # the first ones, so that a SASL listener can authenticate from the start.
+  scram=()
+  while IFS= read -r user; do
+    [ -n "$user" ] && scram+=(--add-scram "$user")
+  done <<<"${KAFKA_SCRAM_USERS:-}"
   java "${java_opts[@]}" kafka.tools.StorageTool format \
-    --cluster-id "$(cat "$DIR/cluster-id")" --config "$DIR/server.properties" --ignore-formatted
+    --cluster-id "$(cat "$DIR/cluster-id")" --config "$DIR/server.properties" --ignore-formatted \
+    "${scram[@]}"
 fi
 exec java "${java_opts[@]}" kafka.Kafka "$DIR/server.properties"

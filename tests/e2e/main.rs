@@ -17,6 +17,7 @@ mod ingest_outage;
 mod ingest_reuters;
 mod ingest_spool;
 mod kafka_contract;
+mod kafka_security;
 mod large_items;
 mod malformed;
 mod metrics;

@@ -178,18 +178,7 @@ async fn no_token_or_password_reaches_a_log() {
 
     // A second ingest at debug level, with the same tokens: every request again.
     let env = pipeline.service_env();
-    let ingest_port = unused_port();
-    let ingest_log = logs_dir.path().join("ingest-debug.log");
-    let mut ingest = spawn_debug(
-        "wirestream-ingest",
-        &env,
-        &[(
-            "WIRESTREAM_INGEST__LISTEN",
-            format!("127.0.0.1:{ingest_port}"),
-        )],
-        &ingest_log,
-    );
-    wait_ready(ingest_port, Duration::from_secs(60)).await;
+    let (mut ingest, ingest_port, ingest_log) = debug_ingest(&env, logs_dir.path()).await;
     let debug_ingest = format!("http://127.0.0.1:{ingest_port}");
     refused_requests(&client, &debug_ingest).await;
     accepted(&client, &debug_ingest, CONFIG_TOKEN, "urn:secrets:3").await;
@@ -298,8 +287,146 @@ async fn no_token_or_password_reaches_a_log() {
         ("sink (debug)", sink_text),
         ("wirestream CLI stderr", cli),
     ];
-    for (what, text) in &everything {
-        for secret in SECRETS {
+    assert_no_secret(&everything, &SECRETS);
+    pipeline.stop().await;
+}
+
+// Kafka's SCRAM password, and a wrong one.
+const SASL_PASSWORD: &str = "sasl-pw-Wc6nJ3hT";
+const SASL_WRONG_PASSWORD: &str = "sasl-wrong-Pk9dF4sE";
+const AUTH_REFUSED: [&str; 2] = ["Authentication failed", "SASL authentication error"];
+
+/// The Kafka SASL password never reaches a log: the pipeline runs over
+/// `SASL_SSL` with it written in the config file, an ingest at debug level
+/// gets requests, a worker (password in the file) and a sink (password from
+/// `kafka.sasl_password_file`) at debug level are refused for a wrong
+/// password, and `wirestream topics` is too.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_sasl_password_reaches_a_log() {
+    use wirestream_tests::sasl::{self, SecuredKafka};
+
+    let secured = SecuredKafka::start(SASL_PASSWORD)
+        .await
+        .expect("a secured broker");
+    let ca = secured.certs.ca.clone();
+    let pipeline = Pipeline::start_with(Options {
+        brokers: Some(secured.kafka.brokers()),
+        env: vec![(
+            "WIRESTREAM_KAFKA__BROKERS",
+            secured.kafka.sasl_ssl_brokers(),
+        )],
+        config_toml: Some(secured.client_toml_with_password(&ca, SASL_PASSWORD)),
+        ..Options::default()
+    })
+    .await
+    .expect("the pipeline starts over SASL_SSL");
+    let response = pipeline
+        .post(
+            "/v1/articles",
+            "application/json",
+            ninjs("urn:secrets:sasl"),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let stored = pipeline
+        .wait_for_count("SELECT count(*) FROM articles", 1, Duration::from_secs(60))
+        .await;
+    assert_eq!(stored, 1, "{}", pipeline.logs());
+
+    let dir = tempfile::tempdir().expect("a folder for the logs");
+    let env = pipeline.service_env();
+    let (mut ingest, ingest_port, ingest_log) = debug_ingest(&env, dir.path()).await;
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{ingest_port}/v1/articles"))
+        .header("content-type", "application/json")
+        .body(ninjs("urn:secrets:sasl-debug"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 202);
+
+    let wrong_config = sasl::write_file(
+        dir.path(),
+        "wrong.toml",
+        &secured.client_toml_with_password(&ca, SASL_WRONG_PASSWORD),
+    );
+    let wrong_file = sasl::password_file(dir.path(), "wrong-password", SASL_WRONG_PASSWORD);
+    let (worker_port, sink_port) = (unused_port(), unused_port());
+    let worker_log = dir.path().join("worker-debug.log");
+    let mut worker = spawn_debug(
+        "wirestream-worker",
+        &env,
+        &[
+            ("WIRESTREAM_CONFIG", wrong_config.display().to_string()),
+            (
+                "WIRESTREAM_WORKER__LISTEN",
+                format!("127.0.0.1:{worker_port}"),
+            ),
+            ("WIRESTREAM_STARTUP__TIMEOUT", "300s".into()),
+        ],
+        &worker_log,
+    );
+    let sink_log = dir.path().join("sink-debug.log");
+    let mut sink = spawn_debug(
+        "wirestream-sink",
+        &env,
+        &[
+            (
+                "WIRESTREAM_KAFKA__SASL_PASSWORD_FILE",
+                wrong_file.display().to_string(),
+            ),
+            ("WIRESTREAM_SINK__LISTEN", format!("127.0.0.1:{sink_port}")),
+            ("WIRESTREAM_STARTUP__TIMEOUT", "300s".into()),
+        ],
+        &sink_log,
+    );
+    for (port, log) in [(worker_port, &worker_log), (sink_port, &sink_log)] {
+        if let Err(error) =
+            sasl::wait_refused(port, log, &AUTH_REFUSED, Duration::from_secs(90)).await
+        {
+            panic!("{error}");
+        }
+    }
+    for child in [&mut ingest, &mut worker, &mut sink] {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+    let mut cli_env = env.clone();
+    cli_env.push((
+        "WIRESTREAM_CONFIG".into(),
+        wrong_config.display().to_string(),
+    ));
+    let cli = cli_stderr(&["topics", "--wait", "10s"], &cli_env).await;
+    assert!(
+        AUTH_REFUSED.iter().any(|reason| cli.contains(reason)),
+        "wirestream topics does not say why: {cli}"
+    );
+
+    let everything = [
+        ("services", pipeline.logs()),
+        ("ingest (debug)", read(&ingest_log)),
+        ("worker (debug)", read(&worker_log)),
+        ("sink (debug)", read(&sink_log)),
+        ("wirestream topics stderr", cli),
+    ];
+    assert_no_secret(&everything, &[SASL_PASSWORD, SASL_WRONG_PASSWORD]);
+    pipeline.stop().await;
+}
+
+/// An ingest at debug level with `env`, its log in `dir`, once ready.
+async fn debug_ingest(env: &[(String, String)], dir: &Path) -> (Child, u16, PathBuf) {
+    let port = unused_port();
+    let log = dir.join("ingest-debug.log");
+    let listen = ("WIRESTREAM_INGEST__LISTEN", format!("127.0.0.1:{port}"));
+    let child = spawn_debug("wirestream-ingest", env, &[listen], &log);
+    wait_ready(port, Duration::from_secs(60)).await;
+    (child, port, log)
+}
+
+/// Fails with the text around the first of `secrets` found in a log.
+fn assert_no_secret(logs: &[(&str, String)], secrets: &[&str]) {
+    for (what, text) in logs {
+        for secret in secrets {
             if let Some(at) = text.find(secret) {
                 let from = at.saturating_sub(200);
                 let context = text.get(from..at + secret.len()).unwrap_or(secret);
@@ -307,7 +434,6 @@ async fn no_token_or_password_reaches_a_log() {
             }
         }
     }
-    pipeline.stop().await;
 }
 
 /// `wirestream feed` and `wirestream dlq replay` against an ingest that

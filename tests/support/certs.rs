@@ -82,6 +82,16 @@ impl Certs {
         Ok(Certs { ca, cert, key, dir })
     }
 
+    /// The server's key and certificate in one PEM file, as a Kafka broker
+    /// reads its keystore with `ssl.keystore.type=PEM` (key first).
+    pub fn keystore_pem(&self) -> anyhow::Result<PathBuf> {
+        let keystore = self.dir.path().join("server-keystore.pem");
+        let mut pem = std::fs::read_to_string(&self.key)?;
+        pem.push_str(&std::fs::read_to_string(&self.cert)?);
+        std::fs::write(&keystore, pem)?;
+        Ok(keystore)
+    }
+
     /// Lets `user` (e.g. `postgres`, which refuses a key others can read)
     /// own the folder and its files, when the tests run as root.
     pub fn give_to(&self, user: &str) -> anyhow::Result<()> {

@@ -2,6 +2,12 @@
 //! cluster of three, each node a JVM started by `scripts/kafka-node.sh` (the
 //! same script the local stack uses) on free loopback ports, with its data in
 //! a temporary folder so that what it acknowledged survives a stop.
+//!
+//! [`Kafka::with_sasl_ssl`] gives each node a second client listener,
+//! `SASL_SSL` with SCRAM-SHA-512 users, for the security tests. The
+//! PLAINTEXT listener stays: the harness itself (start-up wait, topic
+//! creation, reading topics back) and the controller use it, so a test's
+//! own plumbing never depends on the security it is testing.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -21,6 +27,8 @@ struct Node {
     id: i32,
     port: u16,
     controller_port: u16,
+    /// The `SASL_SSL` listener's port, always reserved, used only with [`Security`].
+    sasl_port: u16,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -29,6 +37,7 @@ struct Node {
 pub struct Kafka {
     nodes: Vec<Node>,
     cluster_id: String,
+    security: Option<Security>,
     _dir: tempfile::TempDir,
 }
 
@@ -48,6 +57,7 @@ impl Kafka {
                 id,
                 port: free_port(),
                 controller_port: free_port(),
+                sasl_port: free_port(),
                 dir: dir.path().join(format!("node-{id}")),
                 child: None,
             })
@@ -55,8 +65,33 @@ impl Kafka {
         Ok(Kafka {
             nodes,
             cluster_id: cluster_id(),
+            security: None,
             _dir: dir,
         })
+    }
+
+    /// Adds a `SASL_SSL` listener to every node, before the first start:
+    /// TLS with `keystore` (a PEM file, key and certificate, e.g.
+    /// [`crate::certs::Certs::keystore_pem`]) and SCRAM-SHA-512 with the
+    /// `users` (name, password), stored when the node formats its data.
+    pub fn with_sasl_ssl(mut self, keystore: &Path, users: &[(&str, &str)]) -> Kafka {
+        self.security = Some(Security {
+            keystore: keystore.to_owned(),
+            users: users
+                .iter()
+                .map(|(name, password)| (name.to_string(), password.to_string()))
+                .collect(),
+        });
+        self
+    }
+
+    /// Every node's `SASL_SSL` address, as `bootstrap.servers` (see [`Kafka::with_sasl_ssl`]).
+    pub fn sasl_ssl_brokers(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.sasl_port))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Every node's client address, as `bootstrap.servers`.
@@ -197,10 +232,15 @@ impl Kafka {
             .join(",");
         let replication = self.nodes.len().min(3).to_string();
         let cluster_id = self.cluster_id.clone();
+        let security = self.security.clone();
         let node = self.node_mut(id);
         if node.child.is_some() {
             return Ok(());
         }
+        let (properties, scram_users) = match &security {
+            Some(security) => security.settings(node),
+            None => Default::default(),
+        };
         std::fs::create_dir_all(&node.dir)?;
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -216,6 +256,8 @@ impl Kafka {
             .env("KAFKA_REPLICATION", replication)
             // Three JVMs share two cores with the pipeline under test.
             .env("KAFKA_HEAP", "384m")
+            .env("KAFKA_EXTRA_PROPERTIES", properties)
+            .env("KAFKA_SCRAM_USERS", scram_users)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -265,6 +307,38 @@ impl Kafka {
         Ok(ClientConfig::new()
             .set("bootstrap.servers", self.brokers())
             .create()?)
+    }
+}
+
+/// The `SASL_SSL` listener of [`Kafka::with_sasl_ssl`].
+#[derive(Clone)]
+struct Security {
+    keystore: PathBuf,
+    users: Vec<(String, String)>,
+}
+
+impl Security {
+    /// The node's extra broker properties (they replace the script's
+    /// listener lines) and its SCRAM users, as `scripts/kafka-node.sh` takes them.
+    fn settings(&self, node: &Node) -> (String, String) {
+        let (port, controller, sasl) = (node.port, node.controller_port, node.sasl_port);
+        let properties = format!(
+            "listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller},SASL_SSL://127.0.0.1:{sasl}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:{sasl}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location={}
+",
+            self.keystore.display()
+        );
+        let users = self
+            .users
+            .iter()
+            .map(|(name, password)| format!("SCRAM-SHA-512=[name={name},password={password}]\n"))
+            .collect();
+        (properties, users)
     }
 }
 

@@ -24,6 +24,7 @@ pub mod postgres;
 pub mod probe;
 pub mod prometheus;
 pub mod raw;
+pub mod sasl;
 pub mod tmux;
 pub mod trickle;
 

@@ -34,6 +34,14 @@ pub enum ConfigError {
     Invalid(#[from] Box<figment::Error>),
     #[error("invalid configuration in [{0}]: {1}")]
     Section(String, #[source] Box<figment::Error>),
+    /// Names the file, never what it holds.
+    #[error("failed to read {what} from {path}: {source}")]
+    SecretFile {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -73,9 +81,11 @@ impl Config {
                 .filter(|key| key.as_str().contains("__"))
                 .split("__"),
         );
-        figment
+        let mut config: Config = figment
             .extract()
-            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.kafka.read_secret_files()?;
+        Ok(config)
     }
 }
 
@@ -97,7 +107,9 @@ impl Section {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` is written by hand below: the librdkafka settings may hold
+/// passwords and keys, which are never printed.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KafkaConfig {
     /// `bootstrap.servers`.
@@ -131,6 +143,50 @@ pub struct KafkaConfig {
     pub producer: BTreeMap<String, String>,
     /// librdkafka settings for consumers only.
     pub consumer: BTreeMap<String, String>,
+    /// A file holding the SASL password (a mounted Kubernetes Secret, say):
+    /// read once at start, trailing newline dropped, and used as
+    /// `sasl.password` of every client, winning over `[kafka.common]`.
+    /// librdkafka's dotted keys cannot be spelt as environment variables,
+    /// so this is how a password comes from outside the config file.
+    pub sasl_password_file: Option<PathBuf>,
+}
+
+impl KafkaConfig {
+    /// Reads [`KafkaConfig::sasl_password_file`] into the common settings.
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = &self.sasl_password_file {
+            let password =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+                    what: "kafka.sasl_password_file",
+                    path: path.clone(),
+                    source,
+                })?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            self.common.insert("sasl.password".into(), password);
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::Settings;
+        f.debug_struct("KafkaConfig")
+            .field("brokers", &self.brokers)
+            .field("raw_topic", &self.raw_topic)
+            .field("articles_topic", &self.articles_topic)
+            .field("dead_letter_topic", &self.dead_letter_topic)
+            .field("partitions", &self.partitions)
+            .field("replication_factor", &self.replication_factor)
+            .field("min_insync_replicas", &self.min_insync_replicas)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("record_headers", &self.record_headers)
+            .field("common", &Settings(&self.common))
+            .field("producer", &Settings(&self.producer))
+            .field("consumer", &Settings(&self.consumer))
+            .field("sasl_password_file", &self.sasl_password_file)
+            .finish()
+    }
 }
 
 impl Default for KafkaConfig {
@@ -148,6 +204,7 @@ impl Default for KafkaConfig {
             common: BTreeMap::new(),
             producer: BTreeMap::new(),
             consumer: BTreeMap::new(),
+            sasl_password_file: None,
         }
     }
 }
@@ -639,6 +696,49 @@ mod tests {
             assert_eq!(token.expose(), "tok-3f9a1c");
             assert_eq!(config.ingest.header_read_timeout, Duration::from_secs(2));
             assert!(!format!("{config:?}").contains("tok-3f9a1c"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn kafka_secrets_are_never_printed() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "wirestream.toml",
+                r#"
+                [kafka.common]
+                "security.protocol" = "SASL_SSL"
+                "sasl.username" = "wirestream"
+                "sasl.password" = "from-the-file-Jq8"
+                [kafka.producer]
+                "ssl.key.pem" = "-----BEGIN PRIVATE KEY-----Kx9"
+                "#,
+            )?;
+            let config = Config::load(Some(Path::new("wirestream.toml"))).expect("loads");
+            let shown = format!("{config:?}");
+            for secret in ["from-the-file-Jq8", "PRIVATE KEY-----Kx9"] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+            assert!(shown.contains("SASL_SSL") && shown.contains("wirestream"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_sasl_password_may_come_from_a_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("password", "from-a-secret-Vt3\n")?;
+            jail.set_env("WIRESTREAM_KAFKA__SASL_PASSWORD_FILE", "password");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(
+                config.kafka.common.get("sasl.password").map(String::as_str),
+                Some("from-a-secret-Vt3"),
+                "the trailing newline is not part of it"
+            );
+            assert!(!format!("{config:?}").contains("from-a-secret-Vt3"));
+            jail.set_env("WIRESTREAM_KAFKA__SASL_PASSWORD_FILE", "missing");
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().contains("missing"), "{err}");
             Ok(())
         });
     }

@@ -15,12 +15,16 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{BaseProducer, FutureProducer, Producer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::KafkaConfig;
+
+mod errors;
+
+pub use errors::{create, create_with_context, LastError};
 
 fn base(config: &KafkaConfig) -> ClientConfig {
     let mut client = ClientConfig::new();
@@ -50,9 +54,7 @@ pub fn producer_config(config: &KafkaConfig) -> ClientConfig {
 }
 
 pub fn producer(config: &KafkaConfig) -> anyhow::Result<FutureProducer> {
-    producer_config(config)
-        .create()
-        .context("failed to create the Kafka producer")
+    create(&producer_config(config), "producer")
 }
 
 /// The settings of a consumer in `group_id` that stores offsets only when
@@ -100,9 +102,7 @@ pub fn consumer_with_context<C>(
 where
     C: rdkafka::consumer::ConsumerContext + 'static,
 {
-    consumer_config(config, group_id)
-        .create_with_context(context)
-        .context("failed to create the Kafka consumer")
+    create_with_context(&consumer_config(config, group_id), context, "consumer")
 }
 
 /// The topic settings wirestream creates its topics with.
@@ -118,9 +118,7 @@ fn topic_settings(config: &KafkaConfig) -> Vec<(&'static str, String)> {
 /// replication factor, `min.insync.replicas` and `max.message.bytes` of the
 /// config. Existing topics are left as they are.
 pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = base(config)
-        .create()
-        .context("failed to create the Kafka admin client")?;
+    let admin: AdminClient<DefaultClientContext> = create(&base(config), "admin client")?;
     let topics = [
         config.raw_topic.as_str(),
         config.articles_topic.as_str(),
@@ -165,21 +163,27 @@ pub async fn ensure_topics(config: &KafkaConfig) -> anyhow::Result<()> {
 /// broker, for at most `timeout`. A broker's port can open before it serves
 /// requests; scripts and tests wait on this rather than on the port.
 pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> anyhow::Result<()> {
-    let client: BaseConsumer = base(config)
-        .create()
-        .context("failed to create the Kafka client")?;
+    let context = LastError::default();
+    let client: BaseProducer<LastError> =
+        create_with_context(&base(config), context.clone(), "client")?;
     let brokers = config.brokers.clone();
     tokio::task::spawn_blocking(move || {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let why = match client.fetch_metadata(None, left.min(Duration::from_secs(5))) {
+            let outcome = client
+                .client()
+                .fetch_metadata(None, left.min(Duration::from_secs(5)));
+            // Hands librdkafka's error events, with their reasons, to the context.
+            client.poll(Duration::ZERO);
+            let why = match outcome {
                 Ok(metadata) if !metadata.brokers().is_empty() => return Ok(()),
                 Ok(_) => "no brokers in the metadata".to_string(),
                 Err(error) => error.to_string(),
             };
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
+                let why = context.explain(why);
                 anyhow::bail!("Kafka at {brokers} did not answer within {timeout:?}: {why}");
             }
             std::thread::sleep(left.min(Duration::from_millis(200)));
@@ -202,18 +206,28 @@ pub fn spawn_broker_check(
     shutdown: CancellationToken,
     tracker: &TaskTracker,
 ) -> anyhow::Result<()> {
-    let client: BaseConsumer = base(config)
-        .create()
-        .context("failed to create the Kafka client for readiness checks")?;
+    // Its context keeps librdkafka's last error: a broker that refuses our
+    // password or certificate is not merely unreachable, and /ready says so.
+    let context = LastError::default();
+    let client: BaseProducer<LastError> = create_with_context(
+        &base(config),
+        context.clone(),
+        "client for readiness checks",
+    )?;
     tracker.spawn_blocking(move || {
         // A broker under load can miss one metadata deadline; only a run of
         // failures means it is gone (and flips /ready and the API to 503).
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
-            let outcome = match client.fetch_metadata(None, Duration::from_secs(5)) {
-                Ok(metadata) if !metadata.brokers().is_empty() => Ok(()),
+            let metadata = client.client().fetch_metadata(None, Duration::from_secs(5));
+            client.poll(Duration::ZERO);
+            let outcome = match metadata {
+                Ok(metadata) if !metadata.brokers().is_empty() => {
+                    context.clear();
+                    Ok(())
+                }
                 Ok(_) => Err("the broker returned no brokers".to_string()),
-                Err(error) => Err(format!("broker unreachable: {error}")),
+                Err(error) => Err(context.explain(format!("broker unreachable: {error}"))),
             };
             failures = if outcome.is_ok() { 0 } else { failures + 1 };
             if outcome.is_ok() || failures >= BROKER_FAILURES_BEFORE_UNREADY {
@@ -272,11 +286,12 @@ impl LagReporter {
         topics: &[&str],
     ) -> anyhow::Result<Self> {
         // Committed offsets are asked for as the client's own group.id.
-        let client: BaseConsumer = base(config)
-            .set("group.id", group_id)
-            .set("enable.auto.commit", "false")
-            .create()
-            .context("failed to create the Kafka client for consumer lag")?;
+        let client: BaseConsumer = create(
+            base(config)
+                .set("group.id", group_id)
+                .set("enable.auto.commit", "false"),
+            "client for consumer lag",
+        )?;
         self.watched.push(Watched {
             client: std::sync::Arc::new(client),
             group: group_id.to_owned(),

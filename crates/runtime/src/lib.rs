@@ -5,6 +5,7 @@
 //! * [`telemetry`]: `tracing` logs and the Prometheus recorder for `metrics`.
 //! * [`ops`]: the `/metrics`, `/health` and `/ready` endpoints.
 //! * [`kafka`]: producer, consumer and admin clients built from config.
+//! * [`redact`]: which librdkafka settings are secrets, never printed.
 //! * [`batch`]: cutting a consumer's stream into batches.
 //! * [`shutdown`]: SIGINT/SIGTERM to a `CancellationToken`, and draining a
 //!   `TaskTracker` within a hard deadline.
@@ -13,6 +14,7 @@ pub mod batch;
 pub mod config;
 pub mod kafka;
 pub mod ops;
+pub mod redact;
 pub mod retry;
 pub mod shutdown;
 pub mod stage;
