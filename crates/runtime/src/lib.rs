@@ -6,6 +6,7 @@
 //! * [`ops`]: the `/metrics`, `/health` and `/ready` endpoints.
 //! * [`kafka`]: producer, consumer and admin clients built from config.
 //! * [`batch`]: cutting a consumer's stream into batches.
+//! * [`secret`]: connection URLs whose password is never printed.
 //! * [`shutdown`]: SIGINT/SIGTERM to a `CancellationToken`, and draining a
 //!   `TaskTracker` within a hard deadline.
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod kafka;
 pub mod ops;
 pub mod retry;
+pub mod secret;
 pub mod shutdown;
 pub mod stage;
 pub mod telemetry;
