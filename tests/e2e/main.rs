@@ -19,6 +19,7 @@ mod kafka_contract;
 mod large_items;
 mod malformed;
 mod metrics;
+mod pg_security;
 mod report;
 mod resume;
 mod secrets;
