@@ -97,6 +97,18 @@ def check_k8s():
                 ref = source.get("configMapRef", {}).get("name")
                 if ref and ref not in configmaps:
                     fail(f"k8s/{file}: {name} uses unknown ConfigMap {ref}")
+    # A database URL carries a password: only ever from a Secret.
+    workloads = list(deployments.items()) + list(by_kind.get("Job", {}).items())
+    for name, (file, doc) in workloads:
+        for container in doc["spec"]["template"]["spec"]["containers"]:
+            for var in container.get("env", []):
+                if var["name"].endswith("__URL") and "DATABASE" in var["name"]:
+                    if "secretKeyRef" not in var.get("valueFrom", {}):
+                        fail(f"k8s/{file}: {name} sets {var['name']} other than from a Secret")
+    for name, (file, doc) in configmaps.items():
+        for key in doc.get("data", {}):
+            if key.startswith("WIRESTREAM_DATABASE__URL"):
+                fail(f"k8s/{file}: ConfigMap {name} holds {key}, which belongs in a Secret")
     for name, (file, doc) in by_kind.get("Service", {}).items():
         selector = doc["spec"]["selector"]
         if not any(selector.items() <= d["spec"]["template"]["metadata"]["labels"].items() for _, d in deployments.values()):

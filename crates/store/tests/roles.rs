@@ -233,3 +233,30 @@ async fn every_table_is_granted_to_some_role(pool: PgPool) {
         "tables no role may use: {forgotten:?}"
     );
 }
+
+/// A service that is not the owner cannot migrate: told to wait for the
+/// owner's `wirestream migrate` (retried), or refused for good (no retry)
+/// when it tries to migrate itself.
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn a_role_that_cannot_migrate_is_told_so(pool: PgPool) {
+    use wirestream_runtime::retry::ErrorClass;
+    // As if the newest migration were new in this build.
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(wirestream_store::latest_migration())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let worker = as_role(&pool, "wirestream_worker").await;
+    let behind = wirestream_store::check_schema(&worker).await.unwrap_err();
+    assert_eq!(behind.class(), ErrorClass::Transient, "{behind}");
+    assert!(behind.to_string().contains("wirestream migrate"), "{behind}");
+    let refused = wirestream_store::migrate(&worker).await.unwrap_err();
+    assert_eq!(refused.class(), ErrorClass::Permanent, "{refused}");
+    assert!(refused.to_string().contains("permission denied"), "{refused}");
+    wirestream_store::migrate(&pool)
+        .await
+        .expect("the owner can");
+    wirestream_store::check_schema(&worker)
+        .await
+        .expect("and then the schema is current");
+}
