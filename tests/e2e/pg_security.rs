@@ -37,7 +37,10 @@ fn login_url(postgres: &Postgres, database: &str, user: &str, password: &str) ->
 fn tls_env(ca: &std::path::Path) -> Vec<(&'static str, String)> {
     vec![
         ("WIRESTREAM_DATABASE__SSLMODE", "verify-full".into()),
-        ("WIRESTREAM_DATABASE__SSL_ROOT_CERT", ca.display().to_string()),
+        (
+            "WIRESTREAM_DATABASE__SSL_ROOT_CERT",
+            ca.display().to_string(),
+        ),
     ]
 }
 
@@ -91,7 +94,12 @@ async fn the_pipeline_runs_over_tls_with_passwords_and_least_privilege() {
     let stored = pipeline
         .wait_for_count("SELECT count(*) FROM articles", 1, Duration::from_secs(60))
         .await;
-    assert_eq!(stored, 1, "stored over TLS as the owner\n{}", pipeline.logs());
+    assert_eq!(
+        stored,
+        1,
+        "stored over TLS as the owner\n{}",
+        pipeline.logs()
+    );
 
     // A deployer's login users, members of the group roles.
     for (user, password, role) in [
@@ -169,7 +177,10 @@ async fn an_untrusted_certificate_is_refused_naming_the_cause() {
     .expect("the harness reaches it with the right CA");
 
     let mut extra = tls_env(&other.ca);
-    extra.push(("WIRESTREAM_SINK__LISTEN", format!("127.0.0.1:{}", unused_port())));
+    extra.push((
+        "WIRESTREAM_SINK__LISTEN",
+        format!("127.0.0.1:{}", unused_port()),
+    ));
     extra.push(("WIRESTREAM_STARTUP__TIMEOUT", "3s".into()));
     let (code, stderr) = exit_of(
         spawn(&pipeline, "wirestream-sink", &extra),

@@ -78,7 +78,11 @@ impl Postgres {
         if let Some((_, password)) = secure {
             // Read by initdb as the postgres user: the folder is its.
             std::fs::write(&pwfile, format!("{password}\n"))?;
-            initdb.extend(["--auth-local=trust", "--auth-host=scram-sha-256", &pwfile_arg]);
+            initdb.extend([
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                &pwfile_arg,
+            ]);
         } else {
             initdb.push("--auth=trust");
         }

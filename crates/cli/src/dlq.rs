@@ -44,8 +44,7 @@ pub enum Command {
 }
 
 pub async fn run(config: &Config, command: Command) -> anyhow::Result<ExitCode> {
-    let pool =
-        wirestream_store::connect_lazy(&config.database, 2)?;
+    let pool = wirestream_store::connect_lazy(&config.database, 2)?;
     match command {
         Command::List {
             reason,

@@ -624,7 +624,10 @@ mod tests {
                 "postgres://sink:hunter2@db:5432/wirestream?password=hunter2",
             );
             jail.set_env("WIRESTREAM_DATABASE__SSLMODE", "verify-full");
-            jail.set_env("WIRESTREAM_DATABASE__SSL_ROOT_CERT", "/etc/wirestream/ca.pem");
+            jail.set_env(
+                "WIRESTREAM_DATABASE__SSL_ROOT_CERT",
+                "/etc/wirestream/ca.pem",
+            );
             let config = Config::load(None).expect("loads");
             assert_eq!(config.database.sslmode, Some(SslMode::VerifyFull));
             let printed = format!("{config:?} {:#?}", config.database);

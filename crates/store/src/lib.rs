@@ -26,8 +26,8 @@ pub use search_index::flush_search_index;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::PgPool;
 use wirestream_runtime::config::{DatabaseConfig, SslMode};
-pub use wirestream_runtime::secret::redact;
 use wirestream_runtime::retry::ErrorClass;
+pub use wirestream_runtime::secret::redact;
 
 /// What one [`write_batch`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -221,6 +221,14 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
         .execute(&mut *conn)
         .await?;
     let migrated = MIGRATOR.run(&mut *conn).await;
+    if migrated.is_err() {
+        // sqlx keeps its migration lock (a session-level advisory lock)
+        // when a migration fails: released here, or the next attempt on
+        // another connection of the pool, or another instance, waits for good.
+        sqlx::query("SELECT pg_advisory_unlock_all()")
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::raw_sql("RESET statement_timeout; RESET lock_timeout")
         .execute(&mut *conn)
         .await?;
@@ -256,4 +264,3 @@ pub async fn ping(pool: &PgPool) -> Result<(), String> {
         .map(|_| ())
         .map_err(|e| format!("postgres unreachable: {}", redact(&e.to_string())))
 }
-

@@ -21,9 +21,8 @@ use crate::StoreError;
 /// this calls the owner's `wirestream_flush_search_index()`, which the
 /// roles migration lends to `wirestream_sink`.
 pub async fn flush_search_index(pool: &PgPool) -> Result<i64, StoreError> {
-    let pages: i64 =
-        sqlx::query_scalar("SELECT wirestream_flush_search_index()")
-            .fetch_one(pool)
-            .await?;
+    let pages: i64 = sqlx::query_scalar("SELECT wirestream_flush_search_index()")
+        .fetch_one(pool)
+        .await?;
     Ok(pages)
 }

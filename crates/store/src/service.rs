@@ -56,7 +56,11 @@ pub async fn open(
         }
         result
     };
-    let what = if config.migrate { "migrate" } else { "schema check" };
+    let what = if config.migrate {
+        "migrate"
+    } else {
+        "schema check"
+    };
     let ready = policy.run(what, shutdown, StoreError::class, attempt);
     match tokio::time::timeout(startup_timeout, ready).await {
         Ok(Some(result)) => result.map(|()| Some(pool)),

@@ -241,21 +241,41 @@ async fn every_table_is_granted_to_some_role(pool: PgPool) {
 async fn a_role_that_cannot_migrate_is_told_so(pool: PgPool) {
     use wirestream_runtime::retry::ErrorClass;
     // As if the newest migration were new in this build.
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
-        .bind(wirestream_store::latest_migration())
-        .execute(&pool)
-        .await
-        .unwrap();
+    let newest = wirestream_store::latest_migration();
+    sqlx::raw_sql(&format!(
+        "CREATE TABLE saved AS SELECT * FROM _sqlx_migrations WHERE version = {newest};
+         DELETE FROM _sqlx_migrations WHERE version = {newest};"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
     let worker = as_role(&pool, "wirestream_worker").await;
     let behind = wirestream_store::check_schema(&worker).await.unwrap_err();
     assert_eq!(behind.class(), ErrorClass::Transient, "{behind}");
-    assert!(behind.to_string().contains("wirestream migrate"), "{behind}");
+    assert!(
+        behind.to_string().contains("wirestream migrate"),
+        "{behind}"
+    );
     let refused = wirestream_store::migrate(&worker).await.unwrap_err();
     assert_eq!(refused.class(), ErrorClass::Permanent, "{refused}");
-    assert!(refused.to_string().contains("permission denied"), "{refused}");
-    wirestream_store::migrate(&pool)
+    assert!(
+        refused.to_string().contains("permission denied"),
+        "{refused}"
+    );
+    // As if the owner had migrated. The failed attempt let go of the
+    // migration lock (the worker's pool is still open): the owner's
+    // `migrate`, which takes it, is not kept waiting.
+    sqlx::query("INSERT INTO _sqlx_migrations SELECT * FROM saved")
+        .execute(&pool)
         .await
-        .expect("the owner can");
+        .unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        wirestream_store::migrate(&pool),
+    )
+    .await
+    .expect("the lock is free")
+    .expect("nothing left to migrate");
     wirestream_store::check_schema(&worker)
         .await
         .expect("and then the schema is current");
