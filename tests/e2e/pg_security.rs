@@ -44,6 +44,22 @@ fn tls_env(ca: &std::path::Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Posts article number `n` and waits until `n` articles are stored.
+async fn store(pipeline: &Pipeline, n: i64, what: &str) {
+    let response = pipeline
+        .post(
+            "/v1/articles",
+            "application/json",
+            ninjs(&format!("urn:tls:{n}")),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let stored = pipeline
+        .wait_for_count("SELECT count(*) FROM articles", n, Duration::from_secs(60))
+        .await;
+    assert_eq!(stored, n, "{what}\n{}", pipeline.logs());
+}
+
 async fn wait_ready(port: u16, within: Duration) -> bool {
     let started = Instant::now();
     while started.elapsed() < within {
@@ -87,19 +103,7 @@ async fn the_pipeline_runs_over_tls_with_passwords_and_least_privilege() {
     })
     .await
     .expect("the pipeline starts over TLS");
-    let response = pipeline
-        .post("/v1/articles", "application/json", ninjs("urn:tls:1"))
-        .await;
-    assert_eq!(response.status(), 202);
-    let stored = pipeline
-        .wait_for_count("SELECT count(*) FROM articles", 1, Duration::from_secs(60))
-        .await;
-    assert_eq!(
-        stored,
-        1,
-        "stored over TLS as the owner\n{}",
-        pipeline.logs()
-    );
+    store(&pipeline, 1, "stored over TLS as the owner").await;
 
     // A deployer's login users, members of the group roles.
     for (user, password, role) in [
@@ -127,19 +131,7 @@ async fn the_pipeline_runs_over_tls_with_passwords_and_least_privilege() {
             pipeline.logs()
         );
     }
-    let response = pipeline
-        .post("/v1/articles", "application/json", ninjs("urn:tls:2"))
-        .await;
-    assert_eq!(response.status(), 202);
-    let stored = pipeline
-        .wait_for_count("SELECT count(*) FROM articles", 2, Duration::from_secs(60))
-        .await;
-    assert_eq!(
-        stored,
-        2,
-        "stored by the least-privilege sink\n{}",
-        pipeline.logs()
-    );
+    store(&pipeline, 2, "stored by the least-privilege sink").await;
 
     // Both log in as their members, over TLS.
     let sessions: Vec<(String, bool)> = sqlx::query_as(
