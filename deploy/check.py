@@ -118,6 +118,18 @@ def check_k8s():
         for key, value in doc.get("data", {}).items():
             if "sasl.password" in str(value) or ("PASSWORD" in key and "FILE" not in key):
                 fail(f"k8s: ConfigMap {doc['metadata']['name']} holds a password ({key})")
+    # A database URL carries a password: only ever from a Secret.
+    workloads = list(deployments.items()) + list(by_kind.get("Job", {}).items())
+    for name, (file, doc) in workloads:
+        for container in doc["spec"]["template"]["spec"]["containers"]:
+            for var in container.get("env", []):
+                if var["name"].endswith("__URL") and "DATABASE" in var["name"]:
+                    if "secretKeyRef" not in var.get("valueFrom", {}):
+                        fail(f"k8s/{file}: {name} sets {var['name']} other than from a Secret")
+    for name, (file, doc) in configmaps.items():
+        for key in doc.get("data", {}):
+            if key.startswith("WIRESTREAM_DATABASE__URL"):
+                fail(f"k8s/{file}: ConfigMap {name} holds {key}, which belongs in a Secret")
     for name, (file, doc) in by_kind.get("Service", {}).items():
         selector = doc["spec"]["selector"]
         if not any(selector.items() <= d["spec"]["template"]["metadata"]["labels"].items() for _, d in deployments.values()):

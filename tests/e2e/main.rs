@@ -22,6 +22,7 @@ mod large_items;
 mod malformed;
 mod metrics;
 mod openapi;
+mod pg_security;
 mod report;
 mod resume;
 mod secrets;

@@ -12,7 +12,11 @@ use wirestream_tests::probe::health;
 use wirestream_tests::{binary_path, Options, Pipeline};
 
 /// Starts a service binary with the pipeline's environment and `extra`.
-fn spawn(pipeline: &Pipeline, binary: &str, extra: &[(&str, String)]) -> tokio::process::Child {
+pub(crate) fn spawn(
+    pipeline: &Pipeline,
+    binary: &str,
+    extra: &[(&str, String)],
+) -> tokio::process::Child {
     tokio::process::Command::new(binary_path(binary))
         .envs(pipeline.service_env())
         .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
@@ -24,7 +28,10 @@ fn spawn(pipeline: &Pipeline, binary: &str, extra: &[(&str, String)]) -> tokio::
 }
 
 /// Waits at most `within` for `child` to exit; its code and stderr.
-async fn exit_of(mut child: tokio::process::Child, within: Duration) -> (Option<i32>, String) {
+pub(crate) async fn exit_of(
+    mut child: tokio::process::Child,
+    within: Duration,
+) -> (Option<i32>, String) {
     use tokio::io::AsyncReadExt as _;
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let status = tokio::time::timeout(within, child.wait()).await;

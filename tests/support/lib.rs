@@ -560,9 +560,14 @@ fn service_index(service: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// `url` naming database `name`; its parameters (`?sslmode=…`) are kept.
 fn replace_database(url: &str, name: &str) -> String {
-    match url.rfind('/') {
-        Some(i) => format!("{}/{name}", &url[..i]),
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    match base.rfind('/') {
+        Some(i) => format!("{}/{name}{query}", &base[..i]),
         None => url.to_owned(),
     }
 }

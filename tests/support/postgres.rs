@@ -3,6 +3,10 @@
 //!
 //! PostgreSQL refuses to run as root: as root, the cluster folder belongs to
 //! the `postgres` user and its commands run through `runuser`.
+//!
+//! [`Postgres::start_secure`] starts one as production would have it: TLS
+//! with a certificate made by the test, and `scram-sha-256` passwords over
+//! TLS only.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +15,9 @@ use anyhow::Context as _;
 
 pub struct Postgres {
     pub port: u16,
+    /// The superuser's password and the CA that signed the server's
+    /// certificate, for a [`Postgres::start_secure`] cluster.
+    secure: Option<(String, PathBuf)>,
     bin: PathBuf,
     /// Holds the cluster; removed (after a stop) when dropped.
     dir: tempfile::TempDir,
@@ -20,6 +27,19 @@ impl Postgres {
     /// initdb into a temporary folder and start on a free port, with trust
     /// authentication on 127.0.0.1 and a superuser named `wirestream`.
     pub fn start() -> anyhow::Result<Postgres> {
+        Postgres::start_with(None)
+    }
+
+    /// [`Postgres::start`] with `ssl = on` (the certificate and key of
+    /// `certs`, which this hands to the `postgres` user), and a `pg_hba.conf`
+    /// that takes only TLS connections from 127.0.0.1, with a
+    /// `scram-sha-256` password: the superuser `wirestream`'s is `password`.
+    /// A plain TCP connection is rejected.
+    pub fn start_secure(certs: &crate::certs::Certs, password: &str) -> anyhow::Result<Postgres> {
+        Postgres::start_with(Some((certs, password)))
+    }
+
+    fn start_with(secure: Option<(&crate::certs::Certs, &str)>) -> anyhow::Result<Postgres> {
         let bin = bindir()?;
         let dir = tempfile::Builder::new()
             .prefix("wirestream-pg-")
@@ -39,28 +59,58 @@ impl Postgres {
         }
         let postgres = Postgres {
             port: crate::unused_port(),
+            secure: secure.map(|(certs, password)| (password.to_owned(), certs.ca.clone())),
             bin,
             dir,
         };
-        postgres.run(
-            "initdb",
-            &[
-                "-D",
-                &postgres.data().display().to_string(),
-                "-U",
-                "wirestream",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-                "--no-sync",
-            ],
-        )?;
-        let conf = format!(
+        let data = postgres.data().display().to_string();
+        let mut initdb = vec![
+            "-D",
+            &data,
+            "-U",
+            "wirestream",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ];
+        let pwfile = postgres.dir.path().join("pwfile");
+        let pwfile_arg = format!("--pwfile={}", pwfile.display());
+        if let Some((_, password)) = secure {
+            // Read by initdb as the postgres user: the folder is its.
+            std::fs::write(&pwfile, format!("{password}\n"))?;
+            initdb.extend([
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                &pwfile_arg,
+            ]);
+        } else {
+            initdb.push("--auth=trust");
+        }
+        postgres.run("initdb", &initdb)?;
+        let _ = std::fs::remove_file(&pwfile);
+        let mut conf = format!(
             "listen_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\n\
              max_connections = 100\nfsync = off\nfull_page_writes = off\n",
             postgres.port,
             postgres.dir.path().display()
         );
+        if let Some((certs, _)) = secure {
+            use std::os::unix::fs::PermissionsExt as _;
+            // PostgreSQL refuses a key that others can read.
+            std::fs::set_permissions(&certs.key, std::fs::Permissions::from_mode(0o600))?;
+            certs.give_to("postgres")?;
+            conf.push_str(&format!(
+                "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n\
+                 password_encryption = 'scram-sha-256'\n",
+                certs.cert.display(),
+                certs.key.display()
+            ));
+            // First match wins: TLS with a password, and nothing else over TCP.
+            let hba = "local all all trust\n\
+                       hostssl all all 127.0.0.1/32 scram-sha-256\n\
+                       host all all 127.0.0.1/32 reject\n";
+            std::fs::write(postgres.data().join("pg_hba.conf"), hba)?;
+        }
         let file = postgres.data().join("postgresql.conf");
         let mut text = std::fs::read_to_string(&file).context("postgresql.conf")?;
         text.push_str(&conf);
@@ -69,9 +119,18 @@ impl Postgres {
         Ok(postgres)
     }
 
-    /// The admin URL (database `postgres`); the harness creates its own database.
+    /// The admin URL (database `postgres`); the harness creates its own
+    /// database. For a secure cluster: with the password, `verify-full` and
+    /// the CA file.
     pub fn url(&self) -> String {
-        format!("postgres://wirestream@127.0.0.1:{}/postgres", self.port)
+        match &self.secure {
+            None => format!("postgres://wirestream@127.0.0.1:{}/postgres", self.port),
+            Some((password, ca)) => format!(
+                "postgres://wirestream:{password}@127.0.0.1:{}/postgres?sslmode=verify-full&sslrootcert={}",
+                self.port,
+                ca.display()
+            ),
+        }
     }
 
     /// `pg_ctl restart -m fast`: every connection is closed, the server is

@@ -6,8 +6,7 @@ use anyhow::Context as _;
 use wirestream_runtime::{kafka, Config};
 
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
-    let pool =
-        wirestream_store::connect_lazy(&config.database.url, 1, config.database.connect_timeout)?;
+    let pool = wirestream_store::connect_lazy(&config.database, 1)?;
     wirestream_store::migrate(&pool)
         .await
         .context("failed to migrate")?;

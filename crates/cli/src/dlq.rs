@@ -45,8 +45,7 @@ pub enum Command {
 }
 
 pub async fn run(config: &Config, command: Command) -> anyhow::Result<ExitCode> {
-    let pool =
-        wirestream_store::connect_lazy(&config.database.url, 2, config.database.connect_timeout)?;
+    let pool = wirestream_store::connect_lazy(&config.database, 2)?;
     match command {
         Command::List {
             reason,

@@ -41,8 +41,7 @@ fn next_poll(remaining: i64, done_since: i64, since: Duration) -> Duration {
 }
 
 pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
-    let pool =
-        wirestream_store::connect_lazy(&config.database.url, 1, config.database.connect_timeout)?;
+    let pool = wirestream_store::connect_lazy(&config.database, 1)?;
     if let Some(expect) = args.expect {
         if !wait(config, &pool, &args, expect).await? {
             print(&outcomes(&pool, args.since).await?, args.since);

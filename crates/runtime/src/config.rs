@@ -23,6 +23,8 @@ use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::secret::SecretUrl;
+
 /// The environment variable naming the config file.
 pub const CONFIG_ENV: &str = "WIRESTREAM_CONFIG";
 
@@ -212,7 +214,21 @@ impl Default for KafkaConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    pub url: String,
+    /// The connection URL. It may carry a password and libpq parameters
+    /// (`?sslmode=verify-full&sslrootcert=/ca.pem`); printing the config
+    /// shows it without the password.
+    pub url: SecretUrl,
+    /// TLS to PostgreSQL, as libpq's `sslmode`. Unset: the URL's, else
+    /// `prefer`. Set, it wins over the URL's.
+    pub sslmode: Option<SslMode>,
+    /// The CA certificate(s) (PEM) that `verify-ca` and `verify-full` trust,
+    /// as libpq's `sslrootcert`. Unset: the URL's, else the system's roots.
+    pub ssl_root_cert: Option<PathBuf>,
+    /// Whether the worker and the sink migrate the schema at start. With
+    /// least-privilege roles (docs/deploy.md) they cannot: turn it off, run
+    /// `wirestream migrate` as the owner before a new version starts, and
+    /// the services wait until the schema is at their version instead.
+    pub migrate: bool,
     pub max_connections: u32,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
@@ -235,6 +251,9 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             url: "postgres://wirestream@127.0.0.1:15432/wirestream".into(),
+            sslmode: None,
+            ssl_root_cert: None,
+            migrate: true,
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(60),
@@ -242,6 +261,22 @@ impl Default for DatabaseConfig {
             idle_in_transaction_session_timeout: Duration::from_secs(60),
         }
     }
+}
+
+/// libpq's `sslmode` values that sqlx implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    /// Plain TCP only.
+    Disable,
+    /// TLS when the server offers it, else plain TCP.
+    Prefer,
+    /// TLS, with no check of the server's certificate.
+    Require,
+    /// TLS, with a certificate signed by a trusted CA.
+    VerifyCa,
+    /// `verify-ca`, and the certificate names the host connected to.
+    VerifyFull,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -739,6 +774,31 @@ mod tests {
             jail.set_env("WIRESTREAM_KAFKA__SASL_PASSWORD_FILE", "missing");
             let err = Config::load(None).unwrap_err();
             assert!(err.to_string().contains("missing"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn printing_the_config_never_shows_the_database_password() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "WIRESTREAM_DATABASE__URL",
+                "postgres://sink:hunter2@db:5432/wirestream?password=hunter2",
+            );
+            jail.set_env("WIRESTREAM_DATABASE__SSLMODE", "verify-full");
+            jail.set_env(
+                "WIRESTREAM_DATABASE__SSL_ROOT_CERT",
+                "/etc/wirestream/ca.pem",
+            );
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.database.sslmode, Some(SslMode::VerifyFull));
+            let printed = format!("{config:?} {:#?}", config.database);
+            assert!(!printed.contains("hunter2"), "{printed}");
+            assert!(printed.contains("sink:***@db:5432"), "{printed}");
+            assert!(config.database.url.expose().contains("hunter2"));
+            jail.set_env("WIRESTREAM_DATABASE__SSLMODE", "verify_full");
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().contains("verify-full"), "{err}");
             Ok(())
         });
     }

@@ -7,6 +7,7 @@
 //! * [`kafka`]: producer, consumer and admin clients built from config.
 //! * [`redact`]: which librdkafka settings are secrets, never printed.
 //! * [`batch`]: cutting a consumer's stream into batches.
+//! * [`secret`]: connection URLs whose password is never printed.
 //! * [`shutdown`]: SIGINT/SIGTERM to a `CancellationToken`, and draining a
 //!   `TaskTracker` within a hard deadline.
 
@@ -16,6 +17,7 @@ pub mod kafka;
 pub mod ops;
 pub mod redact;
 pub mod retry;
+pub mod secret;
 pub mod shutdown;
 pub mod stage;
 pub mod telemetry;

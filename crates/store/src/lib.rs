@@ -23,10 +23,11 @@ pub use ledger::{Expired, PgLedger, EXPIRE_ROWS};
 pub use offsets::{load_offsets, OffsetCommit, PartitionOffset};
 pub use search_index::flush_search_index;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::PgPool;
-use wirestream_runtime::config::DatabaseConfig;
+use wirestream_runtime::config::{DatabaseConfig, SslMode};
 use wirestream_runtime::retry::ErrorClass;
+pub use wirestream_runtime::secret::redact;
 
 /// What one [`write_batch`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -63,23 +64,39 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations"
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("failed to connect to PostgreSQL: {0}")]
-    Connect(#[source] sqlx::Error),
+    #[error("invalid database configuration: {0}")]
+    Config(String),
     #[error("failed to migrate the schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("PostgreSQL at {url} did not answer within {waited:?} of the start")]
-    Unreachable { url: String, waited: Duration },
+    #[error("the schema is at migration {found:?}, this build needs {needed}: run `wirestream migrate` as the schema's owner")]
+    SchemaBehind { found: Option<i64>, needed: i64 },
+    /// `url` is redacted; `last` is the last error seen, naming the cause
+    /// (a refused password, an untrusted certificate, …).
+    #[error("PostgreSQL at {url} was not ready within {waited:?} of the start: {last}")]
+    Unreachable {
+        url: String,
+        waited: Duration,
+        last: String,
+    },
 }
 
 impl StoreError {
     /// Whether retrying later can succeed (see [`error_class`]).
     pub fn class(&self) -> ErrorClass {
         match self {
-            StoreError::Connect(_) | StoreError::Migrate(_) | StoreError::Unreachable { .. } => {
-                ErrorClass::Transient
+            // A role that may not create what a migration creates will
+            // not be allowed on a retry either: the service says so and exits.
+            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(error))
+                if is_permission_denied(error) =>
+            {
+                ErrorClass::Permanent
             }
+            StoreError::Migrate(_)
+            | StoreError::SchemaBehind { .. }
+            | StoreError::Unreachable { .. } => ErrorClass::Transient,
+            StoreError::Config(_) => ErrorClass::Permanent,
             StoreError::Database(error) => error_class(error),
         }
     }
@@ -116,6 +133,11 @@ pub fn error_class(error: &sqlx::Error) -> ErrorClass {
     }
 }
 
+/// SQLSTATE 42501, `insufficient_privilege`.
+fn is_permission_denied(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("42501"))
+}
+
 /// [`error_class`] of the first PostgreSQL error in `error`'s chain (an
 /// error of the dedup ledger wraps one); transient when there is none.
 pub fn error_class_of(error: &(dyn std::error::Error + 'static)) -> ErrorClass {
@@ -133,20 +155,38 @@ pub fn error_class_of(error: &(dyn std::error::Error + 'static)) -> ErrorClass {
 }
 
 /// Connects lazily: the pool is returned at once and connects on first use,
-/// so a service can start (and report not ready) while Postgres is down.
-/// Every connection gets the default session guards of [`DatabaseConfig`].
-pub fn connect_lazy(
-    url: &str,
-    max_connections: u32,
-    acquire_timeout: Duration,
-) -> Result<PgPool, StoreError> {
-    let config = DatabaseConfig {
-        url: url.to_owned(),
+/// so a command can start (and say what failed) while Postgres is down.
+/// `config` as [`pool`], with a pool of `max_connections`.
+pub fn connect_lazy(config: &DatabaseConfig, max_connections: u32) -> Result<PgPool, StoreError> {
+    pool(&DatabaseConfig {
         max_connections,
-        connect_timeout: acquire_timeout,
-        ..DatabaseConfig::default()
-    };
-    pool(&config)
+        ..config.clone()
+    })
+}
+
+/// How to reach the database of `config`: its URL (with any libpq
+/// parameters it carries), then `sslmode` and `ssl_root_cert`, which win
+/// over the URL's. The one place that reads the URL's password.
+pub fn connect_options(config: &DatabaseConfig) -> Result<PgConnectOptions, StoreError> {
+    let mut options: PgConnectOptions = config
+        .url
+        .expose()
+        .parse()
+        // sqlx's parse error quotes no URL, but it is cheap to be sure.
+        .map_err(|e: sqlx::Error| StoreError::Config(redact(&e.to_string())))?;
+    if let Some(mode) = config.sslmode {
+        options = options.ssl_mode(match mode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require => PgSslMode::Require,
+            SslMode::VerifyCa => PgSslMode::VerifyCa,
+            SslMode::VerifyFull => PgSslMode::VerifyFull,
+        });
+    }
+    if let Some(ca) = &config.ssl_root_cert {
+        options = options.ssl_root_cert(ca);
+    }
+    Ok(options)
 }
 
 /// A lazy pool for `config`, with its session guards on every connection:
@@ -155,8 +195,7 @@ pub fn connect_lazy(
 /// they hold from the first statement, and `RESET` returns to them.
 pub fn pool(config: &DatabaseConfig) -> Result<PgPool, StoreError> {
     let millis = |d: Duration| d.as_millis().to_string();
-    let options: PgConnectOptions = config.url.parse().map_err(StoreError::Connect)?;
-    let options = options.options([
+    let options = connect_options(config)?.options([
         ("statement_timeout", millis(config.statement_timeout)),
         ("lock_timeout", millis(config.lock_timeout)),
         (
@@ -182,11 +221,39 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
         .execute(&mut *conn)
         .await?;
     let migrated = MIGRATOR.run(&mut *conn).await;
+    if migrated.is_err() {
+        // sqlx keeps its migration lock (a session-level advisory lock)
+        // when a migration fails: released here, or the next attempt on
+        // another connection of the pool, or another instance, waits for good.
+        sqlx::query("SELECT pg_advisory_unlock_all()")
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::raw_sql("RESET statement_timeout; RESET lock_timeout")
         .execute(&mut *conn)
         .await?;
     migrated?;
     Ok(())
+}
+
+/// The newest migration this build embeds.
+pub fn latest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Whether the schema has every migration of this build (or newer ones,
+/// during a rolling upgrade), for a service that does not migrate itself:
+/// the least-privilege roles may read `_sqlx_migrations`, nothing more.
+pub async fn check_schema(pool: &PgPool) -> Result<(), StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+    let needed = latest_migration();
+    match found {
+        Some(found) if found >= needed => Ok(()),
+        found => Err(StoreError::SchemaBehind { found, needed }),
+    }
 }
 
 /// The readiness check for Postgres.
@@ -196,48 +263,4 @@ pub async fn ping(pool: &PgPool) -> Result<(), String> {
         .await
         .map(|_| ())
         .map_err(|e| format!("postgres unreachable: {}", redact(&e.to_string())))
-}
-
-/// Removes a password from anything that looks like a connection URL, so that
-/// error messages can be logged.
-pub fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(scheme) = rest.find("://") {
-        let (head, tail) = rest.split_at(scheme + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '/' || c == '"')
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let user = authority[..at].split(':').next().unwrap_or("");
-                out.push_str(user);
-                out.push_str(":***");
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact("cannot reach postgres://app:s3cret@db:5432/wirestream now"),
-            "cannot reach postgres://app:***@db:5432/wirestream now"
-        );
-        assert_eq!(
-            redact("postgres://db/wirestream"),
-            "postgres://db/wirestream"
-        );
-    }
 }

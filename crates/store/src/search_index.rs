@@ -17,11 +17,12 @@ use crate::StoreError;
 /// Merges the pending entries of the full-text index into its tree, and
 /// returns how many pending-list pages that cleared. Concurrent inserts carry
 /// on meanwhile (they append to the list's tail); a second caller waits for
-/// the first.
+/// the first. `gin_clean_pending_list` is for the index's owner only, so
+/// this calls the owner's `wirestream_flush_search_index()`, which the
+/// roles migration lends to `wirestream_sink`.
 pub async fn flush_search_index(pool: &PgPool) -> Result<i64, StoreError> {
-    let pages: i64 =
-        sqlx::query_scalar("SELECT gin_clean_pending_list('articles_search'::regclass)")
-            .fetch_one(pool)
-            .await?;
+    let pages: i64 = sqlx::query_scalar("SELECT wirestream_flush_search_index()")
+        .fetch_one(pool)
+        .await?;
     Ok(pages)
 }

@@ -1,5 +1,6 @@
 //! The database side of a service's start, shared by the worker and the sink.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -13,9 +14,11 @@ use crate::StoreError;
 
 /// Opens the pool (lazily, with the session guards of `config`), keeps the
 /// `postgres` readiness check up to date, and waits until the schema is
-/// migrated, retrying by `policy` for at most `startup_timeout`: a database
-/// that does not answer by then is an error naming it, for the service to
-/// exit with. `None` when shutdown came first.
+/// migrated (by this service when `config.migrate`, else by whoever runs
+/// `wirestream migrate`), retrying by `policy` for at most
+/// `startup_timeout`: a database that is not ready by then is an error
+/// naming it and the last failure, for the service to exit with. `None`
+/// when shutdown came first.
 pub async fn open(
     config: &DatabaseConfig,
     startup_timeout: Duration,
@@ -38,15 +41,34 @@ pub async fn open(
         },
     );
     // The schema (and the dedup state) must exist before the first batch.
-    let migrate = policy.run("migrate", shutdown, StoreError::class, || {
-        crate::migrate(&pool)
-    });
-    match tokio::time::timeout(startup_timeout, migrate).await {
+    // The last failure is kept for the error at the deadline: "did not
+    // answer" alone would hide a refused password or certificate.
+    let last = Mutex::new(String::from("no answer yet"));
+    let (last_ref, pool_ref) = (&last, &pool);
+    let attempt = move || async move {
+        let result = if config.migrate {
+            crate::migrate(pool_ref).await
+        } else {
+            crate::check_schema(pool_ref).await
+        };
+        if let Err(error) = &result {
+            *last_ref.lock().unwrap_or_else(|e| e.into_inner()) = crate::redact(&error.to_string());
+        }
+        result
+    };
+    let what = if config.migrate {
+        "migrate"
+    } else {
+        "schema check"
+    };
+    let ready = policy.run(what, shutdown, StoreError::class, attempt);
+    match tokio::time::timeout(startup_timeout, ready).await {
         Ok(Some(result)) => result.map(|()| Some(pool)),
         Ok(None) => Ok(None),
         Err(_elapsed) => Err(StoreError::Unreachable {
-            url: crate::redact(&config.url),
+            url: config.url.to_string(),
             waited: startup_timeout,
+            last: last.into_inner().unwrap_or_else(|e| e.into_inner()),
         }),
     }
 }

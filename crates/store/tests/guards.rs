@@ -45,7 +45,7 @@ fn guarded(connect: &PgConnectOptions, config: DatabaseConfig) -> PgPool {
     let (server, _) = base.rsplit_once('/').expect("a URL with a database");
     let database = connect.get_database().expect("a test database");
     wirestream_store::pool(&DatabaseConfig {
-        url: format!("{server}/{database}"),
+        url: format!("{server}/{database}").into(),
         ..config
     })
     .expect("a pool")

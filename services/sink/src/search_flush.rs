@@ -52,17 +52,24 @@ pub fn spawn(pool: PgPool, every: Duration, shutdown: CancellationToken, tracker
 mod tests {
     use super::*;
 
+    /// A pool of a database that is not there: nothing listens on port 1.
+    fn away() -> sqlx::PgPool {
+        wirestream_store::connect_lazy(
+            &wirestream_runtime::config::DatabaseConfig {
+                url: "postgres://wirestream@127.0.0.1:1/wirestream".into(),
+                connect_timeout: Duration::from_millis(100),
+                ..Default::default()
+            },
+            1,
+        )
+        .expect("a lazy pool")
+    }
+
     /// With PostgreSQL away every flush fails: the task keeps trying, and
     /// still stops at once on shutdown.
     #[tokio::test]
     async fn a_database_that_is_away_does_not_hold_up_shutdown() {
-        // Nothing listens on port 1.
-        let pool = wirestream_store::connect_lazy(
-            "postgres://wirestream@127.0.0.1:1/wirestream",
-            1,
-            Duration::from_millis(100),
-        )
-        .expect("a lazy pool");
+        let pool = away();
         let (shutdown, tracker) = (CancellationToken::new(), TaskTracker::new());
         spawn(pool, Duration::from_millis(10), shutdown.clone(), &tracker);
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -76,12 +83,7 @@ mod tests {
 
     #[tokio::test]
     async fn zero_turns_it_off() {
-        let pool = wirestream_store::connect_lazy(
-            "postgres://wirestream@127.0.0.1:1/wirestream",
-            1,
-            Duration::from_millis(100),
-        )
-        .expect("a lazy pool");
+        let pool = away();
         let tracker = TaskTracker::new();
         spawn(pool, Duration::ZERO, CancellationToken::new(), &tracker);
         assert!(tracker.is_empty());
