@@ -96,6 +96,16 @@ async fn serve_atom(State(feeds): State<Shared>, headers: HeaderMap) -> Response
         .into_response()
 }
 
+/// Serves `app` on a free port of the loopback; returns its base URL.
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
 async fn wait_until(within: Duration, mut done: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
     while started.elapsed() < within {
@@ -118,11 +128,7 @@ async fn feeds_publish_only_new_entries_across_restarts() {
         .route("/rss.xml", get(serve_rss))
         .route("/atom.xml", get(serve_atom))
         .with_state(feeds.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = serve(app).await;
 
     let state = tempfile::tempdir().expect("state folder");
     let toml = format!(
@@ -215,11 +221,7 @@ async fn a_feed_entry_the_broker_can_never_take_is_rejected_once() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = serve(app).await;
 
     let state = tempfile::tempdir().expect("state folder");
     let pipeline = Pipeline::start_with(Options {
