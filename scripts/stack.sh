@@ -146,7 +146,9 @@ pg_down() {
   local data bin
   data="$(cat "$DEV/pg-data")"
   bin="$(pg_bindir)"
-  if alive postgres && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  # pg_ctl reads the server's own postmaster.pid: a pid file of ours could
+  # be stale (a restart changes the postmaster's pid).
+  if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     say "stopping PostgreSQL"
     as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
   fi
@@ -245,6 +247,8 @@ cmd_status() {
 cmd_pg_restart() {
   # -l as in pg_up: without it the restarted server logs to pg_ctl's stderr.
   as_pg "$(pg_bindir)/pg_ctl" -D "$(pg_data)" -l "$LOGS/postgres.log" restart -w -m fast >/dev/null
+  # The new postmaster has a new pid: `status` and `down` look at this file.
+  head -n 1 "$(pg_data)/postmaster.pid" >"$PIDS/postgres.pid"
 }
 
 case "${1:-}" in
