@@ -122,6 +122,21 @@ fn reached(counters: &[(String, f64)], route: &str, status: &str) {
     );
 }
 
+/// Fails unless some request of the run got `status` on one of `routes`.
+fn reached_on_any(counters: &[(String, f64)], routes: &[&str], status: &str) {
+    let status_label = format!("status=\"{status}\"");
+    assert!(
+        counters.iter().any(|(series, n)| {
+            series.contains(&status_label)
+                && routes
+                    .iter()
+                    .any(|r| series.contains(&format!("route=\"{r}\"")))
+                && *n > 0.0
+        }),
+        "no generated request got {status_label} on any of {routes:?}: {counters:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn generated_requests_get_documented_answers() {
     let pipeline = Pipeline::start_with(Options {
@@ -165,9 +180,14 @@ async fn generated_requests_get_documented_answers() {
     let counters = counters(&pipeline).await;
     eprintln!("{counters:#?}");
     for route in ["articles", "articles_batch"] {
-        for status in ["202", "400", "413", "415"] {
+        for status in ["202", "400"] {
             reached(&counters, route, status);
         }
+    }
+    // Generation reaches 413 and 415 on one route or the other, not always
+    // on both (a CI run's seed gave 413 on the batch route only).
+    for status in ["413", "415"] {
+        reached_on_any(&counters, &["articles", "articles_batch"], status);
     }
 }
 
