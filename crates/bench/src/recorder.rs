@@ -45,7 +45,10 @@ impl Recorder {
 impl Call {
     /// Makes this call on `ledger`; the answers are dropped (they are the
     /// memory ledger's already).
-    pub async fn replay<L: Ledger>(&self, ledger: &mut L) -> Result<(), LedgerError> {
+    /// A refused claim fails the replay: with one writer it cannot happen,
+    /// and a dropped commit would make the ceiling write less than the
+    /// pipeline does.
+    pub async fn replay<L: Ledger>(&self, ledger: &mut L) -> anyhow::Result<()> {
         match self {
             Call::Lookup(items, keys, not_before) => {
                 ledger.lookup(items, keys, not_before).await?;
@@ -57,7 +60,11 @@ impl Call {
                 ledger.claim(claims).await?;
             }
             Call::Commit(entries, records, max) => {
-                ledger.commit(entries, records, *max).await?;
+                if ledger.commit(entries, records, *max).await?.is_none() {
+                    anyhow::bail!(
+                        "the replayed claim was refused: another writer indexed the same keys"
+                    );
+                }
             }
             Call::Expire(cutoff) => {
                 ledger.expire(*cutoff).await?;
