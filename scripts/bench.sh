@@ -64,6 +64,30 @@ if [ "$(psql "$ADMIN_URL" -qAt -c 'SHOW track_commit_timestamp')" != "on" ]; the
   "$ROOT/scripts/stack.sh" pg-restart
 fi
 
+# pg_stat_statements: where PostgreSQL's time goes, per statement, in step 3
+# and in the store's ceiling (the profile the issue asks for when the store
+# is the limit). It must be preloaded, which needs a restart.
+if ! psql "$ADMIN_URL" -qAt -c 'SHOW shared_preload_libraries' | grep -q pg_stat_statements; then
+  say "preloading pg_stat_statements (restarts the stack's PostgreSQL)"
+  psql "$ADMIN_URL" -qAt -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+  "$ROOT/scripts/stack.sh" pg-restart
+fi
+psql "$ADMIN_URL" -qAt -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
+pg_profile_reset() { psql "$ADMIN_URL" -qAt -c 'SELECT pg_stat_statements_reset()' >/dev/null; }
+# $1 = which statements (an SQL condition on pg_stat_statements' columns):
+# the top ten by execution time as markdown table rows, each statement cut to
+# its first 90 characters.
+pg_profile() {
+  psql "$ADMIN_URL" -qAt -F ' | ' -c "
+    WITH s AS (
+      SELECT * FROM pg_stat_statements WHERE ($1) AND query NOT ILIKE '%pg_stat_statements%'
+    ), t AS (SELECT sum(total_exec_time) AS all_ms FROM s)
+    SELECT '| ' || round(100 * total_exec_time / nullif(all_ms, 0)) || '%', calls, rows,
+           round((total_exec_time / calls)::numeric, 2),
+           '\`' || left(regexp_replace(query, '\\s+', ' ', 'g'), 90) || '\` |'
+    FROM s, t ORDER BY total_exec_time DESC LIMIT 10"
+}
+
 # --- process accounting --------------------------------------------------------
 # CPU ticks (user + system) of one process, and of PostgreSQL as a whole: its
 # live processes plus what the postmaster collected from backends that exited.
@@ -205,6 +229,7 @@ e2e() { # $1 = prefix, $2 = measure | quiet
       perf+=($!)
     done
   fi
+  if [ "$2" = measure ]; then pg_profile_reset; fi
   /usr/bin/time -f "%U %S %M" -o "$WORK/cli.time" \
     env $(service_env "$prefix") "$BIN/wirestream" feed --quiet --url "http://127.0.0.1:${PORT[ingest]}" "$WORK/items.ndjson"
   cli "$prefix" report --expect "$ITEMS" --timeout 3600 >"$WORK/$prefix.report.txt"
@@ -213,6 +238,9 @@ e2e() { # $1 = prefix, $2 = measure | quiet
   CPU[postgres]=$(($(pg_ticks) - cpu0[postgres]))
   CPU[cli]=$(awk -v hz="$HZ" '{ printf "%d", ($1 + $2) * hz }' "$WORK/cli.time")
   for p in "${perf[@]}"; do kill -INT "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  if [ "$2" = measure ]; then
+    pg_profile "dbid = (SELECT oid FROM pg_database WHERE datname = '$prefix')" >"$WORK/pg-profile-e2e.md"
+  fi
   seconds=$(sql "$prefix" "SELECT extract(epoch FROM max(stored_at) - min(received_at)) FROM articles")
   articles=$(sql "$prefix" "SELECT count(*) FROM articles")
   dead=$(sql "$prefix" "SELECT count(*) FROM dead_letters")
@@ -279,14 +307,19 @@ stop_all
 
 # --- the store's ceiling --------------------------------------------------------------------
 # After 4's stop_all: no service of ours runs, the broker idles.
-ceiling_write="" ceiling_copy="" store_ceiling="" ceiling_verdicts=""
+ceiling_write="" ceiling_copy="" store_ceiling="" ceiling_verdicts="" ceiling_pg_cpu="" ceiling_pg_cores=""
 if want ceiling; then
   say "the store's ceiling: step 3's $ITEMS items loaded by PostgreSQL alone (our write path, then COPY)"
+  pg_profile_reset
   DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" ceiling --items "$WORK/items.ndjson" | tee "$WORK/ceiling.txt" >&2
+  # Its databases are dropped by now; nothing else ran meanwhile.
+  pg_profile true >"$WORK/pg-profile-ceiling.md"
   ceiling_write=$(sed -n 's/^ceiling_write_path_per_s=//p' "$WORK/ceiling.txt")
   ceiling_copy=$(sed -n 's/^ceiling_copy_per_s=//p' "$WORK/ceiling.txt")
   store_ceiling=$(sed -n 's/^store_ceiling_per_s=//p' "$WORK/ceiling.txt")
   ceiling_verdicts=$(sed -n 's/^ceiling_verdicts=//p' "$WORK/ceiling.txt")
+  ceiling_pg_cpu=$(sed -n 's/^ceiling_pg_cpu_s_per_1k=//p' "$WORK/ceiling.txt")
+  ceiling_pg_cores=$(sed -n 's/^ceiling_pg_cores=//p' "$WORK/ceiling.txt")
 fi
 
 # --- 5. sink against psql \copy, dedup against datasketch -------------------------------------
@@ -346,6 +379,7 @@ or_na() { echo "${1:-n/a}"; }
   echo "| the store's ceiling: step 3's rows by our write path, nothing else running | $(or_na "$ceiling_write") items/s |"
   echo "| the store's ceiling: step 3's rows by COPY | $(or_na "$ceiling_copy") items/s |"
   echo "| end to end ($E2E_ARTICLES_PER_S articles/s, dead letters left out) vs the store's ceiling (the better of the two) | $(ratio "$E2E_ARTICLES_PER_S" "$store_ceiling") |"
+  echo "| PostgreSQL's CPU per 1,000 articles: step 3, the ceiling's faster method (cores it kept busy) | $(per_1k postgres), $(or_na "$ceiling_pg_cpu") CPU-s ($(or_na "$ceiling_pg_cores")) |"
   echo "| the broker's CPU per 1,000 articles | $(per_1k broker) CPU-s, $BROKER_SHARE of the run's CPU |"
   echo "| ingest alone (CLI -> ingest -> broker) | $(or_na "$ingest_per_s") items/s |"
   echo "| bare rdkafka producer, same payloads, same broker | $(or_na "$bare_produce") msgs/s ($(or_na "$bare_produce_cpu") CPU-s per 1,000) |"
@@ -367,6 +401,13 @@ or_na() { echo "${1:-n/a}"; }
     echo "| Kafka Connect standalone + Debezium JDBC sink | $connect_per_s | $connect_cpu |"
     echo "| ours vs Connect | $sink_vs_connect | $sink_cpu_vs_connect |"
   fi
+  for profile in e2e ceiling; do
+    [ -s "$WORK/pg-profile-$profile.md" ] || continue
+    echo
+    echo "| PostgreSQL, $([ $profile = e2e ] && echo "step 3" || echo "the store's ceiling"): share of statement time | calls | rows | ms per call | statement |"
+    echo "|---|---|---|---|---|"
+    cat "$WORK/pg-profile-$profile.md"
+  done
   if want 4; then
     echo
     echo "| steady rate | items/s | p50 ms | p99 ms |"
@@ -402,6 +443,8 @@ echo "e2e_verdicts=$E2E_VERDICTS"
 echo "ceiling_verdicts=$(or_na "$ceiling_verdicts")"
 echo "store_ceiling_per_s=$(or_na "$store_ceiling")"
 echo "e2e_vs_store_ceiling=$(ratio "$E2E_ARTICLES_PER_S" "$store_ceiling")"
+echo "ceiling_pg_cores=$(or_na "$ceiling_pg_cores")"
+echo "e2e_pg_cpu_vs_ceiling=$(ratio "$(per_1k postgres)" "$ceiling_pg_cpu")"
 echo "p99_ms_at_80pct=$(or_na "${P99[80]:-}")"
 echo "dedup_vs_datasketch=$(ratio "$dedup_per_s" "$datasketch_per_s")"
 echo "connect_sink_rows_per_s=$(or_na "$connect_per_s")"

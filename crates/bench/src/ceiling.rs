@@ -29,6 +29,7 @@ use wirestream_model::Article;
 use wirestream_store::PgLedger;
 
 use crate::csv::{text, time};
+use crate::pgcpu::PgCpu;
 use crate::recorder::{Call, Recorder};
 use crate::scratch::Scratch;
 
@@ -37,6 +38,8 @@ pub struct Options {
     pub worker_batch: usize,
     /// Rows per sink transaction (the sink's `batch_size`).
     pub sink_batch: usize,
+    /// The postmaster's pid, to report PostgreSQL's CPU per method.
+    pub postgres_pid: Option<u32>,
 }
 
 pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::Result<()> {
@@ -63,13 +66,19 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     let state = DedupRows::of(&calls);
 
     let tag = std::process::id();
+    let pg = options.postgres_pid.map(PgCpu::new);
+    let used = || pg.as_ref().and_then(PgCpu::used);
     let scratch = Scratch::create(server_url, &format!("wirestream_ceiling_w{tag}")).await?;
+    let before = used();
     let write_path = write_path(&scratch.pool, &articles, &calls, options.sink_batch).await?;
+    let write_cpu = used().zip(before).map(|(after, before)| after.saturating_sub(before));
     let sizes = table_sizes(&scratch.pool).await?;
     scratch.drop().await?;
 
     let scratch = Scratch::create(server_url, &format!("wirestream_ceiling_c{tag}")).await?;
+    let before = used();
     let copy = copy_all(&scratch.pool, &articles, &state).await?;
+    let copy_cpu = used().zip(before).map(|(after, before)| after.saturating_sub(before));
     scratch.drop().await?;
 
     let rate = |elapsed: Duration| rows as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -94,6 +103,19 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     println!("ceiling_write_path_per_s={w:.0}");
     println!("ceiling_copy_per_s={c:.0}");
     println!("store_ceiling_per_s={:.0}", w.max(c));
+    // PostgreSQL's CPU for the faster method: per 1,000 articles, and the
+    // cores it kept busy (what the pipeline would need to leave it).
+    let (cpu, elapsed) = if w >= c {
+        (write_cpu, write_path.elapsed)
+    } else {
+        (copy_cpu, copy)
+    };
+    if let Some(cpu) = cpu {
+        let per_1k = cpu.as_secs_f64() * 1000.0 / rows as f64;
+        let cores = cpu.as_secs_f64() / elapsed.as_secs_f64().max(1e-9);
+        println!("ceiling_pg_cpu_s_per_1k={per_1k:.3}");
+        println!("ceiling_pg_cores={cores:.2}");
+    }
     Ok(())
 }
 
@@ -267,7 +289,9 @@ impl DedupRows {
                             }
                             *held += 1;
                             let out = &mut rows.bands;
-                            let _ = write!(out, "{},", key as i64);
+                            // Slots number a key's entries from 1, in the
+                            // order they were indexed, as the ledger's do.
+                            let _ = write!(out, "{},{},", key as i64, *held);
                             text(out, &e.provider);
                             out.push(',');
                             text(out, &e.uri);
@@ -406,7 +430,7 @@ async fn copy_all(
         copy_in(
             pool,
             "dedup_bands",
-            "band_key, provider, uri, seen_at",
+            "band_key, slot, provider, uri, seen_at",
             &state.bands,
         )
         .await
@@ -461,5 +485,32 @@ mod tests {
             state.bands.lines().count(),
             "max_per_key 1: one article per key"
         );
+    }
+
+    /// The COPY columns must follow the schema: a migration that adds a
+    /// NOT NULL column (the band slot) broke the ceiling once, unseen.
+    #[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+    async fn copy_loads_every_table_of_the_current_schema(pool: PgPool) {
+        let mut items = vec![
+            article("a", "Cocoa", "Showers continued in Bahia, the review said."),
+            article("b", "Cocoa", "Showers continued in Bahia, the review said."),
+            article("c", "Sugar", "Output rose in the third quarter, traders said."),
+        ];
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let mut dedup =
+            Deduplicator::with_config(Recorder::new(Arc::clone(&calls)), DedupConfig::default());
+        dedup.decide(&mut items).await.unwrap();
+        let state = DedupRows::of(&calls.lock().unwrap());
+        copy_all(&pool, &items, &state).await.unwrap();
+        let bands: i64 = sqlx::query_scalar("SELECT count(*) FROM dedup_bands")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(bands as usize, state.bands.lines().count());
+        let articles: i64 = sqlx::query_scalar("SELECT count(*) FROM articles")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(articles, 3);
     }
 }

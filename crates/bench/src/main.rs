@@ -7,6 +7,7 @@ mod connect;
 mod copy;
 mod corpus;
 mod csv;
+mod pgcpu;
 mod recorder;
 mod scratch;
 mod sink;
@@ -52,6 +53,10 @@ enum Command {
         /// PostgreSQL server (throw-away databases are created on it).
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
+        /// The server's postmaster pid (same machine): PostgreSQL's CPU
+        /// per method is reported too.
+        #[arg(long)]
+        postgres_pid: Option<u32>,
     },
     /// Copies the articles topic into a new topic for Kafka Connect's
     /// JsonConverter (a schema in every message; scripts/bench-connect.sh).
@@ -114,10 +119,12 @@ async fn main() -> anyhow::Result<()> {
             worker_batch,
             sink_batch,
             database_url,
+            postgres_pid,
         } => {
             let options = ceiling::Options {
                 worker_batch,
                 sink_batch,
+                postgres_pid,
             };
             ceiling::run(&items, &database_url, &options).await
         }

@@ -37,6 +37,7 @@ mod replay;
 mod shingle;
 mod sketch;
 mod verify;
+pub mod watermark;
 
 pub use config::DedupConfig;
 pub use engine::Deduplicator;

@@ -1,11 +1,11 @@
 //! Dedup state in Postgres, shared by every worker replica.
 //!
-//! Seven round trips per batch, whatever its size: the lookup of recorded
+//! Eight round trips per batch, whatever its size: the lookup of recorded
 //! decisions, earlier versions and content hashes held; `BEGIN`; a shared
 //! lock on the index (it waits only for expiry's delete, never for another
 //! worker); the candidate fetch, with each LSH key's highest slot; the
-//! hash claim; one statement inserting sketches, bands and decisions that
-//! also checks the claim; and `COMMIT`. Two more only in rare races (a hash
+//! hash claim; the sketches' insert; one statement inserting bands and
+//! decisions that also checks the claim; and `COMMIT`. Two more only in rare races (a hash
 //! or decision written by another worker after the statement's snapshot was
 //! taken).
 //!
@@ -159,6 +159,40 @@ impl PgLedger {
         .map_err(state_error)?;
         tx.commit().await.map_err(state_error)?;
         Ok(check)
+    }
+
+    /// Inserts the sketches of a claim's new entries, in its transaction;
+    /// returns the (provider, uri) of the ones inserted (a replay's are
+    /// there already).
+    async fn insert_sketches(
+        &mut self,
+        entries: &[Keyed],
+    ) -> Result<std::collections::HashSet<(String, String)>, LedgerError> {
+        if entries.is_empty() {
+            return Ok(Default::default());
+        }
+        let providers: Vec<&str> = entries.iter().map(|(_, e)| e.provider.as_str()).collect();
+        let uris: Vec<&str> = entries.iter().map(|(_, e)| e.uri.as_str()).collect();
+        let stories: Vec<&str> = entries.iter().map(|(_, e)| e.story_uri.as_str()).collect();
+        let seen: Vec<DateTime<Utc>> = entries.iter().map(|(_, e)| e.seen_at).collect();
+        let sketches: Vec<Vec<u8>> = entries.iter().map(|(_, e)| e.sketch.to_bytes()).collect();
+        self.round_trips += 1;
+        let tx = self.open_claim()?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "INSERT INTO dedup_sketches (provider, uri, story_uri, seen_at, sketch)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[])
+             ON CONFLICT (provider, uri) DO NOTHING
+             RETURNING provider, uri",
+        )
+        .bind(&providers)
+        .bind(&uris)
+        .bind(&stories)
+        .bind(&seen)
+        .bind(&sketches)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(state_error)?;
+        Ok(rows.into_iter().collect())
     }
 
     fn open_claim(&mut self) -> Result<&mut Transaction<'static, Postgres>, LedgerError> {
@@ -525,14 +559,21 @@ impl Ledger for PgLedger {
         decisions: &[Record],
         max_per_key: usize,
     ) -> Result<Option<Vec<Decision>>, LedgerError> {
-        let providers: Vec<&str> = entries.iter().map(|(_, e)| e.provider.as_str()).collect();
-        let uris: Vec<&str> = entries.iter().map(|(_, e)| e.uri.as_str()).collect();
-        let stories: Vec<&str> = entries.iter().map(|(_, e)| e.story_uri.as_str()).collect();
-        let seen: Vec<DateTime<Utc>> = entries.iter().map(|(_, e)| e.seen_at).collect();
-        let sketches: Vec<Vec<u8>> = entries.iter().map(|(_, e)| e.sketch.to_bytes()).collect();
+        // The sketches first, in a statement of their own: bands go in only
+        // under the ones inserted here. Inside the statement below, that
+        // test was a semi-join of every band row with the inserted sketches,
+        // which the planner (blind to the arrays' sizes) ran as a nested
+        // loop: a claim of 500 articles spent 0.7 s comparing 16,500 band
+        // rows with 500 sketches (EXPLAIN ANALYZE; docs/benchmarks.md).
+        let fresh = self.insert_sketches(entries).await?;
         let (mut band_keys, mut band_providers, mut band_uris, mut band_seen) =
             (vec![], vec![], vec![], vec![]);
         for (keys, entry) in entries {
+            // An item indexed already (an earlier version) keeps its entry,
+            // as in the memory ledger, and no band points to another text.
+            if !fresh.contains(&(entry.provider.clone(), entry.uri.clone())) {
+                continue;
+            }
             for &key in keys {
                 band_keys.push(key as i64);
                 band_providers.push(entry.provider.as_str());
@@ -556,20 +597,15 @@ impl Ledger for PgLedger {
         let (top_keys, top_slots) = std::mem::take(&mut self.tops);
         self.round_trips += 1;
         let tx = self.open_claim()?;
-        // One statement for the index and the decisions. A replay finds its
-        // rows there already (DO NOTHING, the bands too: its sketch is not
-        // inserted again); a full key takes no more
+        // One statement for the bands and the decisions. A replay finds its
+        // rows there already (DO NOTHING; its sketch was not inserted
+        // again, so it has no bands here); a full key takes no more
         // articles. Decisions go in key order (no deadlock between two
         // workers replaying the same items) and the ones inserted come back:
         // any other was decided before, and that decision holds.
         let rows = sqlx::query(
-            "WITH sketches AS (
-                 INSERT INTO dedup_sketches (provider, uri, story_uri, seen_at, sketch)
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[])
-                 ON CONFLICT (provider, uri) DO NOTHING
-                 RETURNING provider, uri
-             ), tops AS (
-                 SELECT * FROM unnest($18::int8[], $19::int4[]) AS t(k, top)
+            "WITH tops AS (
+                 SELECT * FROM unnest($13::int8[], $14::int4[]) AS t(k, top)
              ), wanted AS (
                  -- Each entry at the slot after the highest one the fetch
                  -- saw (a key it did not fetch: after the highest there
@@ -577,14 +613,10 @@ impl Ledger for PgLedger {
                  SELECT n.k, n.p, n.u, n.t,
                         coalesce(t.top, (SELECT max(slot) FROM dedup_bands b WHERE b.band_key = n.k), 0)
                             + row_number() OVER (PARTITION BY n.k ORDER BY n.i) AS slot
-                 FROM UNNEST($6::int8[], $7::text[], $8::text[], $9::timestamptz[])
+                 FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::timestamptz[])
                      WITH ORDINALITY AS n(k, p, u, t, i)
                  LEFT JOIN tops t ON t.k = n.k
-                 WHERE (SELECT count(*) FROM (SELECT 1 FROM dedup_bands b WHERE b.band_key = n.k LIMIT $10) c) < $10
-                     -- Only under the sketch that went in: an item indexed
-                     -- already (an earlier version) keeps its entry, as in
-                     -- the memory ledger, and no band points to another text.
-                     AND EXISTS (SELECT 1 FROM sketches s WHERE s.provider = n.p AND s.uri = n.u)
+                 WHERE (SELECT count(*) FROM (SELECT 1 FROM dedup_bands b WHERE b.band_key = n.k LIMIT $5) c) < $5
              ), bands AS (
                  -- In key order, so that two claims waiting on each other's
                  -- slots cannot deadlock.
@@ -594,7 +626,7 @@ impl Ledger for PgLedger {
                  RETURNING 1
              ), decisions AS (
                  INSERT INTO dedup_decisions (provider, uri, version, verdict, duplicate_of, similarity, seen_at)
-                 SELECT * FROM UNNEST($11::text[], $12::text[], $13::int8[], $14::text[], $15::text[], $16::real[], $17::timestamptz[])
+                 SELECT * FROM UNNEST($6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::real[], $12::timestamptz[])
                      AS d(provider, uri, version, verdict, duplicate_of, similarity, seen_at)
                  ORDER BY provider, uri, version
                  ON CONFLICT (provider, uri, version) DO NOTHING
@@ -610,11 +642,6 @@ impl Ledger for PgLedger {
                  + (SELECT count(*) FROM tops t
                     WHERE coalesce((SELECT max(slot) FROM dedup_bands b WHERE b.band_key = t.k), 0) <> t.top)",
         )
-        .bind(&providers)
-        .bind(&uris)
-        .bind(&stories)
-        .bind(&seen)
-        .bind(&sketches)
         .bind(&band_keys)
         .bind(&band_providers)
         .bind(&band_uris)
@@ -752,14 +779,19 @@ impl PgLedger {
         Ok(())
     }
 
-    /// The newest article time decided (the decisions' `seen_at`), the
-    /// watermark that expiry counts back from; none before the first.
-    pub async fn newest_decided(&mut self) -> Result<Option<DateTime<Utc>>, LedgerError> {
+    /// The watermark that expiry counts back from: the article time that
+    /// `rank` recorded decisions have reached (`wirestream_dedup::watermark`,
+    /// `DedupConfig::watermark_rank`); none before that many. An index scan
+    /// of `rank` entries of `dedup_decisions_seen_at`.
+    pub async fn watermark(&mut self, rank: usize) -> Result<Option<DateTime<Utc>>, LedgerError> {
         self.round_trips += 1;
-        sqlx::query_scalar("SELECT max(seen_at) FROM dedup_decisions")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(state_error)
+        sqlx::query_scalar(
+            "SELECT seen_at FROM dedup_decisions ORDER BY seen_at DESC OFFSET $1 LIMIT 1",
+        )
+        .bind(rank.clamp(1, i64::MAX as usize) as i64 - 1)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(state_error)
     }
 
     /// Deletes at most `limit` rows of each dedup table older than `cutoff`,

@@ -44,7 +44,7 @@ pub async fn expire(
     horizon: Duration,
     shutdown: &CancellationToken,
 ) -> Result<u64, LedgerError> {
-    let Some(newest) = ledger.newest_decided().await? else {
+    let Some(newest) = ledger.watermark(wirestream_dedup::watermark::DEFAULT_RANK).await? else {
         return Ok(0);
     };
     let cutoff = horizon::cutoff(horizon::cutoff(newest, horizon), horizon);
