@@ -16,7 +16,10 @@
 # stack's), BENCH_KAFKA_BROKERS (a broker to use; default: a private Kafka
 # node started here on a free port, and stopped), BENCH_BIN (release
 # binaries; default target/release, built if missing), BENCH_WORKERS_ITEMS
-# (default 20000), WIRESTREAM_SHARED (the corpus).
+# (default 20000), BENCH_ALLOWED_LATENESS (the workers' dedup
+# allowed_lateness, default 400d, as scripts/bench.sh: it covers the
+# corpus's months of article time, so no item is late whatever its order;
+# docs/dedup.md), WIRESTREAM_SHARED (the corpus).
 #
 # The last two lines: worker_lock_wait_share=<max over 2 and 4 workers> and
 # workers_2_vs_1=<items/s with 2 workers / items/s with 1>.
@@ -84,6 +87,7 @@ WIRESTREAM_KAFKA__DEAD_LETTER_TOPIC=$1.dead-letters
 WIRESTREAM_INGEST__LISTEN=127.0.0.1:$2
 WIRESTREAM_WORKER__LISTEN=127.0.0.1:$2
 WIRESTREAM_WORKER__GROUP_ID=$1-worker
+WIRESTREAM_WORKER__DEDUP__ALLOWED_LATENESS=${BENCH_ALLOWED_LATENESS:-400d}
 WIRESTREAM_LOG__FORMAT=json
 ENV
 }

@@ -40,6 +40,11 @@ pub struct Options {
     pub sink_batch: usize,
     /// The postmaster's pid, to report PostgreSQL's CPU per method.
     pub postgres_pid: Option<u32>,
+    /// The dedup's `allowed_lateness`, as the bench's worker has it: the
+    /// bench's repeats of the corpus come months behind the newest item,
+    /// and with a shorter one their verdicts would depend on the batching
+    /// (docs/dedup.md, "Late items and allowed lateness").
+    pub allowed_lateness: Duration,
 }
 
 pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::Result<()> {
@@ -48,8 +53,11 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     anyhow::ensure!(rows > 0, "no article in {}", items.display());
     // The verdicts the worker would reach, and its ledger calls, untimed.
     let calls = Arc::new(Mutex::new(Vec::new()));
-    let mut dedup =
-        Deduplicator::with_config(Recorder::new(Arc::clone(&calls)), DedupConfig::default());
+    let config = DedupConfig {
+        allowed_lateness: options.allowed_lateness,
+        ..DedupConfig::default()
+    };
+    let mut dedup = Deduplicator::with_config(Recorder::new(Arc::clone(&calls)), config);
     for batch in articles.chunks_mut(options.worker_batch.max(1)) {
         dedup
             .decide(batch)

@@ -13,6 +13,7 @@ mod scratch;
 mod sink;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -50,6 +51,16 @@ enum Command {
         /// Rows per sink transaction, as the sink's `batch_size`.
         #[arg(long, default_value_t = 1000)]
         sink_batch: usize,
+        /// The dedup's `allowed_lateness`, as bench.sh gives the worker
+        /// (`WIRESTREAM_WORKER__DEDUP__ALLOWED_LATENESS`, from the same
+        /// variable and with the same default).
+        #[arg(
+            long,
+            env = "BENCH_ALLOWED_LATENESS",
+            default_value = "400d",
+            value_parser = humantime::parse_duration
+        )]
+        allowed_lateness: Duration,
         /// PostgreSQL server (throw-away databases are created on it).
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
@@ -118,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
             items,
             worker_batch,
             sink_batch,
+            allowed_lateness,
             database_url,
             postgres_pid,
         } => {
@@ -125,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
                 worker_batch,
                 sink_batch,
                 postgres_pid,
+                allowed_lateness,
             };
             ceiling::run(&items, &database_url, &options).await
         }

@@ -87,11 +87,19 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
         dedup.decide(chunk).await?;
     }
     let dedup_time = started.elapsed();
+    if dedup.late() > 0 {
+        // Stderr: stdout is the verdicts, one JSON line per item.
+        eprintln!(
+            "warning: {} items were more than allowed_lateness ({}) older than the newest article before them: their verdicts may depend on --batch; WIRESTREAM_WORKER__DEDUP__ALLOWED_LATENESS set to the input's span of time makes them not (docs/dedup.md, \"Late items and allowed lateness\")",
+            dedup.late(),
+            humantime::format_duration(dedup.config().allowed_lateness),
+        );
+    }
     if args.stats {
         let ledger = dedup.ledger();
         let work = (normalise_time + dedup_time).as_secs_f64();
         eprintln!(
-            "items={} parse_s={:.3} normalise_s={:.3} dedup_s={:.3} normalise_dedup_items_per_s={:.0} indexed={} index_bytes={} index_bytes_per_article={:.0}",
+            "items={} parse_s={:.3} normalise_s={:.3} dedup_s={:.3} normalise_dedup_items_per_s={:.0} indexed={} index_bytes={} index_bytes_per_article={:.0} late={}",
             slots.len(),
             parse_time.as_secs_f64(),
             normalise_time.as_secs_f64(),
@@ -100,6 +108,7 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
             ledger.indexed(),
             ledger.index_bytes(),
             ledger.index_bytes() as f64 / ledger.indexed().max(1) as f64,
+            dedup.late(),
         );
     }
     for slot in &slots {

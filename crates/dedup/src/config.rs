@@ -59,6 +59,15 @@ pub struct DedupConfig {
     /// (`versioncreated`, else `received_at`).
     #[serde(with = "humantime_serde")]
     pub horizon: Duration,
+    /// How far behind the newest article time decided so far an item may
+    /// be and still get the verdict it would get in time order, whatever
+    /// the batching: the deletes of expired state keep this much article
+    /// time beyond the horizon. An older item is counted as late (its
+    /// verdict may depend on when the delete ran). Storage spans
+    /// `horizon + allowed_lateness` of article time (docs/dedup.md, "Late
+    /// items and allowed lateness").
+    #[serde(with = "humantime_serde")]
+    pub allowed_lateness: Duration,
     /// In-process deduplication (`wirestream dedup`): expired entries are
     /// deleted every this many batches, between two batches.
     pub expire_every: u32,
@@ -106,6 +115,8 @@ impl Default for DedupConfig {
             short_shingles: 60,
             max_per_key: 64,
             horizon: Duration::from_secs(30 * 24 * 3600),
+            // One horizon, the slack the deletes always kept.
+            allowed_lateness: Duration::from_secs(30 * 24 * 3600),
             expire_every: 20,
             expire_interval: Duration::from_secs(10),
             accept_parameter_change: false,

@@ -18,10 +18,14 @@ pub struct Deduplicator<L> {
     ledger: L,
     config: DedupConfig,
     batches: u32,
-    /// The newest article time decided so far: expiry's watermark.
+    /// The newest article time decided so far (by this instance: in the
+    /// worker, this process): expiry's watermark, and what an item is late
+    /// against.
     newest: Option<DateTime<Utc>>,
     /// Claims decided again after losing a race at commit.
     races: u64,
+    /// Items decided more than `allowed_lateness` behind `newest`.
+    late: u64,
 }
 
 /// Claims of one batch refused in a row before the batch fails (and the
@@ -60,6 +64,7 @@ impl<L: Ledger> Deduplicator<L> {
             batches: 0,
             newest: None,
             races: 0,
+            late: 0,
         }
     }
 
@@ -76,6 +81,15 @@ impl<L: Ledger> Deduplicator<L> {
         self.races
     }
 
+    /// Items decided so far whose article time was more than
+    /// `allowed_lateness` older than the newest article time decided before
+    /// them (earlier items of their own batch included): their verdict may
+    /// depend on whether the delete of expired state had run. Counted in
+    /// item order, so the count itself does not depend on the batching.
+    pub fn late(&self) -> u64 {
+        self.late
+    }
+
     /// Decides every article of the batch, in order, and writes the verdict,
     /// `duplicate_of` and similarity into it.
     ///
@@ -86,6 +100,7 @@ impl<L: Ledger> Deduplicator<L> {
         if batch.is_empty() {
             return Ok(());
         }
+        let (late, newest) = self.late_in(batch);
         let items: Vec<ItemVersion> = batch.iter().map(item_version).collect();
         let content_keys: Vec<String> = batch.iter().map(claim_key).collect();
         let not_before: Vec<DateTime<Utc>> = batch.iter().map(|a| self.not_before(a)).collect();
@@ -130,8 +145,26 @@ impl<L: Ledger> Deduplicator<L> {
                 article.similarity = decision.similarity;
             }
         }
-        self.newest = batch.iter().map(horizon::seen_at).chain(self.newest).max();
+        // Only a batch decided counts: one that failed is decided again.
+        self.late += late;
+        self.newest = newest;
         self.expire().await
+    }
+
+    /// The batch's late items, and the newest article time once it is
+    /// decided. An item is late against the items before it in order,
+    /// those of its own batch included: decided one at a time, they would
+    /// have moved the delete's cut before it.
+    fn late_in(&self, batch: &[Article]) -> (u64, Option<DateTime<Utc>>) {
+        let mut newest = self.newest;
+        let mut late = 0;
+        for at in batch.iter().map(horizon::seen_at) {
+            if newest.is_some_and(|n| horizon::is_late(at, n, self.config.allowed_lateness)) {
+                late += 1;
+            }
+            newest = newest.max(Some(at));
+        }
+        (late, newest)
     }
 
     /// An article's time minus the horizon: state older than this is
@@ -357,13 +390,15 @@ impl<L: Ledger> Deduplicator<L> {
     }
 
     /// Every `expire_every` batches, deletes the state of articles older than
-    /// the newest article time decided so far minus twice the horizon.
+    /// the newest article time decided so far minus the horizon and the
+    /// allowed lateness (`horizon::delete_cutoff`).
     ///
-    /// Decisions do not depend on it: every lookup ignores state past the
-    /// horizon of the item it decides. The delete only frees storage, and
-    /// keeps one horizon of slack so that an item up to a horizon older
-    /// than the newest one (an archive not quite in time order) still finds
-    /// all it could match, whenever the delete ran.
+    /// Decisions within the lateness do not depend on it: every lookup
+    /// ignores state past the horizon of the item it decides, and the
+    /// delete keeps `allowed_lateness` of slack so that an item up to that
+    /// much older than the newest one (an archive not in time order) still
+    /// finds all it could match, whenever the delete ran. Older items are
+    /// counted (`late`).
     async fn expire(&mut self) -> Result<(), LedgerError> {
         self.batches = self.batches.wrapping_add(1);
         if !self.config.near
@@ -373,10 +408,9 @@ impl<L: Ledger> Deduplicator<L> {
             return Ok(());
         }
         if let Some(newest) = self.newest {
-            let watermark = horizon::cutoff(newest, self.config.horizon);
-            self.ledger
-                .expire(horizon::cutoff(watermark, self.config.horizon))
-                .await?;
+            let cut =
+                horizon::delete_cutoff(newest, self.config.horizon, self.config.allowed_lateness);
+            self.ledger.expire(cut).await?;
         }
         Ok(())
     }

@@ -52,6 +52,30 @@ pub fn replay_corpus() -> Vec<Article> {
     items
 }
 
+/// Days each repeat of [`late_repeats`] is shifted after the one before.
+pub const REPEAT_SHIFT_DAYS: i64 = 10;
+
+/// The replay corpus, then `repeats` copies of it under fresh ids (`r1-s5`,
+/// `r1-copy7`…), each [`REPEAT_SHIFT_DAYS`] later than the one before: the
+/// stream spans more than three horizons, and each repeat starts up to
+/// three horizons behind the newest item decided before it, as the repeats
+/// of the Reuters corpus in `make bench` do. A repeated item is an exact
+/// copy of its first pass, when that is within its horizon and not deleted.
+pub fn late_repeats(repeats: usize) -> Vec<Article> {
+    let first = replay_corpus();
+    let mut items = first.clone();
+    for k in 1..=repeats {
+        let shift = Duration::days(REPEAT_SHIFT_DAYS * k as i64);
+        items.extend(first.iter().map(|a| {
+            let mut a = a.clone();
+            a.uri = format!("r{k}-{}", a.uri);
+            a.versioncreated = a.versioncreated.map(|t| t + shift);
+            a
+        }));
+    }
+    items
+}
+
 /// The count of each verdict.
 pub fn counts(items: &[Article]) -> BTreeMap<&'static str, usize> {
     let mut counts = BTreeMap::new();

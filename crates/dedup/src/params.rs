@@ -19,7 +19,8 @@ use crate::ledger::LedgerError;
 const ALGORITHM: u32 = 1;
 
 /// The parameters that change what is stored or how it is compared, by
-/// name, each as a stable text. `expire_every` (when the delete runs) and
+/// name, each as a stable text. `expire_every`, `expire_interval` (when the
+/// delete runs), `allowed_lateness` (how much older state it keeps) and
 /// `accept_parameter_change` are left out: they change neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameters(BTreeMap<String, String>);
@@ -165,6 +166,7 @@ mod tests {
         assert_eq!(base.fingerprint(), DEFAULT_FINGERPRINT);
         let scheduling = DedupConfig {
             expire_every: 1,
+            allowed_lateness: std::time::Duration::from_secs(400 * 86_400),
             accept_parameter_change: true,
             ..Default::default()
         };

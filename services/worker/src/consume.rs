@@ -42,6 +42,20 @@ impl Worker {
             record_headers: config.kafka.record_headers,
         })
     }
+
+    /// A batch's late items: counted, and one line per batch with the count
+    /// only (a line per item would flood the log during a replay).
+    fn count_late(&self, late: u64) {
+        metrics::late(late);
+        if late > 0 {
+            let lateness = self.dedup.0.config().allowed_lateness;
+            tracing::warn!(
+                late,
+                allowed_lateness = %humantime::format_duration(lateness),
+                "items older than the allowed lateness behind the newest article time: their verdicts may depend on timing (docs/dedup.md, \"Late items and allowed lateness\")"
+            );
+        }
+    }
 }
 
 impl Stage for Worker {
@@ -72,9 +86,10 @@ impl Stage for Worker {
 
         // Postgres holds the dedup state: while it is away, wait (and stop
         // consuming) rather than guess; an item it refuses is dead-lettered.
-        let Some(refused) =
-            stage::isolate(&mut self.dedup, &mut out.articles, "deduplicate", cx).await
-        else {
+        let late = self.dedup.0.late();
+        let decided = stage::isolate(&mut self.dedup, &mut out.articles, "deduplicate", cx).await;
+        self.count_late(self.dedup.0.late() - late);
+        let Some(refused) = decided else {
             return Ok(None);
         };
         for (index, error) in refused.into_iter().rev() {

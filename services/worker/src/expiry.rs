@@ -8,8 +8,6 @@
 //! (`PgLedger::expire_some`), and the batches never wait for it (but for the
 //! few milliseconds of one band delete, under the index lock).
 
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 use wirestream_dedup::{horizon, DedupConfig, LedgerError};
 use wirestream_store::{PgLedger, EXPIRE_ROWS};
@@ -17,9 +15,10 @@ use wirestream_store::{PgLedger, EXPIRE_ROWS};
 use crate::metrics;
 
 /// Runs until `shutdown`: every `expire_interval`, deletes the state of
-/// articles older than the newest decided article time minus twice the
-/// horizon (one horizon of slack for an archive not quite in time order, as
-/// before). Every replica runs it; the deletes are idempotent.
+/// articles older than the newest decided article time minus the horizon
+/// and `allowed_lateness` (the slack for an archive not in time order:
+/// `horizon::delete_cutoff`). Every replica runs it; the deletes are
+/// idempotent.
 pub async fn run(mut ledger: PgLedger, config: DedupConfig, shutdown: CancellationToken) {
     if !config.near || config.expire_interval.is_zero() {
         return;
@@ -31,7 +30,7 @@ pub async fn run(mut ledger: PgLedger, config: DedupConfig, shutdown: Cancellati
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        if let Err(error) = expire(&mut ledger, config.horizon, &shutdown).await {
+        if let Err(error) = expire(&mut ledger, &config, &shutdown).await {
             // PostgreSQL away: the next tick tries again; nothing is lost.
             tracing::warn!(%error, "failed to delete expired dedup state");
         }
@@ -41,13 +40,15 @@ pub async fn run(mut ledger: PgLedger, config: DedupConfig, shutdown: Cancellati
 /// One pass: bounded rounds until nothing expired is left (or shutdown).
 pub async fn expire(
     ledger: &mut PgLedger,
-    horizon: Duration,
+    config: &DedupConfig,
     shutdown: &CancellationToken,
 ) -> Result<u64, LedgerError> {
     let Some(newest) = ledger.watermark(wirestream_dedup::watermark::DEFAULT_RANK).await? else {
         return Ok(0);
     };
-    let cutoff = horizon::cutoff(horizon::cutoff(newest, horizon), horizon);
+    // The watermark is every worker's (the newest decided time in the
+    // database), while each worker counts its late items against its own.
+    let cutoff = horizon::delete_cutoff(newest, config.horizon, config.allowed_lateness);
     let mut rows = 0;
     loop {
         let round = ledger.expire_some(cutoff, EXPIRE_ROWS).await?;

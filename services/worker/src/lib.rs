@@ -97,3 +97,28 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     tracing::info!(drained, "worker stopped");
     Ok(())
 }
+
+#[cfg(test)]
+// figment's `Jail` closures return its large error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use std::time::Duration;
+
+    use wirestream_dedup::DedupConfig;
+    use wirestream_runtime::Config;
+
+    /// `make bench` sets it this way (scripts/bench.sh, `service_env`).
+    #[test]
+    fn the_allowed_lateness_comes_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("loads");
+            let dedup: DedupConfig = config.worker.dedup.parse("worker.dedup").expect("parses");
+            assert_eq!(dedup.allowed_lateness, dedup.horizon, "the default");
+            jail.set_env("WIRESTREAM_WORKER__DEDUP__ALLOWED_LATENESS", "400d");
+            let config = Config::load(None).expect("loads");
+            let dedup: DedupConfig = config.worker.dedup.parse("worker.dedup").expect("parses");
+            assert_eq!(dedup.allowed_lateness, Duration::from_secs(400 * 86_400));
+            Ok(())
+        });
+    }
+}

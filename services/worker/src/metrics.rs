@@ -53,7 +53,13 @@ pub fn register() {
         Unit::Count,
         "Rows of expired dedup state deleted by the background task."
     );
+    metrics::describe_counter!(
+        "wirestream_worker_dedup_late_items_total",
+        Unit::Count,
+        "Items decided more than worker.dedup.allowed_lateness behind the newest article time this process decided before them: their verdict may depend on when expired state was deleted."
+    );
     metrics::counter!("wirestream_worker_dedup_races_total").absolute(0);
+    metrics::counter!("wirestream_worker_dedup_late_items_total").absolute(0);
     metrics::counter!("wirestream_worker_dedup_expired_rows_total").absolute(0);
     metrics::describe_gauge!(
         "wirestream_worker_in_flight_items",
@@ -108,4 +114,11 @@ pub fn claim(waited: std::time::Duration, races: u64) {
 
 pub fn expired(rows: u64) {
     metrics::counter!("wirestream_worker_dedup_expired_rows_total").increment(rows);
+}
+
+/// One batch's late items (`Deduplicator::late`).
+pub fn late(items: u64) {
+    if items > 0 {
+        metrics::counter!("wirestream_worker_dedup_late_items_total").increment(items);
+    }
 }
