@@ -68,6 +68,12 @@ pub struct DedupConfig {
     /// items and allowed lateness").
     #[serde(with = "humantime_serde")]
     pub allowed_lateness: Duration,
+    /// "The newest article time decided" means the time this many decided
+    /// items have reached (`wirestream_dedup::watermark`), so that a few
+    /// items dated far ahead (or undated ones, timed by their receipt, in
+    /// an archive replay) do not make the deletes and the late count cut
+    /// from their date.
+    pub watermark_rank: usize,
     /// In-process deduplication (`wirestream dedup`): expired entries are
     /// deleted every this many batches, between two batches.
     pub expire_every: u32,
@@ -117,6 +123,7 @@ impl Default for DedupConfig {
             horizon: Duration::from_secs(30 * 24 * 3600),
             // One horizon, the slack the deletes always kept.
             allowed_lateness: Duration::from_secs(30 * 24 * 3600),
+            watermark_rank: crate::watermark::DEFAULT_RANK,
             expire_every: 20,
             expire_interval: Duration::from_secs(10),
             accept_parameter_change: false,

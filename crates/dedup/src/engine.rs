@@ -12,16 +12,17 @@ use crate::ledger::{
     Claim, Decision, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner, Record,
 };
 use crate::sketch::{fingerprint, Fingerprint, Sketch};
+use crate::watermark::Watermark;
 
 /// Applies the dedup rules to batches of articles, with state in a [`Ledger`].
 pub struct Deduplicator<L> {
     ledger: L,
     config: DedupConfig,
     batches: u32,
-    /// The newest article time decided so far (by this instance: in the
+    /// The newest article times decided so far (by this instance: in the
     /// worker, this process): expiry's watermark, and what an item is late
     /// against.
-    newest: Option<DateTime<Utc>>,
+    newest: Watermark,
     /// Claims decided again after losing a race at commit.
     races: u64,
     /// Items decided more than `allowed_lateness` behind `newest`.
@@ -60,9 +61,9 @@ impl<L: Ledger> Deduplicator<L> {
     pub fn with_config(ledger: L, config: DedupConfig) -> Self {
         Deduplicator {
             ledger,
+            newest: Watermark::new(config.watermark_rank),
             config,
             batches: 0,
-            newest: None,
             races: 0,
             late: 0,
         }
@@ -155,14 +156,15 @@ impl<L: Ledger> Deduplicator<L> {
     /// decided. An item is late against the items before it in order,
     /// those of its own batch included: decided one at a time, they would
     /// have moved the delete's cut before it.
-    fn late_in(&self, batch: &[Article]) -> (u64, Option<DateTime<Utc>>) {
-        let mut newest = self.newest;
+    fn late_in(&self, batch: &[Article]) -> (u64, Watermark) {
+        let mut newest = self.newest.clone();
         let mut late = 0;
         for at in batch.iter().map(horizon::seen_at) {
-            if newest.is_some_and(|n| horizon::is_late(at, n, self.config.allowed_lateness)) {
+            let watermark = newest.get();
+            if watermark.is_some_and(|n| horizon::is_late(at, n, self.config.allowed_lateness)) {
                 late += 1;
             }
-            newest = newest.max(Some(at));
+            newest.observe(at);
         }
         (late, newest)
     }
@@ -407,7 +409,7 @@ impl<L: Ledger> Deduplicator<L> {
         {
             return Ok(());
         }
-        if let Some(newest) = self.newest {
+        if let Some(newest) = self.newest.get() {
             let cut =
                 horizon::delete_cutoff(newest, self.config.horizon, self.config.allowed_lateness);
             self.ledger.expire(cut).await?;

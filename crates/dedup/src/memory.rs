@@ -316,6 +316,8 @@ mod tests {
         // Past the horizon the index has forgotten the story.
         let config = crate::DedupConfig {
             expire_every: 1,
+            // A handful of items: the newest one is the watermark.
+            watermark_rank: 1,
             ..Default::default()
         };
         let mut dedup = Deduplicator::with_config(MemoryLedger::new(), config);

@@ -14,6 +14,8 @@ use crate::{horizon, DedupConfig, Deduplicator, MemoryLedger};
 async fn replay(batch_size: usize, expire_every: u32) -> BTreeMap<&'static str, usize> {
     let config = DedupConfig {
         expire_every,
+        // A small corpus: the newest item is the watermark.
+        watermark_rank: 1,
         ..Default::default()
     };
     let mut dedup = Deduplicator::with_config(MemoryLedger::new(), config);
@@ -50,6 +52,7 @@ async fn replay_late(
     let config = DedupConfig {
         expire_every: 1,
         allowed_lateness,
+        watermark_rank: 1,
         ..Default::default()
     };
     let mut dedup = Deduplicator::with_config(MemoryLedger::new(), config);

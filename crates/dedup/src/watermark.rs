@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 pub const DEFAULT_RANK: usize = 1000;
 
 /// The `rank` newest article times decided so far.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Watermark {
     rank: usize,
     newest: BinaryHeap<Reverse<DateTime<Utc>>>,

@@ -24,6 +24,8 @@ fn story(n: usize, day: u32) -> Article {
 fn deduplicator(pool: &PgPool, expire_every: u32) -> Deduplicator<PgLedger> {
     let config = DedupConfig {
         expire_every,
+        // A handful of items: the newest one is the watermark.
+        watermark_rank: 1,
         ..Default::default()
     };
     Deduplicator::with_config(PgLedger::new(pool.clone()), config)

@@ -11,6 +11,7 @@ use wirestream_store::PgLedger;
 fn deduplicator(pool: &PgPool, expire_every: u32) -> Deduplicator<PgLedger> {
     let config = DedupConfig {
         expire_every,
+        watermark_rank: 1,
         ..Default::default()
     };
     Deduplicator::with_config(PgLedger::new(pool.clone()), config)

@@ -110,6 +110,7 @@ async fn the_worker_keeps_its_dedup_state_and_cannot_touch_articles(pool: PgPool
     let config = DedupConfig {
         // Expiry on every batch, so that its DELETEs run too.
         expire_every: 1,
+        watermark_rank: 1,
         ..Default::default()
     };
     let mut ledger = PgLedger::new(worker.clone());

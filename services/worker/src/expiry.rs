@@ -43,10 +43,10 @@ pub async fn expire(
     config: &DedupConfig,
     shutdown: &CancellationToken,
 ) -> Result<u64, LedgerError> {
-    let Some(newest) = ledger.watermark(wirestream_dedup::watermark::DEFAULT_RANK).await? else {
+    let Some(newest) = ledger.watermark(config.watermark_rank).await? else {
         return Ok(0);
     };
-    // The watermark is every worker's (the newest decided time in the
+    // The watermark is every worker's (from the decisions in the
     // database), while each worker counts its late items against its own.
     let cutoff = horizon::delete_cutoff(newest, config.horizon, config.allowed_lateness);
     let mut rows = 0;
