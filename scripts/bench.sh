@@ -317,7 +317,7 @@ ceiling_write="" ceiling_copy="" store_ceiling="" ceiling_verdicts="" ceiling_pg
 if want ceiling; then
   say "the store's ceiling: step 3's $ITEMS items loaded by PostgreSQL alone (our write path, then COPY)"
   pg_profile_reset
-  DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" ceiling --items "$WORK/items.ndjson" | tee "$WORK/ceiling.txt" >&2
+  DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" ceiling --items "$WORK/items.ndjson" --postgres-pid "$(head -n 1 "$PG_DATA/postmaster.pid")" | tee "$WORK/ceiling.txt" >&2
   # Its databases are dropped by now; nothing else ran meanwhile.
   pg_profile true >"$WORK/pg-profile-ceiling.md"
   ceiling_write=$(sed -n 's/^ceiling_write_path_per_s=//p' "$WORK/ceiling.txt")
