@@ -8,7 +8,7 @@
 //!   running the dedup on a memory ledger) replayed on a [`PgLedger`], and
 //!   the sink's `write_batch` transactions beside them, on their own
 //!   connections as the two services have, with the sink's search-index
-//!   flush every second;
+//!   flush as often as the sink's;
 //! - `COPY`: every table's final rows, one `COPY` per table, the article
 //!   tables and the dedup tables on two connections at once.
 //!
@@ -163,11 +163,13 @@ async fn write_path(
 ) -> anyhow::Result<WritePath> {
     sqlx::query("CHECKPOINT").execute(pool).await?;
     let done = Arc::new(AtomicBool::new(false));
+    // As often as the sink merges the search index's pending list.
+    let every = wirestream_runtime::config::SinkConfig::default().search_index_flush;
     let flush = tokio::spawn({
         let (pool, done) = (pool.clone(), Arc::clone(&done));
         async move {
             while !done.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(every).await;
                 wirestream_store::flush_search_index(&pool).await?;
             }
             anyhow::Ok(())
