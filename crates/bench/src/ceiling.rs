@@ -79,14 +79,18 @@ pub async fn run(items: &Path, server_url: &str, options: &Options) -> anyhow::R
     let scratch = Scratch::create(server_url, &format!("wirestream_ceiling_w{tag}")).await?;
     let before = used();
     let write_path = write_path(&scratch.pool, &articles, &calls, options.sink_batch).await?;
-    let write_cpu = used().zip(before).map(|(after, before)| after.saturating_sub(before));
+    let write_cpu = used()
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(before));
     let sizes = table_sizes(&scratch.pool).await?;
     scratch.drop().await?;
 
     let scratch = Scratch::create(server_url, &format!("wirestream_ceiling_c{tag}")).await?;
     let before = used();
     let copy = copy_all(&scratch.pool, &articles, &state).await?;
-    let copy_cpu = used().zip(before).map(|(after, before)| after.saturating_sub(before));
+    let copy_cpu = used()
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(before));
     scratch.drop().await?;
 
     let rate = |elapsed: Duration| rows as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -504,7 +508,11 @@ mod tests {
         let mut items = vec![
             article("a", "Cocoa", "Showers continued in Bahia, the review said."),
             article("b", "Cocoa", "Showers continued in Bahia, the review said."),
-            article("c", "Sugar", "Output rose in the third quarter, traders said."),
+            article(
+                "c",
+                "Sugar",
+                "Output rose in the third quarter, traders said.",
+            ),
         ];
         let calls = Arc::new(Mutex::new(Vec::new()));
         let mut dedup =

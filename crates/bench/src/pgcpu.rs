@@ -26,15 +26,27 @@ impl PgCpu {
     pub fn used(&self) -> Option<Duration> {
         let own = fields(self.postmaster)?;
         // utime, stime, cutime, cstime: fields 14-17 (1-based) of stat.
-        let mut ticks: u64 = own.get(11..15)?.iter().filter_map(|f| f.parse::<u64>().ok()).sum();
+        let mut ticks: u64 = own
+            .get(11..15)?
+            .iter()
+            .filter_map(|f| f.parse::<u64>().ok())
+            .sum();
         for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
                 continue;
             };
             let Some(stat) = fields(pid) else { continue };
             // ppid is field 4; the list starts after the command (field 3).
             if stat.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(self.postmaster) {
-                ticks += stat.get(11..13)?.iter().filter_map(|f| f.parse::<u64>().ok()).sum::<u64>();
+                ticks += stat
+                    .get(11..13)?
+                    .iter()
+                    .filter_map(|f| f.parse::<u64>().ok())
+                    .sum::<u64>();
             }
         }
         Some(Duration::from_secs_f64(ticks as f64 / self.hz))
