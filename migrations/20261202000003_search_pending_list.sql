@@ -1,11 +1,11 @@
 -- The sink merges the full-text index's pending list itself every
--- `sink.search_index_flush` (now 5 s, was 1 s): merging a larger list is
+-- `sink.search_index_flush` (now 2 s, was 1 s): merging a larger list is
 -- cheaper per entry (the posting lists of common words are rewritten once
--- per merge, not once per second). In `make bench`'s A/B run (100,000 items)
--- PostgreSQL's CPU per 1,000 articles fell from 0.745 to 0.533 CPU-s and the
--- pipeline went from 1,343 to 1,825 articles/s. At the default 4 MB limit
--- the list would fill between two merges at full speed and an insert would
--- merge it inside a sink transaction (the stalls the background merge is
--- there to avoid), so the limit of this index rises to 32 MB: at about
--- 2,000 articles/s the list grows by some 3 MB a second.
+-- per merge). In `make bench`, 200,000 items: PostgreSQL's CPU per 1,000
+-- articles 0.524 CPU-s with merges every second, 0.385 every 2 s and 0.440
+-- every 5 s (a 100,000-item A/B: 0.745 at 1 s, 0.533 at 5 s). At the
+-- default 4 MB limit the list could fill between two merges at full speed,
+-- and an insert would then merge it inside a sink transaction (the stall
+-- the background merge is there to avoid), so this index's limit rises to
+-- 32 MB: at about 2,500 articles/s the list grows by a few MB a second.
 ALTER INDEX articles_search SET (gin_pending_list_limit = 32768);

@@ -562,9 +562,9 @@ pub struct SinkConfig {
     /// How often the sink merges the full-text index's pending entries into
     /// the index, off the write path (`wirestream_store::flush_search_index`);
     /// `0s` leaves it to PostgreSQL, which then does it inside whichever
-    /// insert finds the pending list full. Every 5 s, with the index's
+    /// insert finds the pending list full. Every 2 s, with the index's
     /// 32 MB pending list (migration `20261202000003`): a larger merge
-    /// costs less per entry than five small ones (docs/benchmarks.md).
+    /// costs less per entry than two small ones (docs/benchmarks.md).
     #[serde(with = "humantime_serde")]
     pub search_index_flush: Duration,
     /// `/health` fails once a batch has waited this long without progress.
@@ -583,7 +583,7 @@ impl Default for SinkConfig {
             batch_deadline: Duration::from_millis(50),
             batch_linger: Duration::from_millis(5),
             offsets: OffsetStore::Kafka,
-            search_index_flush: Duration::from_secs(5),
+            search_index_flush: Duration::from_secs(2),
             stall_after: Duration::from_secs(120),
         }
     }

@@ -9,7 +9,7 @@
 //! spreads that work evenly but multiplies it: PostgreSQL's CPU per article
 //! went up by 65% and its WAL threefold. So the sink merges the list itself,
 //! off the write path, by calling this every few seconds (`sink.search_index_flush`,
-//! 5 s; the index's pending list holds 32 MB so that inserts do not fill it
+//! 2 s; the index's pending list holds 32 MB so that inserts do not fill it
 //! in between).
 
 use sqlx::PgPool;
