@@ -31,9 +31,8 @@
 # (keep the broker's data, the items and the databases for analysis),
 # BENCH_ALLOWED_LATENESS (the dedup allowed_lateness of the worker and of
 # `wirestream-bench ceiling`, which reads it too; default 400d, beyond the
-# months each repeat of the corpus comes late; but one corpus item's date is
-# unreadable and becomes today, so 20000d is what covers it:
-# docs/benchmarks.md).
+# months each repeat of the corpus comes late: docs/dedup.md, "Late items
+# and allowed lateness").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -58,6 +58,12 @@ impl PgCpu {
 /// ticks, 13 and 14 those of waited-for children.
 fn fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    fields_of(&stat)
+}
+
+/// [`fields`] of one stat line: after the last `)`, since a command such as
+/// `postgres: wal writer` or `(sd-pam)` holds spaces and parentheses.
+fn fields_of(stat: &str) -> Option<Vec<String>> {
     let after = stat.rsplit_once(')')?.1;
     Some(after.split_whitespace().map(str::to_owned).collect())
 }
@@ -67,15 +73,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_this_process_as_its_own_postmaster() {
-        // Any process will do: its own time is counted, and grows.
+    fn a_command_with_spaces_and_parentheses_is_skipped() {
+        let line = "4242 (postgres: (wal) writer) S 17 4242 4242 0 -1 4194368 \
+                    90 0 0 0 31 7 5 2 20 0 1 0 300 1000 200";
+        let f = fields_of(line).expect("parses");
+        assert_eq!(f[0], "S");
+        assert_eq!(f[1], "17", "the parent");
+        assert_eq!(
+            &f[11..15],
+            ["31", "7", "5", "2"],
+            "utime stime cutime cstime"
+        );
+        assert_eq!(fields_of("no command here"), None);
+    }
+
+    #[test]
+    fn this_process_read_as_a_postmaster_shows_its_cpu_growing() {
+        // Any process will do: its own time is counted. Ticks are 10 ms,
+        // so spin until one passes (or give up after 10 s of wall time).
         let cpu = PgCpu::new(std::process::id());
         let before = cpu.used().expect("readable on Linux");
+        let started = std::time::Instant::now();
         let mut x = 0u64;
-        for n in 0..20_000_000u64 {
-            x = x.wrapping_add(n * n);
+        while cpu.used().expect("readable") <= before {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no CPU time counted"
+            );
+            for n in 0..1_000_000u64 {
+                x = x.wrapping_add(n * n);
+            }
+            std::hint::black_box(x);
         }
-        std::hint::black_box(x);
-        assert!(cpu.used().expect("readable") >= before);
     }
 }

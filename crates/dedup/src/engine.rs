@@ -83,7 +83,7 @@ impl<L: Ledger> Deduplicator<L> {
     }
 
     /// Items decided so far whose article time was more than
-    /// `allowed_lateness` older than the newest article time decided before
+    /// `allowed_lateness` older than the watermark of the articles decided before
     /// them (earlier items of their own batch included): their verdict may
     /// depend on whether the delete of expired state had run. Counted in
     /// item order, so the count itself does not depend on the batching.

@@ -2,8 +2,8 @@
 //!
 //! It is not the newest article time seen but the time that `rank` decided
 //! items have reached (`DedupConfig::watermark_rank`, default 1,000): the
-//! newest time below the `rank - 1` newest. One item far ahead of the others cannot move
-//! it. That case is common: an item with no `versioncreated` is timed by its
+//! newest time below the `rank - 1` newest. One item far ahead of the
+//! others cannot move it. That case is common: an item with no `versioncreated` is timed by its
 //! receipt, so a single undated item in a replayed 1987 archive stood at
 //! 2026, and the delete that followed removed the whole archive's state
 //! while its items were still arriving (measured in `make bench`: the two

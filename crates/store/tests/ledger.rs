@@ -265,3 +265,30 @@ async fn a_claim_that_missed_another_workers_entries_is_refused(pool: PgPool) {
     assert_eq!(candidates.len(), 1);
     assert_eq!(candidates[0].1.uri, "story-1");
 }
+
+#[sqlx::test(migrator = "wirestream_store::MIGRATOR")]
+async fn the_watermark_is_the_time_rank_decisions_have_reached(pool: PgPool) {
+    let mut dedup = deduplicator(&pool, 0);
+    let mut batch: Vec<Article> = (1..=5).map(|day| story(day as usize, day)).collect();
+    // An undated item, timed by its receipt (2024 in the fixture), far
+    // ahead of the rest.
+    let mut undated = story(99, 1);
+    undated.versioncreated = None;
+    batch.push(undated.clone());
+    dedup.decide(&mut batch).await.unwrap();
+
+    let mut ledger = PgLedger::new(pool.clone());
+    let march = |day| Utc.with_ymd_and_hms(1987, 3, day, 12, 0, 0).single();
+    assert_eq!(
+        ledger.watermark(1).await.unwrap(),
+        Some(undated.received_at),
+        "rank 1: the newest"
+    );
+    assert_eq!(
+        ledger.watermark(2).await.unwrap(),
+        march(5),
+        "the undated item moves only rank 1"
+    );
+    assert_eq!(ledger.watermark(4).await.unwrap(), march(3));
+    assert_eq!(ledger.watermark(7).await.unwrap(), None, "fewer decisions");
+}

@@ -56,7 +56,7 @@ pub fn register() {
     metrics::describe_counter!(
         "wirestream_worker_dedup_late_items_total",
         Unit::Count,
-        "Items decided more than worker.dedup.allowed_lateness behind the newest article time this process decided before them: their verdict may depend on when expired state was deleted."
+        "Items decided more than worker.dedup.allowed_lateness behind the watermark of the article times this process decided before them (worker.dedup.watermark_rank): their verdict may depend on when expired state was deleted."
     );
     metrics::counter!("wirestream_worker_dedup_races_total").absolute(0);
     metrics::counter!("wirestream_worker_dedup_late_items_total").absolute(0);
