@@ -52,10 +52,11 @@ bench-dedup:
 	@cargo build --release -q -p wirestream-cli
 	@scripts/dedup-eval/bench.sh $(RUNS)
 
-# Builds the labelled set and scores wirestream and datasketch (pip install datasketch).
+# Builds the labelled set and scores wirestream and datasketch (pinned, in a
+# venv of its own: scripts/ensure-datasketch.sh).
 dedup-eval:
 	@cargo build --release -q -p wirestream-cli
-	@python3 scripts/dedup-eval/eval.py
+	@"$$(scripts/ensure-datasketch.sh | tail -n 1)" scripts/dedup-eval/eval.py
 
 .PHONY: bench
 # The whole pipeline's figures (end to end, latency, ceilings, side by side);

@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
 # datasketch's MinHashLSH (PyPI; 128 permutations, word 5-grams, default
 # threshold) over the same corpus, one core, for the side-by-side in
-# `make bench`. Prints datasketch_items_per_s=<n>. Installs datasketch into
-# .dev/venv on first use.
+# `make bench`. Prints datasketch_items_per_s=<n>. datasketch comes from
+# scripts/ensure-datasketch.sh (pinned, installed once per machine).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$ROOT/.dev/venv"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -c 'import datasketch' 2>/dev/null || "$VENV/bin/pip" install -q datasketch >&2
-"$VENV/bin/python" - "$1" <<'PY'
+PYTHON="$("$(dirname "${BASH_SOURCE[0]}")/ensure-datasketch.sh" | tail -n 1)"
+"$PYTHON" - "$1" <<'PY'
 import json, re, sys, time
 from datasketch import MinHash, MinHashLSH
 

@@ -16,7 +16,10 @@
 #      (wirestream-bench ceiling); e2e_vs_store_ceiling is 3's articles/s
 #      over it;
 #   7. Kafka Connect standalone with Debezium's JDBC sink against our sink,
-#      both draining step 3's articles topic (scripts/bench-connect.sh).
+#      both draining step 3's articles topic (scripts/bench-connect.sh);
+#   8. memory over a long replay: BENCH_HORIZON_ITEMS (default 1,000,000)
+#      items spanning many dedup horizons, the services' RSS and the dedup
+#      tables sampled as it runs (scripts/bench-horizon.sh).
 #
 # The broker is a fresh Apache Kafka node started here (scripts/kafka-node.sh,
 # its data under .dev/bench), so that no test run's topics share its disk and
@@ -366,6 +369,17 @@ if want 7; then
   fi
 fi
 
+# --- 8. memory over many dedup horizons ------------------------------------------------------
+horizon_max_rss="" horizon_rss_flat="" horizon_rows_flat=""
+if want 8; then
+  say "8 a long replay over many dedup horizons (scripts/bench-horizon.sh)"
+  BENCH_BIN="$BIN" BENCH_KAFKA_BROKERS="$KAFKA_BROKERS" DATABASE_URL="$ADMIN_URL" WIRESTREAM_SHARED="$SHARED" \
+    "$ROOT/scripts/bench-horizon.sh" | tee "$WORK/horizon.txt" >&2 || say "warning: bench-horizon.sh failed"
+  horizon_max_rss=$(sed -n 's/^horizon_max_rss_mib=//p' "$WORK/horizon.txt")
+  horizon_rss_flat=$(sed -n 's/^horizon_worker_rss_end_vs_mid=//p' "$WORK/horizon.txt")
+  horizon_rows_flat=$(sed -n 's/^horizon_dedup_rows_end_vs_mid=//p' "$WORK/horizon.txt")
+fi
+
 # --- the report ------------------------------------------------------------------------------
 ratio() { if [ -n "$1" ] && [ -n "$2" ]; then echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; else echo "n/a"; fi; }
 or_na() { echo "${1:-n/a}"; }
@@ -405,6 +419,12 @@ or_na() { echo "${1:-n/a}"; }
     echo "| ours (wirestream-sink) | $our_sink_per_s | $our_sink_cpu |"
     echo "| Kafka Connect standalone + Debezium JDBC sink | $connect_per_s | $connect_cpu |"
     echo "| ours vs Connect | $sink_vs_connect | $sink_cpu_vs_connect |"
+  fi
+  if [ -s "$WORK/horizon.txt" ]; then
+    echo
+    echo "Step 8: $(sed -n 's/^horizon_items=//p' "$WORK/horizon.txt") items over $(sed -n 's/^horizon_span_days=//p' "$WORK/horizon.txt") days of article time (the default 30-day horizon):"
+    echo
+    grep '^|' "$WORK/horizon.txt"
   fi
   for profile in e2e ceiling; do
     [ -s "$WORK/pg-profile-$profile.md" ] || continue
@@ -457,3 +477,6 @@ echo "sink_vs_connect=$(or_na "$sink_vs_connect")"
 echo "sink_cpu_vs_connect=$(or_na "$sink_cpu_vs_connect")"
 echo "worker_lock_wait_share=$(or_na "$worker_lock_wait_share")"
 echo "workers_2_vs_1=$(or_na "$workers_2_vs_1")"
+echo "horizon_max_rss_mib=$(or_na "$horizon_max_rss")"
+echo "horizon_worker_rss_end_vs_mid=$(or_na "$horizon_rss_flat")"
+echo "horizon_dedup_rows_end_vs_mid=$(or_na "$horizon_rows_flat")"

@@ -95,6 +95,10 @@ enum Command {
         /// Marks this run's ids, so that two runs into one database do not collide.
         #[arg(long, default_value = "")]
         tag: String,
+        /// Move each repetition's article times past the last one's, so that
+        /// the stream spans many dedup horizons.
+        #[arg(long)]
+        shift_rounds: bool,
     },
     /// The broker's ceiling: reads `topic` with a bare consumer, then sends the
     /// same messages to `to` with a bare producer. Prints both rates.
@@ -158,8 +162,9 @@ async fn main() -> anyhow::Result<()> {
             items,
             out,
             tag,
+            shift_rounds,
         } => {
-            let written = corpus::write(&corpus, &out, items, &tag)?;
+            let written = corpus::write(&corpus, &out, items, &tag, shift_rounds)?;
             println!("items={written}");
             Ok(())
         }
