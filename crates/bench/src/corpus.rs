@@ -74,17 +74,19 @@ pub fn write(
     Ok(written)
 }
 
-fn times(item: &serde_json::Value) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-    TIME_FIELDS.iter().filter_map(|field| {
-        let text = item.get(*field)?.as_str()?;
-        Some(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc))
-    })
+/// The item's article time in `field`, when it is there and parses.
+fn time(item: &serde_json::Value, field: &str) -> Option<DateTime<Utc>> {
+    let text = item.get(field)?.as_str()?;
+    Some(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc))
 }
 
 /// How far each repetition moves: the corpus's span of article time, plus a
 /// day so that two repetitions never overlap.
 fn round_step(lines: &[serde_json::Value]) -> Duration {
-    let all: Vec<DateTime<Utc>> = lines.iter().flat_map(times).collect();
+    let all: Vec<DateTime<Utc>> = lines
+        .iter()
+        .flat_map(|item| TIME_FIELDS.iter().filter_map(|field| time(item, field)))
+        .collect();
     match (all.iter().min(), all.iter().max()) {
         (Some(first), Some(last)) => (*last - *first) + Duration::days(1),
         _ => Duration::days(1),
@@ -95,17 +97,10 @@ fn round_step(lines: &[serde_json::Value]) -> Duration {
 /// as it is (the worker treats the item as undated, as it did the original).
 fn shift_times(item: &mut serde_json::Value, by: Duration) {
     for field in TIME_FIELDS {
-        let Some(moved) = item
-            .get(field)
-            .and_then(|v| v.as_str())
-            .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-            .map(|time| {
-                (time.with_timezone(&Utc) + by).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            })
-        else {
-            continue;
-        };
-        item[field] = serde_json::Value::String(moved);
+        if let Some(at) = time(item, field) {
+            let moved = (at + by).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            item[field] = serde_json::Value::String(moved);
+        }
     }
 }
 
