@@ -98,6 +98,27 @@ impl Run {
         seen
     }
 
+    /// Waits until the feeder has `n` items accepted, and checks that it
+    /// still has items to send, so that a fault aimed at ingest's answers
+    /// meets requests. ([`Run::when_stored`] follows the pipeline, which on
+    /// a loaded machine can lag so far that the feeder is already done.)
+    async fn when_accepted(&self, n: usize) -> usize {
+        let reached = self.feeder.wait_accepted(n, Duration::from_secs(120)).await;
+        let accepted = self.feeder.accepted();
+        assert!(
+            reached,
+            "{}: ingest stalled at {accepted} accepted items\n{}",
+            self.name,
+            tail(&self.pipeline.log_of("ingest"), 20_000)
+        );
+        assert!(
+            accepted < self.feeder.set.expected.items,
+            "{}: the feeder was done before the fault",
+            self.name
+        );
+        accepted
+    }
+
     fn note(&mut self, what: String) {
         eprintln!(
             "{}: {what} at {:.1}s",

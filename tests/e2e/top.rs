@@ -69,7 +69,7 @@ async fn top_draws_the_flow_and_sees_a_sink_go_down() {
 
     // Rates above zero at every stage while the feed runs.
     let flowing = tmux
-        .wait_for(Duration::from_secs(60), |screen| {
+        .wait_for(Duration::from_secs(120), |screen| {
             ["ingest", "worker", "sink"].iter().all(|stage| {
                 row(screen, stage)
                     .is_some_and(|r| r.get(1) == Some(&"ready") && number(r.get(2)) > 0.0)
@@ -95,7 +95,7 @@ async fn top_draws_the_flow_and_sees_a_sink_go_down() {
         .wait_for_count(
             "SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM dead_letters)",
             sent,
-            Duration::from_secs(60),
+            Duration::from_secs(180),
         )
         .await;
     assert_eq!(accounted, sent, "{}", pipeline.logs());
@@ -109,7 +109,7 @@ async fn top_draws_the_flow_and_sees_a_sink_go_down() {
         "{counts:?}"
     );
     let matching = tmux
-        .wait_for(Duration::from_secs(15), |screen| {
+        .wait_for(Duration::from_secs(60), |screen| {
             ["new", "version", "duplicate", "kill", "dead-letter"]
                 .iter()
                 .all(|verdict| {
@@ -157,29 +157,23 @@ async fn top_draws_the_flow_and_sees_a_sink_go_down() {
     );
     tmux.send_keys("q").expect("q");
     let started = Instant::now();
-    let mut resent = 0;
     let status = loop {
         if let Some(status) = tmux.exit_status() {
             break status;
         }
-        // A CI run once saw q have no effect within 10 s, with an empty
-        // screen: q is typed again every 3 s (it can only quit), and a
-        // failure says whether tmux itself still answers.
-        if started.elapsed() > Duration::from_secs(3 * (resent + 1)) && resent < 3 {
-            resent += 1;
-            if let Err(error) = tmux.send_keys("q") {
-                panic!("tmux stopped answering after q: {error}");
-            }
-        }
         assert!(
             started.elapsed() < Duration::from_secs(12),
-            "q (typed {} times) did not end top:\n{}",
-            resent + 1,
+            "q did not end top:\n{}",
             tmux.capture()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(status, 0);
+    assert_eq!(
+        status,
+        0,
+        "top did not exit 0 after q (128 + N: killed by signal N):\n{}",
+        tmux.capture()
+    );
     eprintln!("sink shown as down {took:?} after it stopped");
     pipeline.stop().await;
 }

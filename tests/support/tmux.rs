@@ -1,25 +1,34 @@
 //! A program run in a detached tmux session of a given size, on a private
 //! tmux server (its own socket), so that a test can read what it draws
 //! (`capture-pane`) and type keys at it. tmux is Debian's `tmux` package.
+//!
+//! The program runs under `sh`, which writes its exit status to a file:
+//! tmux's own record of it (`pane_dead_status`) was seen missing when the
+//! pane's terminal closed before tmux reaped the process, and then a test
+//! waited for an exit that had happened.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub struct Tmux {
     socket: String,
+    /// Where `sh` writes the program's exit status.
+    status: std::path::PathBuf,
 }
 
 impl Tmux {
     /// Starts `command` (argv, with `env`) in a `width`×`height` window. The
-    /// pane stays after the program exits, so its exit status can be read.
+    /// pane stays after the program exits, so its last screen can be read.
     pub fn start(
         command: &[String],
         env: &[(String, String)],
         width: u16,
         height: u16,
     ) -> anyhow::Result<Tmux> {
+        let id = uuid::Uuid::new_v4().simple();
         let tmux = Tmux {
-            socket: format!("wst-{}", uuid::Uuid::new_v4().simple()),
+            socket: format!("wst-{id}"),
+            status: std::env::temp_dir().join(format!("wst-{id}.status")),
         };
         let mut args: Vec<String> = [
             "new-session",
@@ -38,7 +47,15 @@ impl Tmux {
             args.extend(["-e".into(), format!("{k}={v}")]);
         }
         args.extend(["-e".into(), "TERM=xterm-256color".into()]);
-        args.extend(command.iter().cloned());
+        // `$0` is the program, `$1` the status file, the rest its arguments.
+        args.extend([
+            "sh".into(),
+            "-c".into(),
+            r#"status="$1"; shift; "$0" "$@"; echo $? > "$status""#.into(),
+        ]);
+        args.extend(command.first().cloned());
+        args.push(tmux.status.display().to_string());
+        args.extend(command.iter().skip(1).cloned());
         tmux.run(&args)?;
         tmux.run(&["set-option", "-t", "test", "remain-on-exit", "on"])?;
         Ok(tmux)
@@ -94,24 +111,20 @@ impl Tmux {
         }
     }
 
-    /// The program's exit status, once it exited.
+    /// The program's exit status, once it exited (128 + N: killed by
+    /// signal N).
     pub fn exit_status(&self) -> Option<i32> {
-        let out = self
-            .run(&[
-                "display-message",
-                "-p",
-                "-t",
-                "test",
-                "#{pane_dead} #{pane_dead_status}",
-            ])
-            .ok()?;
-        let mut words = out.split_whitespace();
-        (words.next() == Some("1")).then(|| words.next().and_then(|s| s.parse().ok()))?
+        std::fs::read_to_string(&self.status)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
+        let _ = std::fs::remove_file(&self.status);
     }
 }
