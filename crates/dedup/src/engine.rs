@@ -34,7 +34,13 @@ pub struct Deduplicator<L> {
 /// at most.
 const MAX_ATTEMPTS: u32 = 100;
 
+/// Refusals of one claim kept in a row (decided again in memory, same
+/// decisions, written at the new slots) before the batch is decided again
+/// from the start, under the exclusive index lock.
+const MAX_REPAIRS: u32 = 3;
+
 /// One undecided article of a batch.
+#[derive(Clone)]
 struct Draft {
     /// Its place in the batch.
     at: usize,
@@ -237,56 +243,61 @@ impl<L: Ledger> Deduplicator<L> {
             drafts.push(draft);
         }
 
-        self.near_copies(batch, &mut drafts, content_keys).await?;
-        self.exact_copies(batch, &mut drafts, content_keys).await?;
+        // The drafts as they are before the near-copy check: should the
+        // commit be refused, the batch is decided again from here, in
+        // memory, against the candidates as they are then.
+        let undecided = drafts.clone();
+        let (keys, not_before) = self.near_keys(batch, &drafts);
+        let candidates = self
+            .ledger
+            .near_candidates(&keys, self.config.max_per_key, not_before)
+            .await?;
+        self.near_copies(batch, &mut drafts, content_keys, candidates);
+        let (claimed, claims) = self.claims(batch, &drafts, content_keys);
+        let owners = self.ledger.claim(&claims).await?;
+        exact_copies(batch, &mut drafts, &claimed, &claims, &owners);
+        let (entries, records) = commit_rows(batch, items, &drafts);
 
-        // Index every article that has text, near copies too: a later copy
-        // may match any of them (an update of an update), and points to
-        // their story. Exact copies are left out: their text is indexed
-        // already, and on wire traffic they are most of the volume (a
-        // replayed archive put 33 band rows per re-send into Postgres). The
-        // entry's story is the one the exact claim settled.
-        let entries: Vec<Keyed> = drafts
-            .iter()
-            .filter(|draft| !draft.exact_copy)
-            .filter_map(|draft| {
-                let fp = draft
-                    .fingerprint
-                    .as_ref()
-                    .filter(|fp| !fp.keys.is_empty())?;
-                let entry = draft.entry.as_ref()?;
-                let entry = if entry.story_uri == draft.story {
-                    Arc::clone(entry)
-                } else {
-                    Arc::new(Entry {
-                        story_uri: draft.story.clone(),
-                        ..Entry::clone(entry)
-                    })
-                };
-                Some((fp.keys.clone(), entry))
-            })
-            .collect();
-        let records: Vec<Record> = drafts
-            .iter()
-            .map(|d| Record {
-                item: items[d.at].clone(),
-                decision: d.decision.clone(),
-                seen_at: horizon::seen_at(&batch[d.at]),
-            })
-            .collect();
-        self.ledger
-            .commit(&entries, &records, self.config.max_per_key)
-            .await
+        // Refused: another worker indexed under the batch's keys after the
+        // fetch (docs/dedup.md, "Workers side by side"). Usually what raced
+        // in is unrelated text under a shared boilerplate key, and no
+        // decision changes: then the claim is kept, its band rows written at
+        // the slots after the new ones. Otherwise, or after too many
+        // refusals, the batch is decided again from the start.
+        let mut repairs = 0;
+        loop {
+            if let Some(held) = self
+                .ledger
+                .commit(&entries, &records, self.config.max_per_key)
+                .await?
+            {
+                return Ok(Some(held));
+            }
+            repairs += 1;
+            if repairs > MAX_REPAIRS {
+                return Ok(None);
+            }
+            let Some(candidates) = self.ledger.refetch().await? else {
+                return Ok(None);
+            };
+            let mut again = undecided.clone();
+            self.near_copies(batch, &mut again, content_keys, candidates);
+            let (claimed_again, claims_again) = self.claims(batch, &again, content_keys);
+            if claimed_again != claimed || claims_again != claims {
+                return Ok(None);
+            }
+            exact_copies(batch, &mut again, &claimed, &claims, &owners);
+            let (entries_again, records_again) = commit_rows(batch, items, &again);
+            if entries_again != entries || records_again != records {
+                return Ok(None);
+            }
+        }
     }
 
-    /// Starts the near-copy claim and decides `new` drafts against the
-    /// indexed entries and the batch's earlier articles.
-    async fn near_copies(
-        &mut self,
-        batch: &[Article],
-        drafts: &mut [Draft],
-        content_keys: &[String],
-    ) -> Result<(), LedgerError> {
+    /// The LSH keys to fetch candidates under (those of drafts whose copies
+    /// are not known already), and the earliest time a candidate may have:
+    /// the batch's earliest article time minus the horizon.
+    fn near_keys(&self, batch: &[Article], drafts: &[Draft]) -> (Vec<u64>, DateTime<Utc>) {
         let mut keys: Vec<u64> = drafts
             .iter()
             .filter(|d| !d.known_copy)
@@ -300,13 +311,26 @@ impl<L: Ledger> Deduplicator<L> {
             .map(|d| self.not_before(&batch[d.at]))
             .min()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let candidates = self
-            .ledger
-            .near_candidates(&keys, self.config.max_per_key, not_before)
-            .await?;
+        (keys, not_before)
+    }
+
+    /// Decides `new` drafts against the fetched candidates and the batch's
+    /// earlier articles, in memory.
+    fn near_copies(
+        &self,
+        batch: &[Article],
+        drafts: &mut [Draft],
+        content_keys: &[String],
+        candidates: Vec<Keyed>,
+    ) {
         // The store's candidates and then the batch's own articles, each
         // under its keys: an article matches what came before it.
-        let listed = candidates.iter().map(|(k, _)| k.len()).sum::<usize>() + keys.len();
+        let listed = candidates.iter().map(|(k, _)| k.len()).sum::<usize>()
+            + drafts
+                .iter()
+                .filter_map(|d| d.fingerprint.as_ref())
+                .map(|fp| fp.keys.len())
+                .sum::<usize>();
         let mut index = Index::with_capacity(candidates.len() + drafts.len(), listed);
         for (keys, candidate) in candidates {
             index.insert(&keys, candidate, usize::MAX);
@@ -341,27 +365,25 @@ impl<L: Ledger> Deduplicator<L> {
             let sketch = std::mem::take(&mut fp.sketch);
             let entry = Arc::new(entry(article, &draft.story, sketch));
             // Exact copies are not kept in the ledger's index (see
-            // `decide_pending`), so they stay out of the batch's too: a
-            // later article must find the same entries whether the copy came
-            // in its batch or in an earlier one.
+            // `commit_rows`), so they stay out of the batch's too: a later
+            // article must find the same entries whether the copy came in
+            // its batch or in an earlier one.
             let key = content_keys[draft.at].as_str();
             if !draft.known_copy && claimed_keys.insert(key) {
                 index.insert(&fp.keys, Arc::clone(&entry), self.config.max_per_key);
             }
             draft.entry = Some(entry);
         }
-        Ok(())
     }
 
-    /// The exact-copy claim on content hashes: an item whose hash another
-    /// item holds is a duplicate of that item's story, whatever the
-    /// near-copy check said.
-    async fn exact_copies(
-        &mut self,
+    /// The exact-copy claims on content hashes, of every draft but kills
+    /// (with the drafts they are for).
+    fn claims(
+        &self,
         batch: &[Article],
-        drafts: &mut [Draft],
+        drafts: &[Draft],
         content_keys: &[String],
-    ) -> Result<(), LedgerError> {
+    ) -> (Vec<usize>, Vec<Claim>) {
         let claimed: Vec<usize> = (0..drafts.len())
             .filter(|&d| drafts[d].decision.verdict != Verdict::Kill)
             .collect();
@@ -379,16 +401,7 @@ impl<L: Ledger> Deduplicator<L> {
                 }
             })
             .collect();
-        let owners = self.ledger.claim(&claims).await?;
-        for ((&d, claim), owner) in claimed.iter().zip(&claims).zip(owners) {
-            let draft = &mut drafts[d];
-            let ours = owner.provider == claim.provider && owner.uri == claim.uri;
-            draft.exact_copy = !ours;
-            if !ours && matches!(draft.decision.verdict, Verdict::New | Verdict::Duplicate) {
-                copy_of_owner(draft, &owner, &batch[draft.at].uri);
-            }
-        }
-        Ok(())
+        (claimed, claims)
     }
 
     /// Every `expire_every` batches, deletes the state of articles older than
@@ -416,6 +429,69 @@ impl<L: Ledger> Deduplicator<L> {
         }
         Ok(())
     }
+}
+
+/// Applies the exact-copy claim: an item whose hash another item holds is
+/// a duplicate of that item's story, whatever the near-copy check said.
+fn exact_copies(
+    batch: &[Article],
+    drafts: &mut [Draft],
+    claimed: &[usize],
+    claims: &[Claim],
+    owners: &[Owner],
+) {
+    for ((&d, claim), owner) in claimed.iter().zip(claims).zip(owners) {
+        let draft = &mut drafts[d];
+        let ours = owner.provider == claim.provider && owner.uri == claim.uri;
+        draft.exact_copy = !ours;
+        if !ours && matches!(draft.decision.verdict, Verdict::New | Verdict::Duplicate) {
+            copy_of_owner(draft, owner, &batch[draft.at].uri);
+        }
+    }
+}
+
+/// What the commit writes: the index entries and the decisions.
+///
+/// Every article that has text is indexed, near copies too: a later copy
+/// may match any of them (an update of an update), and points to their
+/// story. Exact copies are left out: their text is indexed already, and on
+/// wire traffic they are most of the volume (a replayed archive put 33 band
+/// rows per re-send into Postgres). The entry's story is the one the exact
+/// claim settled.
+fn commit_rows(
+    batch: &[Article],
+    items: &[ItemVersion],
+    drafts: &[Draft],
+) -> (Vec<Keyed>, Vec<Record>) {
+    let entries: Vec<Keyed> = drafts
+        .iter()
+        .filter(|draft| !draft.exact_copy)
+        .filter_map(|draft| {
+            let fp = draft
+                .fingerprint
+                .as_ref()
+                .filter(|fp| !fp.keys.is_empty())?;
+            let entry = draft.entry.as_ref()?;
+            let entry = if entry.story_uri == draft.story {
+                Arc::clone(entry)
+            } else {
+                Arc::new(Entry {
+                    story_uri: draft.story.clone(),
+                    ..Entry::clone(entry)
+                })
+            };
+            Some((fp.keys.clone(), entry))
+        })
+        .collect();
+    let records: Vec<Record> = drafts
+        .iter()
+        .map(|d| Record {
+            item: items[d.at].clone(),
+            decision: d.decision.clone(),
+            seen_at: horizon::seen_at(&batch[d.at]),
+        })
+        .collect();
+    (entries, records)
 }
 
 /// Makes a draft the exact copy of `owner`'s story.

@@ -89,10 +89,11 @@ pub struct Record {
 
 /// Where dedup state is kept. Each call takes a whole batch, so that a
 /// database-backed ledger makes a fixed number of round trips per batch
-/// (seven in Postgres), not a number per article.
+/// (eight in Postgres), not a number per article.
 ///
 /// A batch runs `lookup`, then `near_candidates` (which opens a claim),
-/// `claim`, and `commit` (which ends it).
+/// `claim`, and `commit` (which ends it, unless it refuses the claim: then
+/// `refetch` and `commit` again, or the batch starts over).
 pub trait Ledger: Send {
     /// For each item version: its recorded decision, its earlier version's
     /// story, and the other item holding its content key (`content_keys`,
@@ -131,15 +132,27 @@ pub trait Ledger: Send {
     /// `max_per_key` entries already), records decisions (a decision
     /// recorded earlier, by a replay or by another worker, wins) and ends
     /// the claim. Returns the decisions that hold, in order; or `None`, with
-    /// nothing written, when another claim indexed under the same keys since
-    /// `near_candidates` (in Postgres: a race between workers, see
-    /// docs/dedup.md): the batch must be decided again.
+    /// nothing committed, when another claim indexed under the same keys
+    /// since `near_candidates` (in Postgres: a race between workers, see
+    /// docs/dedup.md): then [`Ledger::refetch`] tells what raced in.
     fn commit(
         &mut self,
         entries: &[Keyed],
         decisions: &[Record],
         max_per_key: usize,
     ) -> impl Future<Output = Result<Option<Vec<Decision>>, LedgerError>> + Send;
+
+    /// After [`Ledger::commit`] refused a claim: keeps the claim open (its
+    /// hash claims and sketches still in it, the refused band rows and
+    /// decisions taken out) and returns the candidates of its `near_candidates` as a fetch
+    /// would find them now, what raced in included. The caller decides
+    /// again in memory: if no decision changes, it calls `commit` again
+    /// with the same entries; if one does, it starts over. `None`: the
+    /// claim could not be kept (or the ledger never refuses), so the batch
+    /// must be decided again from the start.
+    fn refetch(&mut self) -> impl Future<Output = Result<Option<Vec<Keyed>>, LedgerError>> + Send {
+        async { Ok(None) }
+    }
 
     /// Removes index entries, content hashes and decisions of articles seen
     /// before `cutoff`; returns how many index entries went. Only storage:

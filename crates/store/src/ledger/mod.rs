@@ -1,11 +1,11 @@
 //! Dedup state in Postgres, shared by every worker replica.
 //!
-//! Eight round trips per batch, whatever its size: the lookup of recorded
+//! Nine round trips per batch, whatever its size: the lookup of recorded
 //! decisions, earlier versions and content hashes held; `BEGIN`; a shared
 //! lock on the index (it waits only for expiry's delete, never for another
 //! worker); the candidate fetch, with each LSH key's highest slot; the
-//! hash claim; the sketches' insert; one statement inserting bands and
-//! decisions that also checks the claim; and `COMMIT`. Two more only in rare races (a hash
+//! hash claim; the sketches' insert; a savepoint; one statement inserting
+//! bands and decisions that also checks the claim; and `COMMIT`. Two more only in rare races (a hash
 //! or decision written by another worker after the statement's snapshot was
 //! taken).
 //!
@@ -15,22 +15,32 @@
 //! saw. If another claim indexed under that key in the meantime, the slot
 //! is taken (committed: the row is there; still open: the primary key makes
 //! the insert wait for it and then refuses it), or the key's highest slot
-//! has moved; either way the claim rolls back and the batch is decided
-//! again, now seeing the other's entries. Two claims that indexed under one
-//! key cannot both commit without one having seen the other, which is what
-//! the advisory locks on key stripes ensured before, at the cost of making
-//! one worker wait for the other's whole claim.
+//! has moved; either way the claim is refused. It rolls back to the
+//! savepoint taken before that statement (at once, so that claims waiting
+//! on its rows go on) and stays open: `refetch` fetches the candidates
+//! anew, now seeing the other's entries, and if the batch's decisions do
+//! not change the same rows go in at the new slots.
+//! If they do change, the batch is decided again from the start. Two
+//! claims that indexed under one key cannot both commit without one having
+//! seen the other, which is what the advisory locks on key stripes ensured
+//! before, at the cost of making one worker wait for the other's whole
+//! claim.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Row as _, Transaction};
 use wirestream_dedup::{
-    Claim, Decision, DedupConfig, Entry, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner,
-    ParameterCheck, Parameters, ParametersError, Record, Sketch,
+    Claim, Decision, DedupConfig, ItemVersion, Keyed, Known, Ledger, LedgerError, Owner,
+    ParameterCheck, Parameters, ParametersError, Record,
 };
 use wirestream_model::Verdict;
+
+mod expiry;
+mod fetch;
+
+pub use expiry::{Expired, EXPIRE_ROWS};
+use fetch::{fetch_candidates, Fetch};
 
 /// A [`Ledger`] on the `dedup_decisions`, `dedup_hashes`, `dedup_sketches`
 /// and `dedup_bands` tables.
@@ -55,10 +65,23 @@ pub struct PgLedger {
     waited: std::time::Duration,
     /// When the open claim's candidate fetch started.
     fetched_at: Option<std::time::Instant>,
-    /// The last claim was refused: the next one takes the index lock
-    /// exclusively.
-    refused: bool,
+    /// What the open claim fetched under, for [`Ledger::refetch`].
+    fetched: Option<Fetch>,
+    /// When the last claim was refused, until it is kept (refetched and
+    /// committed): a claim refused and then given up makes the next one
+    /// take the index lock exclusively.
+    refused_at: Option<std::time::Instant>,
+    /// The sketches a refused claim inserted, kept while the claim stays
+    /// open: its next commit indexes these (the same entries) again.
+    kept_sketches: Option<HashSet<(String, String)>>,
 }
+
+/// The savepoint before a claim's band rows and decisions: a refused claim
+/// rolls back to it at once, so that the claims waiting on its rows (on a
+/// slot it took) go on at once, while it keeps its hash claims and checks
+/// what raced in.
+const SAVEPOINT: &str = "SAVEPOINT refusable";
+const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT refusable";
 
 impl PgLedger {
     pub fn new(pool: PgPool) -> Self {
@@ -70,7 +93,9 @@ impl PgLedger {
             races: 0,
             waited: std::time::Duration::ZERO,
             fetched_at: None,
-            refused: false,
+            fetched: None,
+            refused_at: None,
+            kept_sketches: None,
         }
     }
 
@@ -239,15 +264,6 @@ const LOCK_NAMESPACE: i32 = 0x5753_4444; // "WSDD"
 /// commit (a slot freed and filled again would hide an entry from the check).
 const INDEX_LOCK: i32 = 0;
 
-/// Rows deleted per statement by [`PgLedger::expire_some`]: small enough
-/// that a delete (and the pause of claims behind its exclusive lock) takes
-/// milliseconds, large enough to keep up with a busy index.
-pub const EXPIRE_ROWS: i64 = 5_000;
-
-/// Times the delete asks for the index lock without waiting (20 ms apart)
-/// before it waits for it.
-const EXPIRE_LOCK_TRIES: u32 = 50;
-
 /// Reads a recorded decision from columns `at..at + 3` of a row.
 fn decision_at(row: &sqlx::postgres::PgRow, at: usize) -> Option<Decision> {
     let verdict: Option<String> = row.get(at);
@@ -316,10 +332,19 @@ impl Ledger for PgLedger {
         max_per_key: usize,
         not_before: DateTime<Utc>,
     ) -> Result<Vec<Keyed>, LedgerError> {
-        // A claim left open by a failed batch rolls back when dropped.
+        // A claim left open by a failed batch rolls back when dropped. One
+        // that was refused and given up on counts as time lost to the
+        // race, from its fetch on.
         self.claim = None;
         self.tops = (Vec::new(), Vec::new());
-        self.fetched_at = None;
+        self.kept_sketches = None;
+        self.fetched = None;
+        let given_up = self.refused_at.take().is_some();
+        if let Some(fetched_at) = self.fetched_at.take() {
+            if given_up {
+                self.waited += fetched_at.elapsed();
+            }
+        }
         // BEGIN and the lock are two statements: should taking the lock fail
         // (a lost connection, a lock timeout), the transaction is already
         // sqlx's, and dropping it rolls back, so no connection goes back to
@@ -340,7 +365,7 @@ impl Ledger for PgLedger {
         // could lose race after race to the others' next batches while many
         // keys fill (boilerplate shared by results tables: measured with
         // scripts/bench-workers.sh, docs/dedup.md).
-        let lock = if self.refused {
+        let lock = if given_up {
             "SELECT pg_advisory_xact_lock($1::int4, $2::int4)"
         } else {
             "SELECT pg_advisory_xact_lock_shared($1::int4, $2::int4)"
@@ -351,63 +376,36 @@ impl Ledger for PgLedger {
             .execute(&mut *tx)
             .await
             .map_err(state_error)?;
-        self.refused = false;
         let now = std::time::Instant::now();
         self.waited += now - asked;
         self.fetched_at = Some(now);
-        let keys: Vec<i64> = keys.iter().map(|&k| k as i64).collect();
+        let fetch = Fetch {
+            keys: keys.iter().map(|&k| k as i64).collect(),
+            max_per_key: max_per_key.min(i64::MAX as usize) as i64,
+            not_before,
+        };
         self.round_trips += 1;
-        // The candidates and, in the same snapshot, each key's highest slot
-        // (one last row, its provider NULL, with the tops in key order): the
-        // commit compares them with what is there then. Entries are taken in
-        // slot order, so that a key's first `max_per_key` entries are the
-        // candidates, whatever the physical order of the rows.
-        let rows = sqlx::query(
-            "WITH k AS (
-                 SELECT key, coalesce((SELECT max(slot) FROM dedup_bands WHERE band_key = key), 0) AS top, n
-                 FROM unnest($1::int8[]) WITH ORDINALITY AS k(key, n)
-             )
-             SELECT s.provider, s.uri, s.story_uri, s.seen_at, s.sketch, array_agg(b.band_key)
-             FROM k
-             CROSS JOIN LATERAL (
-                 SELECT band_key, provider, uri FROM dedup_bands
-                 WHERE band_key = k.key AND seen_at >= $3 ORDER BY slot LIMIT $2
-             ) b
-             JOIN dedup_sketches s USING (provider, uri)
-             GROUP BY s.provider, s.uri
-             UNION ALL
-             SELECT NULL, NULL, NULL, NULL, NULL, array_agg(top::int8 ORDER BY n) FROM k
-             ORDER BY 4 NULLS LAST, 1, 2",
-        )
-        .bind(&keys)
-        .bind(max_per_key.min(i64::MAX as usize) as i64)
-        .bind(not_before)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(state_error)?;
+        let (candidates, tops) = fetch_candidates(&mut tx, &fetch).await?;
         self.claim = Some(tx);
-        let mut candidates = Vec::with_capacity(rows.len());
-        for row in rows {
-            let Some(provider) = row.get::<Option<String>, _>(0) else {
-                let tops: Vec<i64> = row.get(5);
-                self.tops = (keys.clone(), tops.into_iter().map(|t| t as i32).collect());
-                continue;
-            };
-            let sketch: Vec<u8> = row.get(4);
-            let listed: Vec<i64> = row.get(5);
-            let entry = Entry {
-                provider,
-                uri: row.get(1),
-                story_uri: row.get(2),
-                seen_at: row.get(3),
-                sketch: Sketch::from_bytes(&sketch).map_err(|e| LedgerError(Box::new(e)))?,
-            };
-            candidates.push((
-                listed.into_iter().map(|k| k as u64).collect(),
-                Arc::new(entry),
-            ));
-        }
+        self.tops = (fetch.keys.clone(), tops);
+        self.fetched = Some(fetch);
         Ok(candidates)
+    }
+
+    async fn refetch(&mut self) -> Result<Option<Vec<Keyed>>, LedgerError> {
+        let (Some(fetch), true) = (self.fetched.take(), self.kept_sketches.is_some()) else {
+            return Ok(None);
+        };
+        let Some(tx) = self.claim.as_mut() else {
+            return Ok(None);
+        };
+        // The same fetch, in a new snapshot (read committed): it sees what
+        // raced in, and the keys' new highest slots.
+        self.round_trips += 1;
+        let (candidates, tops) = fetch_candidates(tx, &fetch).await?;
+        self.tops = (fetch.keys.clone(), tops);
+        self.fetched = Some(fetch);
+        Ok(Some(candidates))
     }
 
     async fn claim(&mut self, claims: &[Claim]) -> Result<Vec<Owner>, LedgerError> {
@@ -565,7 +563,10 @@ impl Ledger for PgLedger {
         // which the planner (blind to the arrays' sizes) ran as a nested
         // loop: a claim of 500 articles spent 0.7 s comparing 16,500 band
         // rows with 500 sketches (EXPLAIN ANALYZE; docs/benchmarks.md).
-        let fresh = self.insert_sketches(entries).await?;
+        let fresh = match self.kept_sketches.take() {
+            Some(kept) => kept,
+            None => self.insert_sketches(entries).await?,
+        };
         let (mut band_keys, mut band_providers, mut band_uris, mut band_seen) =
             (vec![], vec![], vec![], vec![]);
         for (keys, entry) in entries {
@@ -595,6 +596,16 @@ impl Ledger for PgLedger {
             decisions.iter().map(|r| r.decision.similarity).collect();
         let d_seen: Vec<DateTime<Utc>> = decisions.iter().map(|r| r.seen_at).collect();
         let (top_keys, top_slots) = std::mem::take(&mut self.tops);
+        // A claim with candidates to fetch again can be kept if refused.
+        let refusable = self.fetched.is_some();
+        if refusable {
+            self.round_trips += 1;
+            let tx = self.open_claim()?;
+            sqlx::query(SAVEPOINT)
+                .execute(&mut **tx)
+                .await
+                .map_err(state_error)?;
+        }
         self.round_trips += 1;
         let tx = self.open_claim()?;
         // One statement for the bands and the decisions. A replay finds its
@@ -631,16 +642,18 @@ impl Ledger for PgLedger {
                  ORDER BY provider, uri, version
                  ON CONFLICT (provider, uri, version) DO NOTHING
                  RETURNING provider, uri, version
+             ), raced AS (
+                 -- The check: slots another claim took, and keys whose
+                 -- highest slot moved since the fetch (the statement sees
+                 -- what committed before it started, not its own rows).
+                 SELECT (SELECT count(*) FROM wanted) - (SELECT count(*) FROM bands)
+                     + (SELECT count(*) FROM tops t
+                        WHERE coalesce((SELECT max(slot) FROM dedup_bands b WHERE b.band_key = t.k), 0) <> t.top)
+                     AS n
              )
              SELECT provider, uri, version, NULL::int8 FROM decisions
              UNION ALL
-             -- The check, in a last row: slots another claim took, and keys
-             -- whose highest slot moved since the fetch (the statement sees
-             -- what committed before it started, not its own rows).
-             SELECT NULL, NULL, NULL,
-                 (SELECT count(*) FROM wanted) - (SELECT count(*) FROM bands)
-                 + (SELECT count(*) FROM tops t
-                    WHERE coalesce((SELECT max(slot) FROM dedup_bands b WHERE b.band_key = t.k), 0) <> t.top)",
+             SELECT NULL, NULL, NULL, n FROM raced",
         )
         .bind(&band_keys)
         .bind(&band_providers)
@@ -672,13 +685,23 @@ impl Ledger for PgLedger {
         }
         if raced > 0 {
             // Another claim indexed under this batch's keys after its
-            // candidate fetch: nothing of this claim stays (the transaction
-            // rolls back when dropped), and the batch is decided again.
-            self.claim = None;
+            // candidate fetch. When every decision went in (the usual
+            // case), the claim rolls back to the savepoint and stays open
+            // for `refetch`; otherwise another worker decided some of these
+            // items too, and nothing of this claim stays (the transaction
+            // rolls back when dropped).
             self.races += 1;
-            self.refused = true;
-            if let Some(fetched_at) = self.fetched_at.take() {
-                self.waited += fetched_at.elapsed();
+            self.refused_at.get_or_insert_with(std::time::Instant::now);
+            if refusable && inserted.len() == items.len() {
+                self.round_trips += 1;
+                let tx = self.open_claim()?;
+                sqlx::query(ROLLBACK_TO_SAVEPOINT)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(state_error)?;
+                self.kept_sketches = Some(fresh);
+            } else {
+                self.claim = None;
             }
             return Ok(None);
         }
@@ -721,6 +744,11 @@ impl Ledger for PgLedger {
         };
         self.round_trips += 1;
         tx.commit().await.map_err(state_error)?;
+        // A refused claim kept: its cost is the time from the refusal on.
+        if let Some(refused_at) = self.refused_at.take() {
+            self.waited += refused_at.elapsed();
+        }
+        self.fetched_at = None;
         Ok(Some(held))
     }
 
@@ -733,119 +761,5 @@ impl Ledger for PgLedger {
                 return Ok(gone);
             }
         }
-    }
-}
-
-/// What one round of [`PgLedger::expire_some`] deleted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Expired {
-    /// Index entries (sketches) deleted.
-    pub sketches: u64,
-    /// Rows deleted from the four tables.
-    pub rows: u64,
-    /// Some table had more expired rows than the round's limit.
-    pub more: bool,
-}
-
-impl PgLedger {
-    /// Takes the index lock exclusively for a delete of band rows. A waiting
-    /// exclusive request queues every new claim behind it, so it first asks
-    /// without waiting, between claims, for a while; only then does it wait.
-    async fn lock_index(
-        &mut self,
-        tx: &mut Transaction<'static, Postgres>,
-    ) -> Result<(), LedgerError> {
-        for _ in 0..EXPIRE_LOCK_TRIES {
-            self.round_trips += 1;
-            let taken: bool =
-                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)")
-                    .bind(LOCK_NAMESPACE)
-                    .bind(INDEX_LOCK)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(state_error)?;
-            if taken {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        self.round_trips += 1;
-        sqlx::query("SELECT pg_advisory_xact_lock($1::int4, $2::int4)")
-            .bind(LOCK_NAMESPACE)
-            .bind(INDEX_LOCK)
-            .execute(&mut **tx)
-            .await
-            .map_err(state_error)?;
-        Ok(())
-    }
-
-    /// The watermark that expiry counts back from: the article time that
-    /// `rank` recorded decisions have reached (`wirestream_dedup::watermark`,
-    /// `DedupConfig::watermark_rank`); none before that many. An index scan
-    /// of `rank` entries of `dedup_decisions_seen_at`.
-    pub async fn watermark(&mut self, rank: usize) -> Result<Option<DateTime<Utc>>, LedgerError> {
-        self.round_trips += 1;
-        sqlx::query_scalar(
-            "SELECT seen_at FROM dedup_decisions ORDER BY seen_at DESC OFFSET $1 LIMIT 1",
-        )
-        .bind(rank.clamp(1, i64::MAX as usize) as i64 - 1)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(state_error)
-    }
-
-    /// Deletes at most `limit` rows of each dedup table older than `cutoff`,
-    /// each table in a transaction of its own, so that no delete holds
-    /// claims up for long. The band rows go first (a band without its
-    /// sketch is skipped by the candidate fetch), under the exclusive index
-    /// lock ([`INDEX_LOCK`]).
-    pub async fn expire_some(
-        &mut self,
-        cutoff: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Expired, LedgerError> {
-        let mut round = Expired::default();
-        for table in [
-            "dedup_bands",
-            "dedup_sketches",
-            "dedup_hashes",
-            "dedup_decisions",
-        ] {
-            let mut tx = self.pool.begin().await.map_err(state_error)?;
-            self.round_trips += 1;
-            if table == "dedup_bands" {
-                // Nothing expired (most ticks): no lock, so no claim waits.
-                self.round_trips += 1;
-                let any: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM dedup_bands WHERE seen_at < $1)",
-                )
-                .bind(cutoff)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(state_error)?;
-                if !any {
-                    continue;
-                }
-                self.lock_index(&mut tx).await?;
-            }
-            self.round_trips += 2;
-            let deleted = sqlx::query(&format!(
-                "DELETE FROM {table} WHERE ctid = ANY(ARRAY(
-                     SELECT ctid FROM {table} WHERE seen_at < $1 LIMIT $2))"
-            ))
-            .bind(cutoff)
-            .bind(limit)
-            .execute(&mut *tx)
-            .await
-            .map_err(state_error)?
-            .rows_affected();
-            tx.commit().await.map_err(state_error)?;
-            round.rows += deleted;
-            round.more |= deleted as i64 >= limit;
-            if table == "dedup_sketches" {
-                round.sketches = deleted;
-            }
-        }
-        Ok(round)
     }
 }
