@@ -105,6 +105,9 @@ sample() {
 }
 echo "epoch,stored,ingest_mib,worker_mib,sink_mib,dedup_rows,dedup_size,article_time" >"$WORK/samples.csv"
 begin=$(date +%s)
+# Five minutes without a new row (a feed that gave up, a stuck stage) ends
+# the sampling with what there is, as in scripts/bench-connect.sh.
+last_stored=-1 last_change=$begin
 while :; do
   for service in ingest worker sink; do
     kill -0 "${PID[$service]}" 2>/dev/null || { echo "error: $service exited (see $WORK/$service.log)" >&2; exit 1; }
@@ -113,6 +116,12 @@ while :; do
   echo "$line" >>"$WORK/samples.csv"
   stored=$(echo "$line" | cut -d, -f2)
   [ "$stored" -ge "$ITEMS" ] && break
+  if [ "$stored" -ne "$last_stored" ]; then
+    last_stored=$stored last_change=$(date +%s)
+  elif [ $(( $(date +%s) - last_change )) -gt 300 ]; then
+    say "warning: no new row for five minutes; stopped at $stored of $ITEMS items"
+    break
+  fi
   if [ $(( $(date +%s) - begin )) -gt 7200 ]; then
     say "warning: stopped after two hours at $stored of $ITEMS items"
     break

@@ -49,6 +49,8 @@ WORK="$ROOT/.dev/bench/$RUN"
 HZ="$(getconf CLK_TCK)"
 BROKER_PORT=29092
 say() { echo "==> $*" >&2; }
+# The value of a step's `NAME=value` line in FILE.
+value_of() { sed -n "s/^$1=//p" "$2"; }
 want() { [ -z "${BENCH_STEPS:-}" ] || [[ ",$BENCH_STEPS," == *",$1,"* ]]; }
 
 [ -f "$CORPUS" ] || { echo "error: the corpus is not at $CORPUS (set WIRESTREAM_SHARED)" >&2; exit 1; }
@@ -215,9 +217,9 @@ if want 1 && want 2; then
   new_run "${RUN}_copy"
   "$BIN/wirestream-bench" broker --brokers "$KAFKA_BROKERS" --topic "${RUN}_ingest.raw" --to "${RUN}_copy.raw" \
     --expected "$ITEMS" | tee "$WORK/broker.txt" >&2
-  bare_consume=$(sed -n 's/^bare_consume_msgs_per_s=//p' "$WORK/broker.txt")
-  bare_produce=$(sed -n 's/^bare_produce_msgs_per_s=//p' "$WORK/broker.txt")
-  bare_produce_cpu=$(sed -n 's/^bare_produce_cpu_s_per_1k=//p' "$WORK/broker.txt")
+  bare_consume=$(value_of bare_consume_msgs_per_s "$WORK/broker.txt")
+  bare_produce=$(value_of bare_produce_msgs_per_s "$WORK/broker.txt")
+  bare_produce_cpu=$(value_of bare_produce_cpu_s_per_1k "$WORK/broker.txt")
 fi
 
 # --- 3. end to end ---------------------------------------------------------------------
@@ -322,21 +324,21 @@ if want ceiling; then
   DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" ceiling --items "$WORK/items.ndjson" --postgres-pid "$(head -n 1 "$PG_DATA/postmaster.pid")" | tee "$WORK/ceiling.txt" >&2
   # Its databases are dropped by now; nothing else ran meanwhile.
   pg_profile true >"$WORK/pg-profile-ceiling.md"
-  ceiling_write=$(sed -n 's/^ceiling_write_path_per_s=//p' "$WORK/ceiling.txt")
-  ceiling_copy=$(sed -n 's/^ceiling_copy_per_s=//p' "$WORK/ceiling.txt")
-  store_ceiling=$(sed -n 's/^store_ceiling_per_s=//p' "$WORK/ceiling.txt")
-  ceiling_verdicts=$(sed -n 's/^ceiling_verdicts=//p' "$WORK/ceiling.txt")
-  ceiling_pg_cpu=$(sed -n 's/^ceiling_pg_cpu_s_per_1k=//p' "$WORK/ceiling.txt")
-  ceiling_pg_cores=$(sed -n 's/^ceiling_pg_cores=//p' "$WORK/ceiling.txt")
+  ceiling_write=$(value_of ceiling_write_path_per_s "$WORK/ceiling.txt")
+  ceiling_copy=$(value_of ceiling_copy_per_s "$WORK/ceiling.txt")
+  store_ceiling=$(value_of store_ceiling_per_s "$WORK/ceiling.txt")
+  ceiling_verdicts=$(value_of ceiling_verdicts "$WORK/ceiling.txt")
+  ceiling_pg_cpu=$(value_of ceiling_pg_cpu_s_per_1k "$WORK/ceiling.txt")
+  ceiling_pg_cores=$(value_of ceiling_pg_cores "$WORK/ceiling.txt")
 fi
 
 # --- 5. sink against psql \copy, dedup against datasketch -------------------------------------
 if want 5; then
   say "5/5 the sink against psql \\copy; normalise + dedup against datasketch"
   DATABASE_URL="$ADMIN_URL" "$BIN/wirestream-bench" sink --corpus "$CORPUS" | tee "$WORK/sink.txt" >&2
-  sink_vs_copy=$(sed -n 's/^sink_vs_copy=//p' "$WORK/sink.txt")
+  sink_vs_copy=$(value_of sink_vs_copy "$WORK/sink.txt")
   make -s -C "$ROOT" bench-dedup 2>&1 | tee "$WORK/dedup.txt" >&2 || say "warning: make bench-dedup failed"
-  dedup_per_s=$(sed -n 's/^dedup_items_per_s_per_core=//p' "$WORK/dedup.txt" | tail -n 1)
+  dedup_per_s=$(value_of dedup_items_per_s_per_core "$WORK/dedup.txt" | tail -n 1)
   datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" | sed -n 's/^datasketch_items_per_s=//p' || true)
 fi
 
@@ -346,8 +348,8 @@ if want 6; then
   say "6 workers side by side: the same items through 1, 2 and 4 workers (scripts/bench-workers.sh)"
   BENCH_BIN="$BIN" BENCH_KAFKA_BROKERS="$KAFKA_BROKERS" DATABASE_URL="$ADMIN_URL" WIRESTREAM_SHARED="$SHARED" \
     "$ROOT/scripts/bench-workers.sh" | tee "$WORK/workers.txt" >&2 || say "warning: bench-workers.sh failed"
-  worker_lock_wait_share=$(sed -n 's/^worker_lock_wait_share=//p' "$WORK/workers.txt")
-  workers_2_vs_1=$(sed -n 's/^workers_2_vs_1=//p' "$WORK/workers.txt")
+  worker_lock_wait_share=$(value_of worker_lock_wait_share "$WORK/workers.txt")
+  workers_2_vs_1=$(value_of workers_2_vs_1 "$WORK/workers.txt")
 fi
 
 # --- 7. Kafka Connect beside our sink --------------------------------------------------------
@@ -358,12 +360,12 @@ if want 7; then
     --dead-letters "$E2E.dead-letters" --database-url "$ADMIN_URL" \
     --rows "$(sql "$E2E" "SELECT count(*) FROM articles")" --bin "$BIN" --work "$WORK/connect" \
     >"$WORK/connect.txt"; then
-    connect_per_s=$(sed -n 's/^connect_sink_rows_per_s=//p' "$WORK/connect.txt")
-    connect_cpu=$(sed -n 's/^connect_sink_cpu_s_per_1k=//p' "$WORK/connect.txt")
-    our_sink_per_s=$(sed -n 's/^our_sink_rows_per_s=//p' "$WORK/connect.txt")
-    our_sink_cpu=$(sed -n 's/^our_sink_cpu_s_per_1k=//p' "$WORK/connect.txt")
-    sink_vs_connect=$(sed -n 's/^sink_vs_connect=//p' "$WORK/connect.txt")
-    sink_cpu_vs_connect=$(sed -n 's/^sink_cpu_vs_connect=//p' "$WORK/connect.txt")
+    connect_per_s=$(value_of connect_sink_rows_per_s "$WORK/connect.txt")
+    connect_cpu=$(value_of connect_sink_cpu_s_per_1k "$WORK/connect.txt")
+    our_sink_per_s=$(value_of our_sink_rows_per_s "$WORK/connect.txt")
+    our_sink_cpu=$(value_of our_sink_cpu_s_per_1k "$WORK/connect.txt")
+    sink_vs_connect=$(value_of sink_vs_connect "$WORK/connect.txt")
+    sink_cpu_vs_connect=$(value_of sink_cpu_vs_connect "$WORK/connect.txt")
   else
     say "warning: the Kafka Connect step failed (see $WORK/connect)"
   fi
@@ -375,9 +377,9 @@ if want 8; then
   say "8 a long replay over many dedup horizons (scripts/bench-horizon.sh)"
   BENCH_BIN="$BIN" BENCH_KAFKA_BROKERS="$KAFKA_BROKERS" DATABASE_URL="$ADMIN_URL" WIRESTREAM_SHARED="$SHARED" \
     "$ROOT/scripts/bench-horizon.sh" | tee "$WORK/horizon.txt" >&2 || say "warning: bench-horizon.sh failed"
-  horizon_max_rss=$(sed -n 's/^horizon_max_rss_mib=//p' "$WORK/horizon.txt")
-  horizon_rss_flat=$(sed -n 's/^horizon_worker_rss_end_vs_mid=//p' "$WORK/horizon.txt")
-  horizon_rows_flat=$(sed -n 's/^horizon_dedup_rows_end_vs_mid=//p' "$WORK/horizon.txt")
+  horizon_max_rss=$(value_of horizon_max_rss_mib "$WORK/horizon.txt")
+  horizon_rss_flat=$(value_of horizon_worker_rss_end_vs_mid "$WORK/horizon.txt")
+  horizon_rows_flat=$(value_of horizon_dedup_rows_end_vs_mid "$WORK/horizon.txt")
 fi
 
 # --- the report ------------------------------------------------------------------------------
@@ -422,7 +424,7 @@ or_na() { echo "${1:-n/a}"; }
   fi
   if [ -s "$WORK/horizon.txt" ]; then
     echo
-    echo "Step 8: $(sed -n 's/^horizon_items=//p' "$WORK/horizon.txt") items over $(sed -n 's/^horizon_span_days=//p' "$WORK/horizon.txt") days of article time (the default 30-day horizon):"
+    echo "Step 8: $(value_of horizon_items "$WORK/horizon.txt") items over $(value_of horizon_span_days "$WORK/horizon.txt") days of article time (the default 30-day horizon):"
     echo
     grep '^|' "$WORK/horizon.txt"
   fi
