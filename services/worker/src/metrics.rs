@@ -41,12 +41,12 @@ pub fn register() {
     metrics::describe_histogram!(
         "wirestream_worker_lock_wait_seconds",
         Unit::Seconds,
-        "Per batch, time the dedup claim waited for other workers: on the index lock, and the work of claims refused by a race and decided again."
+        "Per batch, time the dedup claim lost to other workers: waiting on the index lock, checking again what raced in when a claim was refused, and all the work of a claim decided again."
     );
     metrics::describe_counter!(
         "wirestream_worker_dedup_races_total",
         Unit::Count,
-        "Near-copy claims refused at commit because another worker indexed under the same LSH keys meanwhile (the batch is decided again)."
+        "Near-copy claims refused at commit because another worker indexed under the same LSH keys meanwhile (kept when what raced in changes no decision, else decided again)."
     );
     metrics::describe_counter!(
         "wirestream_worker_dedup_expired_rows_total",

@@ -59,9 +59,10 @@ pub struct PgLedger {
     /// Claims refused at commit because another claim had indexed under
     /// their keys since their candidate fetch.
     races: u64,
-    /// Time claims spent waiting for others: on the index lock, and from
-    /// the candidate fetch to the refusal of a claim that lost a race (the
-    /// work done again). The worker's `wirestream_worker_lock_wait_seconds`.
+    /// Time claims lost to others: waiting on the index lock; from a
+    /// refusal to the commit of a claim kept; and from the candidate fetch
+    /// on for a claim given up (its work is done again). The worker's
+    /// `wirestream_worker_lock_wait_seconds`.
     waited: std::time::Duration,
     /// When the open claim's candidate fetch started.
     fetched_at: Option<std::time::Instant>,
