@@ -12,20 +12,14 @@ use wirestream_dedup::{
     fingerprint, Claim, DedupConfig, Deduplicator, Entry, ItemVersion, Keyed, Known, Ledger,
     LedgerError, Owner, Record,
 };
-use wirestream_model::{fixtures, Article, Verdict};
+use wirestream_model::{Article, Verdict};
 use wirestream_store::PgLedger;
+
+mod common;
 
 /// A distinct story per `n`, dated 2 March 1987.
 fn story(n: usize) -> Article {
-    let body = format!(
-        "Company{n} said its board approved plan{n} to buy back shares{n} and raise capital{n} \
-         for expansion{n} of the plant{n} in the region{n} over the next year{n}."
-    );
-    let mut a = fixtures::article(&format!("story-{n}"), &format!("STORY {n}"), &body);
-    a.content_hash = wirestream_normalize::content_hash(&a.headline, &body);
-    a.tickers.clear();
-    a.versioncreated = Utc.with_ymd_and_hms(1987, 3, 2, 12, 0, 0).single();
-    a
+    common::story(n, 2)
 }
 
 fn long_ago() -> DateTime<Utc> {
@@ -199,10 +193,7 @@ async fn a_refused_claim_whose_decisions_hold_is_kept(pool: PgPool) {
     assert_eq!(count(&pool, "SELECT count(*) FROM dedup_hashes").await, 1);
 
     // The next claim takes the shared lock again, and finds both.
-    let mut copy = vec![story(1)];
-    copy[0].uri = "copy-1".into();
-    copy[0].body.push_str(" It gave no details.");
-    copy[0].content_hash = wirestream_normalize::content_hash(&copy[0].headline, &copy[0].body);
+    let mut copy = vec![common::near_copy(&story(1), "copy-1")];
     dedup.decide(&mut copy).await.unwrap();
     assert_eq!(copy[0].verdict, Verdict::Duplicate);
     assert_eq!(copy[0].duplicate_of.as_deref(), Some("story-1"));
@@ -214,8 +205,7 @@ async fn a_near_copy_that_raced_in_changes_the_decision(pool: PgPool) {
     // claim sees it, its decision changes (new becomes duplicate), so the
     // batch is decided again, and the article follows the rival's story.
     let article = story(1);
-    let mut near = story(1);
-    near.body.push_str(" It gave no details.");
+    let near = common::near_copy(&article, "story-1");
     let keys = fingerprint(&near, &DedupConfig::default()).keys;
     let rival = Rival::new(&pool, "rival-near", keys, &near);
     let mut dedup = racing(&pool, rival);

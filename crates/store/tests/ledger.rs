@@ -3,22 +3,11 @@
 use chrono::{Duration, TimeZone, Utc};
 use sqlx::PgPool;
 use wirestream_dedup::{DedupConfig, Deduplicator};
-use wirestream_model::{fixtures, Article, Verdict};
+use wirestream_model::{Article, Verdict};
 use wirestream_store::PgLedger;
 
-/// A distinct story per `n` (its words carry the number), dated `day` of
-/// March 1987.
-fn story(n: usize, day: u32) -> Article {
-    let body = format!(
-        "Company{n} said its board approved plan{n} to buy back shares{n} and raise capital{n} \
-         for expansion{n} of the plant{n} in the region{n} over the next year{n}."
-    );
-    let mut a = fixtures::article(&format!("story-{n}"), &format!("STORY {n}"), &body);
-    a.content_hash = wirestream_normalize::content_hash(&a.headline, &body);
-    a.tickers.clear();
-    a.versioncreated = Utc.with_ymd_and_hms(1987, 3, day, 12, 0, 0).single();
-    a
-}
+mod common;
+use common::{near_copy, story};
 
 /// The default config, with expiry every `expire_every` batches (0: never).
 fn deduplicator(pool: &PgPool, expire_every: u32) -> Deduplicator<PgLedger> {
@@ -181,10 +170,7 @@ async fn expired_state_is_deleted_in_bounded_rounds_and_the_tables_shrink(pool: 
 
     // The slots of the keys that emptied start again; a new near copy of a
     // remaining story still finds it.
-    let mut copy = vec![story(900, 9)];
-    copy[0].uri = "copy-900".into();
-    copy[0].body.push_str(" It gave no details.");
-    copy[0].content_hash = wirestream_normalize::content_hash(&copy[0].headline, &copy[0].body);
+    let mut copy = vec![near_copy(&story(900, 9), "copy-900")];
     dedup.decide(&mut copy).await.unwrap();
     assert_eq!(copy[0].verdict, Verdict::Duplicate);
     assert_eq!(copy[0].duplicate_of.as_deref(), Some("story-900"));
