@@ -34,9 +34,9 @@ pub struct Deduplicator<L> {
 /// at most.
 const MAX_ATTEMPTS: u32 = 100;
 
-/// Refusals of one claim kept in a row (decided again in memory, same
-/// decisions, written at the new slots) before the batch is decided again
-/// from the start, under the exclusive index lock.
+/// Times one refused claim is kept in a row (decided again in memory, same
+/// decisions, written at the new slots): refused once more after that, the
+/// batch is decided again from the start, under the exclusive index lock.
 const MAX_REPAIRS: u32 = 3;
 
 /// One undecided article of a batch.

@@ -221,6 +221,17 @@ impl PgLedger {
         Ok(rows.into_iter().collect())
     }
 
+    /// Runs a statement without arguments or rows in the open claim.
+    async fn execute_in_claim(&mut self, sql: &'static str) -> Result<(), LedgerError> {
+        self.round_trips += 1;
+        let tx = self.open_claim()?;
+        sqlx::query(sql)
+            .execute(&mut **tx)
+            .await
+            .map_err(state_error)?;
+        Ok(())
+    }
+
     fn open_claim(&mut self) -> Result<&mut Transaction<'static, Postgres>, LedgerError> {
         self.claim
             .as_mut()
@@ -394,7 +405,11 @@ impl Ledger for PgLedger {
     }
 
     async fn refetch(&mut self) -> Result<Option<Vec<Keyed>>, LedgerError> {
-        let (Some(fetch), true) = (self.fetched.take(), self.kept_sketches.is_some()) else {
+        // Only a refused claim that rolled back to its savepoint is kept.
+        if self.kept_sketches.is_none() {
+            return Ok(None);
+        }
+        let Some(fetch) = self.fetched.take() else {
             return Ok(None);
         };
         let Some(tx) = self.claim.as_mut() else {
@@ -600,12 +615,7 @@ impl Ledger for PgLedger {
         // A claim with candidates to fetch again can be kept if refused.
         let refusable = self.fetched.is_some();
         if refusable {
-            self.round_trips += 1;
-            let tx = self.open_claim()?;
-            sqlx::query(SAVEPOINT)
-                .execute(&mut **tx)
-                .await
-                .map_err(state_error)?;
+            self.execute_in_claim(SAVEPOINT).await?;
         }
         self.round_trips += 1;
         let tx = self.open_claim()?;
@@ -694,12 +704,7 @@ impl Ledger for PgLedger {
             self.races += 1;
             self.refused_at.get_or_insert_with(std::time::Instant::now);
             if refusable && inserted.len() == items.len() {
-                self.round_trips += 1;
-                let tx = self.open_claim()?;
-                sqlx::query(ROLLBACK_TO_SAVEPOINT)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(state_error)?;
+                self.execute_in_claim(ROLLBACK_TO_SAVEPOINT).await?;
                 self.kept_sketches = Some(fresh);
             } else {
                 self.claim = None;
