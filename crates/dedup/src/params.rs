@@ -183,5 +183,5 @@ mod tests {
         );
     }
 
-    const DEFAULT_FINGERPRINT: &str = "3c387798688ac22c";
+    const DEFAULT_FINGERPRINT: &str = "ed868046c73e1582";
 }
