@@ -14,6 +14,7 @@ use wirestream_runtime::stage::{self, BatchOp, Context, NextOffset, Stage, Writt
 use wirestream_runtime::{kafka, Config};
 use wirestream_store::PgLedger;
 
+use crate::claim_size::ClaimSize;
 use crate::metrics;
 use crate::process::{process, Processed};
 
@@ -36,7 +37,10 @@ impl Worker {
     pub fn new(config: &Config, pool: PgPool, dedup: DedupConfig) -> anyhow::Result<Self> {
         Ok(Worker {
             producer: kafka::producer(&config.kafka)?,
-            dedup: Dedup(Deduplicator::with_config(PgLedger::new(pool), dedup)),
+            dedup: Dedup {
+                decider: Deduplicator::with_config(PgLedger::new(pool), dedup),
+                claim_size: ClaimSize::default(),
+            },
             articles_topic: config.kafka.articles_topic.clone(),
             dead_letter_topic: config.kafka.dead_letter_topic.clone(),
             record_headers: config.kafka.record_headers,
@@ -48,7 +52,7 @@ impl Worker {
     fn count_late(&self, late: u64) {
         metrics::late(late);
         if late > 0 {
-            let lateness = self.dedup.0.config().allowed_lateness;
+            let lateness = self.dedup.decider.config().allowed_lateness;
             tracing::warn!(
                 late,
                 allowed_lateness = %humantime::format_duration(lateness),
@@ -86,9 +90,9 @@ impl Stage for Worker {
 
         // Postgres holds the dedup state: while it is away, wait (and stop
         // consuming) rather than guess; an item it refuses is dead-lettered.
-        let late = self.dedup.0.late();
+        let late = self.dedup.decider.late();
         let decided = stage::isolate(&mut self.dedup, &mut out.articles, "deduplicate", cx).await;
-        self.count_late(self.dedup.0.late() - late);
+        self.count_late(self.dedup.decider.late() - late);
         let Some(refused) = decided else {
             return Ok(None);
         };
@@ -172,12 +176,12 @@ impl Stage for Worker {
     }
 }
 
-/// Articles per near-copy claim (see `Dedup::apply`).
-const CLAIM_ITEMS: usize = 50;
-
 /// The dedup decision as a batch operation: its PostgreSQL errors are
 /// classified by SQLSTATE, so that an item the database refuses is isolated.
-struct Dedup(Deduplicator<PgLedger>);
+struct Dedup {
+    decider: Deduplicator<PgLedger>,
+    claim_size: ClaimSize,
+}
 
 impl BatchOp<Article> for Dedup {
     type Error = LedgerError;
@@ -187,21 +191,32 @@ impl BatchOp<Article> for Dedup {
     }
 
     async fn apply(&mut self, items: &mut [Article]) -> Result<(), LedgerError> {
-        let (waited, races) = (self.0.ledger().waited(), self.0.ledger().races());
-        // Claims of at most CLAIM_ITEMS articles: two workers' claims race
-        // when they index under a common LSH key, and the chance of that
-        // grows with the square of their size (boilerplate keys link
-        // unrelated stories: docs/dedup.md, "Workers side by side"). The
-        // decisions are those of one claim: each sees the ones before.
+        let (waited, races) = (
+            self.decider.ledger().waited(),
+            self.decider.ledger().races(),
+        );
+        // The batch is decided in claims whose size follows the races they
+        // lose (`ClaimSize`). The decisions are those of one claim: each
+        // sees the ones before.
         let mut decided = Ok(());
-        for claim in items.chunks_mut(CLAIM_ITEMS) {
-            decided = self.0.decide(claim).await;
+        let mut rest = items;
+        while !rest.is_empty() {
+            let (claim, tail) = rest.split_at_mut(self.claim_size.get().min(rest.len()));
+            let before = self.decider.ledger().races();
+            decided = self.decider.decide(claim).await;
+            self.claim_size
+                .after(self.decider.ledger().races() > before);
             if decided.is_err() {
                 break;
             }
+            rest = tail;
         }
-        let ledger = self.0.ledger();
-        metrics::claim(ledger.waited() - waited, ledger.races() - races);
+        let ledger = self.decider.ledger();
+        metrics::claim(
+            ledger.waited() - waited,
+            ledger.races() - races,
+            self.claim_size.get(),
+        );
         decided
     }
 }

@@ -9,6 +9,7 @@
 //! a no-op. An item that cannot be stored is dead-lettered and the partition
 //! moves on; a dependency that is away is waited for.
 
+mod claim_size;
 mod consume;
 pub mod expiry;
 mod metrics;

@@ -67,6 +67,12 @@ pub fn register() {
         "Raw items read but not yet acknowledged downstream."
     );
     metrics::gauge!("wirestream_worker_in_flight_items").set(0.0);
+    metrics::describe_gauge!(
+        "wirestream_worker_claim_items",
+        Unit::Count,
+        "Articles per near-copy claim now: halved after a claim that lost a race, one larger after four in a row that did not."
+    );
+    metrics::gauge!("wirestream_worker_claim_items").set(crate::claim_size::LARGEST as f64);
     for verdict in [
         Verdict::New,
         Verdict::Version,
@@ -103,10 +109,11 @@ pub fn dead_letter(reason: &str) {
         .increment(1);
 }
 
-/// One batch's dedup claim: the time it waited for other workers, and the
-/// races it lost.
-pub fn claim(waited: std::time::Duration, races: u64) {
+/// One batch's dedup claims: the time they waited for other workers, the
+/// races they lost, and the claim size those races left.
+pub fn claim(waited: std::time::Duration, races: u64, claim_items: usize) {
     metrics::histogram!("wirestream_worker_lock_wait_seconds").record(waited.as_secs_f64());
+    metrics::gauge!("wirestream_worker_claim_items").set(claim_items as f64);
     if races > 0 {
         metrics::counter!("wirestream_worker_dedup_races_total").increment(races);
     }
