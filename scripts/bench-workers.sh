@@ -10,7 +10,8 @@
 # is measured two ways and added: the workers' own timing
 # (wirestream_worker_lock_wait_seconds: the index lock, and claims refused by
 # a race and decided again) and pg_stat_activity sampled every 0.2 s (worker
-# backends waiting on a lock inside a statement).
+# backends waiting on a row or transaction lock inside a statement, which
+# the own timing does not see).
 #
 # Environment: DATABASE_URL (an admin URL of a PostgreSQL; default the
 # stack's), BENCH_KAFKA_BROKERS (a broker to use; default: a private Kafka
@@ -145,14 +146,16 @@ run() { # $1 = workers
     done_items=$(echo "$(metric_sum wirestream_worker_verdicts_total "${ports[@]}") + $(metric_sum wirestream_dead_letters_total "${ports[@]}")" | bc -l)
     [ "$(echo "$done_items >= $LOADED" | bc)" = 1 ] && break
     if [ "$begin" != 0 ]; then
-      # Worker backends waiting on any lock: a row, a transaction, an
-      # advisory lock (the index lock is in the workers' own timing too, so
-      # the sum is an upper bound; builds before issue 17 have no own timing
-      # and waited on advisory locks only). Not the expiry task's backend
-      # waiting for the index lock: no batch waits there.
+      # Worker backends waiting on a row or a transaction lock (a slot or
+      # a hash another claim is inserting). Not the advisory index lock: the
+      # workers' own timing has every claim's wait for it already (counting
+      # it here too counted it twice; until 2026-12-03 this did), and the
+      # expiry task's wait for it holds up no batch. (A build from before
+      # issue 17, with advisory stripe locks and no own timing, reads here
+      # as never waiting.)
       waiting=$((waiting + $(psql "$ADMIN_URL" -qAt -c "SELECT count(*) FROM pg_stat_activity
         WHERE datname = '$prefix' AND wait_event_type = 'Lock'
-          AND query NOT LIKE '%pg_advisory_xact_lock(%'")))
+          AND wait_event <> 'advisory'")))
       samples=$((samples + 1))
     fi
     sleep 0.2
@@ -167,7 +170,7 @@ run() { # $1 = workers
   SHARE[$n]=$(echo "scale=4; $own / ($n * $wall) + ($samples > 0) * $waiting / ($n * ($samples + ($samples == 0)))" | bc -l)
   local verdicts
   verdicts=$(psql "${ADMIN_URL%/*}/$prefix" -qAt -F= -c "SELECT verdict, count(*) FROM dedup_decisions GROUP BY 1 ORDER BY 1" | tr '\n' ' ')
-  say "$n worker(s): $LOADED items in $(printf %.1f "$wall") s = ${PER_S[$n]} items/s; lock wait share ${SHARE[$n]} (own ${own} s, $waiting of $samples samples); $verdicts"
+  say "$n worker(s): $LOADED items in $(printf %.1f "$wall") s = ${PER_S[$n]} items/s; lock wait share ${SHARE[$n]} (own ${own} s; $waiting of $samples samples waiting on a row); $verdicts"
 }
 
 for n in 1 2 4; do run "$n"; done
