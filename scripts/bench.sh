@@ -339,7 +339,7 @@ if want 5; then
   sink_vs_copy=$(value_of sink_vs_copy "$WORK/sink.txt")
   make -s -C "$ROOT" bench-dedup 2>&1 | tee "$WORK/dedup.txt" >&2 || say "warning: make bench-dedup failed"
   dedup_per_s=$(value_of dedup_items_per_s_per_core "$WORK/dedup.txt" | tail -n 1)
-  datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" | sed -n 's/^datasketch_items_per_s=//p' || true)
+  datasketch_per_s=$("$ROOT/scripts/bench-datasketch.sh" "$CORPUS" 5 | tee "$WORK/datasketch.txt" | sed -n 's/^datasketch_items_per_s=//p' || true)
 fi
 
 # --- 6. worker replicas side by side (issue 17) -----------------------------------------------
