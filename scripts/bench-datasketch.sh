@@ -8,7 +8,9 @@
 #
 # Measured as `make bench-dedup` measures ours, so that the ratio compares
 # like with like: on core 0 (taskset), RUNS timed passes (default 5), the
-# best one reported (the least disturbed on a shared machine). Prints each
+# best one reported (the least disturbed on a shared machine). One
+# difference stays: this clock is the process's CPU time, ours the wall
+# time of its two phases, so a busy machine slows ours more. Prints each
 # pass's rate, then datasketch_items_per_s=<best>.
 set -euo pipefail
 PYTHON="$("$(dirname "${BASH_SOURCE[0]}")/ensure-datasketch.sh" | tail -n 1)"
