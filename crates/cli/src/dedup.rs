@@ -3,11 +3,13 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use wirestream_dedup::{Deduplicator, MemoryLedger};
-use wirestream_model::Article;
+use wirestream_formats::ParseError;
+use wirestream_model::{Article, RawItem};
 use wirestream_runtime::Config;
 
 use crate::input;
@@ -24,6 +26,23 @@ pub struct Args {
     /// Print timings and the index size to stderr (for `make bench-dedup`).
     #[arg(long)]
     stats: bool,
+    /// Normalise and decide the input this many times, each pass from an
+    /// empty index (for `make bench-dedup`: a long-running worker works in
+    /// memory it has touched before, and the first pass of a fresh process
+    /// pays the kernel for every new page). The verdicts are the last pass's.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    passes: u32,
+}
+
+/// What one pass of normalise and dedup produced, and how long it took.
+struct Pass {
+    slots: Vec<Slot>,
+    articles: Vec<Article>,
+    normalise_time: Duration,
+    dedup_time: Duration,
+    late: u64,
+    indexed: usize,
+    index_bytes: usize,
 }
 
 #[derive(Serialize)]
@@ -54,61 +73,41 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     }
     let parse_time = started.elapsed();
 
-    let started = Instant::now();
-    let mut slots = Vec::with_capacity(parsed.len());
-    let mut articles: Vec<Article> = Vec::with_capacity(parsed.len());
-    for result in parsed {
-        let slot = match result {
-            Ok(raw) => match wirestream_normalize::normalize(&raw, now) {
-                Ok(article) => {
-                    articles.push(article);
-                    Slot::Article(articles.len() - 1)
-                }
-                Err(error) => Slot::Refused {
-                    uri: raw.uri,
-                    reason: error.reason().to_owned(),
-                },
-            },
-            Err(error) => Slot::Refused {
-                uri: String::new(),
-                reason: error.kind.code().to_owned(),
-            },
-        };
-        slots.push(slot);
-    }
-    let normalise_time = started.elapsed();
-    let started = Instant::now();
-    // Every article may be indexed: sizing the index for that up front
-    // spares its growth.
     let dedup_config: wirestream_dedup::DedupConfig = config.worker.dedup.parse("worker.dedup")?;
-    let ledger = MemoryLedger::with_capacity(articles.len(), dedup_config.max_keys_per_article());
-    let mut dedup = Deduplicator::with_config(ledger, dedup_config);
-    for chunk in articles.chunks_mut(args.batch.max(1)) {
-        dedup.decide(chunk).await?;
+    let mut pass = None;
+    for number in 1..=args.passes {
+        // The previous pass's articles and index go first, so that this
+        // one reuses their memory.
+        drop(pass.take());
+        let this = decide(&parsed, now, &dedup_config, args.batch).await?;
+        if args.stats {
+            let work = (this.normalise_time + this.dedup_time).as_secs_f64();
+            eprintln!(
+                "pass={number} items={} parse_s={:.3} normalise_s={:.3} dedup_s={:.3} normalise_dedup_items_per_s={:.0} indexed={} index_bytes={} index_bytes_per_article={:.0} late={}",
+                this.slots.len(),
+                parse_time.as_secs_f64(),
+                this.normalise_time.as_secs_f64(),
+                this.dedup_time.as_secs_f64(),
+                this.slots.len() as f64 / work.max(1e-9),
+                this.indexed,
+                this.index_bytes,
+                this.index_bytes as f64 / this.indexed.max(1) as f64,
+                this.late,
+            );
+        }
+        pass = Some(this);
     }
-    let dedup_time = started.elapsed();
-    if dedup.late() > 0 {
+    let Pass {
+        slots,
+        articles,
+        late,
+        ..
+    } = pass.expect("at least one pass (clap checks --passes >= 1)");
+    if late > 0 {
         // Stderr: stdout is the verdicts, one JSON line per item.
         eprintln!(
-            "warning: {} items were more than allowed_lateness ({}) older than the newest article before them: their verdicts may depend on --batch; WIRESTREAM_WORKER__DEDUP__ALLOWED_LATENESS set to the input's span of time makes them not (docs/dedup.md, \"Late items and allowed lateness\")",
-            dedup.late(),
-            humantime::format_duration(dedup.config().allowed_lateness),
-        );
-    }
-    if args.stats {
-        let ledger = dedup.ledger();
-        let work = (normalise_time + dedup_time).as_secs_f64();
-        eprintln!(
-            "items={} parse_s={:.3} normalise_s={:.3} dedup_s={:.3} normalise_dedup_items_per_s={:.0} indexed={} index_bytes={} index_bytes_per_article={:.0} late={}",
-            slots.len(),
-            parse_time.as_secs_f64(),
-            normalise_time.as_secs_f64(),
-            dedup_time.as_secs_f64(),
-            slots.len() as f64 / work.max(1e-9),
-            ledger.indexed(),
-            ledger.index_bytes(),
-            ledger.index_bytes() as f64 / ledger.indexed().max(1) as f64,
-            dedup.late(),
+            "warning: {late} items were more than allowed_lateness ({}) older than the newest article before them: their verdicts may depend on --batch; WIRESTREAM_WORKER__DEDUP__ALLOWED_LATENESS set to the input's span of time makes them not (docs/dedup.md, \"Late items and allowed lateness\")",
+            humantime::format_duration(dedup_config.allowed_lateness),
         );
     }
     for slot in &slots {
@@ -136,4 +135,55 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Normalises every parsed item and decides the articles in batches of
+/// `batch`, on a memory ledger of their own.
+async fn decide(
+    parsed: &[Result<RawItem, ParseError>],
+    now: DateTime<Utc>,
+    dedup_config: &wirestream_dedup::DedupConfig,
+    batch: usize,
+) -> anyhow::Result<Pass> {
+    let started = Instant::now();
+    let mut slots = Vec::with_capacity(parsed.len());
+    let mut articles: Vec<Article> = Vec::with_capacity(parsed.len());
+    for result in parsed {
+        let slot = match result {
+            Ok(raw) => match wirestream_normalize::normalize(raw, now) {
+                Ok(article) => {
+                    articles.push(article);
+                    Slot::Article(articles.len() - 1)
+                }
+                Err(error) => Slot::Refused {
+                    uri: raw.uri.clone(),
+                    reason: error.reason().to_owned(),
+                },
+            },
+            Err(error) => Slot::Refused {
+                uri: String::new(),
+                reason: error.kind.code().to_owned(),
+            },
+        };
+        slots.push(slot);
+    }
+    let normalise_time = started.elapsed();
+    let started = Instant::now();
+    // Every article may be indexed: sizing the index for that up front
+    // spares its growth.
+    let ledger = MemoryLedger::with_capacity(articles.len(), dedup_config.max_keys_per_article());
+    let mut dedup = Deduplicator::with_config(ledger, dedup_config.clone());
+    for chunk in articles.chunks_mut(batch.max(1)) {
+        dedup.decide(chunk).await?;
+    }
+    let dedup_time = started.elapsed();
+    Ok(Pass {
+        slots,
+        normalise_time,
+        dedup_time,
+        late: dedup.late(),
+        indexed: dedup.ledger().indexed(),
+        index_bytes: dedup.ledger().index_bytes(),
+        articles,
+    })
 }
