@@ -109,9 +109,10 @@ pg_ticks() {
 }
 # CPU time the hypervisor gave to other guests, and all CPU time, machine-wide
 # (/proc/stat's first line). On a shared VM steal comes and goes from minute
-# to minute and takes the latency steps' p99 with it: 20-45% of the box
-# stolen took p99 at 50% from 182 to 334 ms in two runs of one hour, so each
-# step prints its share beside its figures (docs/benchmarks.md).
+# to minute and takes the latency steps' p99 with it: with 10-45% of the
+# box stolen p99 at 50% was 334 ms, with 0-8% 182 ms, in two runs minutes
+# apart, so each step prints its share beside its figures
+# (docs/benchmarks.md).
 host_ticks() { awk '/^cpu / { total = 0; for (i = 2; i <= 9; i++) total += $i; print $9, total }' /proc/stat; }
 steal_share() { # $1, $2 = host_ticks before and after
   local s0 t0 s1 t1

@@ -88,20 +88,17 @@ fn dedup_prints_one_verdict_per_item_in_order() {
     std::fs::write(&path, lines.join("\n")).expect("written");
     // Several passes (for `make bench-dedup`) each start from an empty
     // index: the verdicts are those of one.
-    for passes in ["1", "3"] {
+    for (flags, stats_lines) in [(&[][..], 0), (&["--stats", "--passes", "3"][..], 3)] {
         let output = Command::new(binary_path("wirestream"))
-            .args(["dedup", "--stats", "--passes", passes])
+            .arg("dedup")
+            .args(flags)
             .arg(&path)
             .output()
             .expect("runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stderr}");
         let pass_lines = stderr.lines().filter(|l| l.starts_with("pass=")).count();
-        assert_eq!(
-            pass_lines.to_string(),
-            passes,
-            "one stats line per pass: {stderr}"
-        );
+        assert_eq!(pass_lines, stats_lines, "one stats line per pass: {stderr}");
         let verdicts: Vec<(String, String, Option<String>)> = json_lines(&output.stdout)
             .iter()
             .map(|v| {
@@ -120,7 +117,19 @@ fn dedup_prints_one_verdict_per_item_in_order() {
                 ("urn:a".into(), "version".into(), None),
                 ("urn:c".into(), "dead_letter".into(), None),
             ],
-            "--passes {passes}"
+            "{flags:?}"
         );
     }
+}
+
+/// `--passes 0` would decide nothing: it is refused before any work.
+#[test]
+fn dedup_refuses_zero_passes() {
+    let output = Command::new(binary_path("wirestream"))
+        .args(["dedup", "--passes", "0", "-"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("--passes"), "{stderr}");
 }
