@@ -2,6 +2,7 @@
 //! ledger keeps one for good; the deduplicator builds one per batch from
 //! the candidates a ledger returns plus the batch's own articles.
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -102,22 +103,24 @@ impl Index {
     /// Appends `slot` to the list of `key` unless it is full.
     fn push(&mut self, key: u64, slot: u32, max_per_key: usize) -> bool {
         let node = self.nodes.len() as u32;
-        match self.keys.get_mut(&key) {
-            Some(list) if list.len as usize >= max_per_key => return false,
-            Some(list) => {
+        // One probe of the map per key (most keys are new: a lookup then an
+        // insert probed twice, and the probes are cache misses).
+        match self.keys.entry(key) {
+            MapEntry::Occupied(mut occupied) => {
+                let list = occupied.get_mut();
+                if list.len as usize >= max_per_key {
+                    return false;
+                }
                 self.nodes[list.tail as usize].next = node;
                 list.tail = node;
                 list.len += 1;
             }
-            None => {
-                self.keys.insert(
-                    key,
-                    List {
-                        head: node,
-                        tail: node,
-                        len: 1,
-                    },
-                );
+            MapEntry::Vacant(vacant) => {
+                vacant.insert(List {
+                    head: node,
+                    tail: node,
+                    len: 1,
+                });
             }
         }
         self.nodes.push(Node { slot, next: NONE });

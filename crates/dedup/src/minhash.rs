@@ -18,6 +18,7 @@
 use crate::hash;
 
 /// The MinHash signature of a set of shingle hashes (`count` values).
+/// Repeats in `shingles` change nothing: a bin keeps the minimum.
 pub(crate) fn signature(shingles: &[u64], count: usize) -> Vec<u32> {
     let mut mins = vec![u32::MAX; count];
     let mut filled = vec![false; count];
@@ -94,6 +95,15 @@ mod tests {
         let same: Vec<u64> = band_keys(&sa, 4).collect();
         assert_eq!(same.len(), 64);
         assert_eq!(same, band_keys(&signature(&a, 256), 4).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn repeats_change_no_signature() {
+        let set: Vec<u64> = (0..50u64).map(hash::mix).collect();
+        let mut repeated = set.clone();
+        repeated.extend_from_slice(&set[..20]);
+        repeated.reverse();
+        assert_eq!(signature(&set, 64), signature(&repeated, 64));
     }
 
     #[test]

@@ -73,10 +73,9 @@ pub fn fingerprint(article: &Article, config: &DedupConfig) -> Fingerprint {
 
     let mut keys = Vec::new();
     if !shingles.is_empty() {
-        let mut unique = shingles.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        let signature = minhash::signature(&unique, config.bands * config.rows);
+        // Repeats need no removing: each bin keeps a minimum, and a repeat
+        // cannot lower it (a sort of every shingle was 2% of deciding).
+        let signature = minhash::signature(&shingles, config.bands * config.rows);
         keys.extend(minhash::band_keys(&signature, config.rows));
         keys.extend(minhash::lead_key(&shingles, config.lead_shingles));
     }
