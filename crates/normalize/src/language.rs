@@ -331,26 +331,27 @@ mod tests {
         assert_eq!(warnings.len(), 2, "{warnings:?}");
     }
 
+    /// The language detected in an undeclared item, and the warnings.
+    fn detected(headline: &str, body: &str) -> (Language, Vec<String>) {
+        let mut warnings = Vec::new();
+        let language = resolve(None, headline, body, &mut warnings);
+        (language, warnings)
+    }
+
     #[test]
     fn rare_languages_need_enough_words() {
         // Czech is not among the common languages: scored against all of
         // them when the sample has the words for it.
-        let mut warnings = Vec::new();
-        let language = resolve(
-            None,
+        let (language, warnings) = detected(
             "Vláda schválila rozpočet",
             "Vláda ve středu schválila návrh zákona o státním rozpočtu na příští rok. Ministr financí řekl novinářům, že schodek bude nižší, než se čekalo, protože daňové příjmy rostou rychleji a výdaje na sociální dávky klesají.",
-            &mut warnings,
         );
         assert_eq!(language.code.as_deref(), Some("cs"), "{warnings:?}");
         // A dividend notice has too few words for that: the common
         // languages' unreliable guess stands, and the language stays null.
-        let mut warnings = Vec::new();
-        let language = resolve(
-            None,
+        let (language, warnings) = detected(
             "UNIFIRST CORP SETS QUARTERLY",
             "Qtly div five cts vs five cts prior\n\nPay July One\n\nRecord June 17",
-            &mut warnings,
         );
         assert_eq!(language.code, None);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -363,12 +364,9 @@ mod tests {
     #[test]
     fn results_tables_are_not_detected() {
         // Reuters-21578: whatlang says French, with confidence 1.0.
-        let mut warnings = Vec::new();
-        let language = resolve(
-            None,
+        let (language, warnings) = detected(
             "EMPI INC 4TH QTR LOSS",
             "Shr loss 25 cts vs profit 11 cts\n\nNet loss 446,005 vs profit 185,325\n\nSales 2.4 mln vs 2.5 mln\n\n12 mths\n\nShr loss 16 cts vs profit 41 cts",
-            &mut warnings,
         );
         assert_eq!(language.code, None);
         assert_eq!(warnings, ["language not detected: too little text"]);
