@@ -8,10 +8,10 @@
 #
 # Measured as `make bench-dedup` measures ours, so that the ratio compares
 # like with like: on core 0 (taskset), RUNS timed passes (default 5), the
-# best one reported (the least disturbed on a shared machine). One
-# difference stays: this clock is the process's CPU time, ours the wall
-# time of its two phases, so a busy machine slows ours more. Prints each
-# pass's rate, then datasketch_items_per_s=<best>.
+# best one reported (the least disturbed on a shared machine), both read
+# with the process's CPU time (here `time.process_time`, ours
+# `CLOCK_PROCESS_CPUTIME_ID`, the same clock). Prints each pass's rate,
+# then datasketch_items_per_s=<best>.
 set -euo pipefail
 PYTHON="$("$(dirname "${BASH_SOURCE[0]}")/ensure-datasketch.sh" | tail -n 1)"
 pin=()
