@@ -7,6 +7,7 @@
 //! declared provider is the host of the feed's `home_page_url`.
 
 use serde::Deserialize;
+use serde_json::Value;
 use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
 
 use crate::common::{derived_uri, new_item, non_blank, provider, uri_authority};
@@ -39,72 +40,114 @@ fn is_version(version: &str) -> bool {
 #[derive(Deserialize)]
 struct Feed {
     version: String,
-    #[serde(default)]
-    home_page_url: Option<String>,
-    #[serde(default)]
-    feed_url: Option<String>,
-    #[serde(default)]
-    language: Option<String>,
-    #[serde(default)]
-    authors: Vec<Author>,
-    #[serde(default)]
-    author: Option<Author>,
-    items: Vec<serde_json::Value>,
-}
-
-#[derive(Deserialize, Default, Clone)]
-struct Author {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    #[serde(default, deserialize_with = "id_string")]
-    id: Option<String>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    content_html: Option<String>,
-    #[serde(default)]
-    content_text: Option<String>,
-    #[serde(default)]
-    summary: Option<String>,
-    #[serde(default)]
-    date_published: Option<String>,
-    #[serde(default)]
-    date_modified: Option<String>,
-    #[serde(default)]
-    authors: Vec<Author>,
-    #[serde(default)]
-    author: Option<Author>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    language: Option<String>,
-}
-
-/// JSON Feed 1.0 allowed numeric ids; 1.1 says strings.
-fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::String(s) => Some(s),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+    items: Vec<Value>,
+    /// Everything else, read field by field (see [`Fields`]).
+    #[serde(flatten)]
+    rest: serde_json::Map<String, Value>,
 }
 
 fn invalid(message: String) -> ParseError {
     ParseError::new(ErrorKind::InvalidJson, message)
 }
 
-fn names(authors: &[Author], author: Option<&Author>) -> Option<String> {
-    let names: Vec<&str> = authors
+/// Optional fields read leniently: feeds in the wild send `null` for an
+/// absent list, a string where 1.0 wants an author object, a number for a
+/// title. A field of the wrong type is left out with a warning on the
+/// item, rather than costing the item, or the whole feed its other items.
+struct Fields<'a> {
+    object: &'a serde_json::Map<String, Value>,
+    warnings: Vec<String>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(object: &'a serde_json::Map<String, Value>) -> Self {
+        Fields {
+            object,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn wrong(&mut self, field: &str, wanted: &str) {
+        self.warnings.push(format!(
+            "JSON Feed field `{field}` is not {wanted}: left out"
+        ));
+    }
+
+    fn string(&mut self, field: &str) -> Option<String> {
+        match self.object.get(field)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.wrong(field, "a string");
+                None
+            }
+        }
+    }
+
+    /// `authors` (1.1, a list) and `author` (1.0, one object); an author
+    /// given as a bare name is taken as its name.
+    fn author_names(&mut self) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut read = |fields: &mut Self, field: &str, value: &Value| match value {
+            Value::Object(author) => match author.get("name") {
+                Some(Value::String(name)) => names.push(name.clone()),
+                None | Some(Value::Null) => {}
+                Some(_) => fields.wrong(&format!("{field}.name"), "a string"),
+            },
+            Value::String(name) => names.push(name.clone()),
+            Value::Null => {}
+            _ => fields.wrong(field, "an author"),
+        };
+        match self.object.get("authors") {
+            Some(Value::Array(authors)) => {
+                for author in authors {
+                    read(self, "authors", author);
+                }
+            }
+            None | Some(Value::Null) => {}
+            Some(_) => self.wrong("authors", "a list"),
+        }
+        if let Some(author) = self.object.get("author") {
+            read(self, "author", author);
+        }
+        names
+    }
+
+    fn strings(&mut self, field: &str) -> Vec<String> {
+        match self.object.get(field) {
+            Some(Value::Array(values)) => {
+                let strings: Vec<String> = values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect();
+                if strings.len() < values.len() {
+                    self.warnings.push(format!(
+                        "JSON Feed field `{field}` has entries that are not strings: those left out"
+                    ));
+                }
+                strings
+            }
+            None | Some(Value::Null) => Vec::new(),
+            Some(_) => {
+                self.wrong(field, "a list");
+                Vec::new()
+            }
+        }
+    }
+
+    /// JSON Feed 1.0 allowed numeric ids; 1.1 says strings.
+    fn id(&mut self) -> Option<String> {
+        match self.object.get("id")? {
+            Value::Number(n) => Some(n.to_string()),
+            _ => self.string("id"),
+        }
+    }
+}
+
+fn joined(names: Vec<String>) -> Option<String> {
+    let names: Vec<&str> = names
         .iter()
-        .chain(author)
-        .filter_map(|a| a.name.as_deref())
-        .map(str::trim)
+        .map(|n| n.trim())
         .filter(|n| !n.is_empty())
         .collect();
     (!names.is_empty()).then(|| names.join(", "))
@@ -122,36 +165,39 @@ pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseEr
             invalid(format!("unknown JSON Feed version `{}`", feed.version)).field("version"),
         );
     }
-    let site = feed
-        .home_page_url
+    let mut top = Fields::new(&feed.rest);
+    let site = top
+        .string("home_page_url")
+        .or_else(|| top.string("feed_url"))
         .as_deref()
-        .or(feed.feed_url.as_deref())
         .and_then(uri_authority);
-    let feed_author = names(&feed.authors, feed.author.as_ref());
+    let feed_author = joined(top.author_names());
+    let feed_language = top.string("language");
+    let feed_warnings = top.warnings;
     feed.items
         .into_iter()
         .enumerate()
         .map(|(index, value)| {
             let original = serde_json::to_vec(&value).unwrap_or_default();
-            let entry: Item = serde_json::from_value(value)
-                .map_err(|e| invalid(format!("item {}: {e}", index + 1)).field("items"))?;
+            let Value::Object(object) = &value else {
+                return Err(
+                    invalid(format!("item {}: not a JSON object", index + 1)).field("items")
+                );
+            };
+            let mut entry = Fields::new(object);
             let mut item = new_item(Format::JsonFeed, &original, ctx);
             item.format_version = feed.version.rsplit('/').next().map(str::to_owned);
+            let url = entry.string("url");
             item.uri = entry
-                .id
-                .clone()
+                .id()
                 .and_then(non_blank)
-                .or_else(|| entry.url.clone().and_then(non_blank))
+                .or_else(|| url.clone().and_then(non_blank))
                 .unwrap_or_else(|| derived_uri("json-feed", &original));
-            item.provider = provider(
-                ctx,
-                site.as_deref(),
-                entry.url.as_deref().unwrap_or(&item.uri),
-            );
-            item.headline = entry.title.unwrap_or_default();
+            item.provider = provider(ctx, site.as_deref(), url.as_deref().unwrap_or(&item.uri));
+            item.headline = entry.string("title").unwrap_or_default();
             item.body = match (
-                entry.content_html.and_then(non_blank),
-                entry.content_text.and_then(non_blank),
+                entry.string("content_html").and_then(non_blank),
+                entry.string("content_text").and_then(non_blank),
             ) {
                 (Some(html), _) => Some(Body {
                     kind: BodyKind::Html,
@@ -163,23 +209,22 @@ pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseEr
                 }),
                 (None, None) => None,
             };
-            item.description = entry.summary.and_then(non_blank);
-            item.versioncreated = entry
-                .date_modified
-                .clone()
-                .or_else(|| entry.date_published.clone());
-            item.firstcreated = entry.date_published;
-            item.byline =
-                names(&entry.authors, entry.author.as_ref()).or_else(|| feed_author.clone());
+            item.description = entry.string("summary").and_then(non_blank);
+            let published = entry.string("date_published");
+            item.versioncreated = entry.string("date_modified").or_else(|| published.clone());
+            item.firstcreated = published;
+            item.byline = joined(entry.author_names()).or_else(|| feed_author.clone());
             item.subjects = entry
-                .tags
+                .strings("tags")
                 .into_iter()
                 .map(|name| Subject {
                     code: None,
                     name: Some(name),
                 })
                 .collect();
-            item.language = entry.language.or_else(|| feed.language.clone());
+            item.language = entry.string("language").or_else(|| feed_language.clone());
+            item.warnings.extend(feed_warnings.iter().cloned());
+            item.warnings.extend(entry.warnings);
             Ok(item)
         })
         .collect()
@@ -223,6 +268,31 @@ mod tests {
         assert_eq!(second.uri, "2");
         assert_eq!(second.byline.as_deref(), Some("Gazette desk"));
         assert_eq!(second.body.as_ref().unwrap().value, "Tide tables are out.");
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_costs_a_warning_not_the_feed() {
+        let feed = br#"{"version": "https://jsonfeed.org/version/1", "author": "Jane Roe",
+          "items": [
+            {"id": "a", "title": "First", "content_text": "One.", "tags": null},
+            {"id": "b", "title": 7, "content_text": "Two.", "tags": ["x", 3],
+             "author": {"name": "Sam Poe"}}
+          ]}"#;
+        let items = parse(feed, &Context::new("t")).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].headline, "First");
+        assert_eq!(items[0].byline.as_deref(), Some("Jane Roe"));
+        assert!(items[0].warnings.is_empty(), "{:?}", items[0].warnings);
+        assert_eq!(items[1].headline, "");
+        assert_eq!(items[1].byline.as_deref(), Some("Sam Poe"));
+        assert_eq!(items[1].subjects.len(), 1);
+        assert_eq!(
+            items[1].warnings,
+            [
+                "JSON Feed field `title` is not a string: left out",
+                "JSON Feed field `tags` has entries that are not strings: those left out"
+            ]
+        );
     }
 
     #[test]

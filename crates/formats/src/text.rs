@@ -19,17 +19,25 @@ pub(crate) fn parse(
 ) -> Result<RawItem, ParseError> {
     let decoded = decode(bytes, charset)?;
     let text = decoded.text;
-    let mut lines = text.split_inclusive('\n');
+    // Lines end in LF, CR LF, or a lone CR (classic Mac OS files, some
+    // wire spoolers): a CR-only file is many lines, not one.
     let mut consumed = 0;
     let headline = loop {
-        let Some(line) = lines.next() else {
+        let rest = &text[consumed..];
+        if rest.is_empty() {
             return Err(ParseError::new(
                 ErrorKind::Empty,
                 "the document is only whitespace",
             ));
+        }
+        let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+        let ending = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            usize::from(end < rest.len())
         };
-        consumed += line.len();
-        let line = line.trim();
+        consumed += end + ending;
+        let line = rest[..end].trim();
         if !line.is_empty() {
             break line;
         }
@@ -142,6 +150,24 @@ mod tests {
         assert_eq!(item.headline, "État");
         assert_eq!(item.body.unwrap().value, "\nL'été arrive.");
         assert!(matches!(item.original, Original::Base64(_)));
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let item = parse(
+            b"Floods close the port\r\rThe port was closed on Monday.\rShips wait offshore.\r",
+            None,
+            &Context::new("cli"),
+        )
+        .unwrap();
+        assert_eq!(item.headline, "Floods close the port");
+        assert_eq!(
+            item.body.unwrap().value,
+            "\rThe port was closed on Monday.\rShips wait offshore.\r"
+        );
+        let item = parse(b"Head\r\nBody.", None, &Context::new("cli")).unwrap();
+        assert_eq!(item.headline, "Head");
+        assert_eq!(item.body.unwrap().value, "Body.");
     }
 
     #[test]

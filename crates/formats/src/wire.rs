@@ -39,12 +39,16 @@ const EOT: u8 = 0x04;
 /// A header longer than this is not a wire header.
 const MAX_HEADER_BYTES: usize = 512;
 
+/// Line fill a transmission may start with: `SYN`s, and the `NUL` or `DEL`
+/// padding some links and spoolers write before the first `SOH`.
+fn is_fill(b: u8) -> bool {
+    matches!(b, SYN | 0x00 | 0x7f) || b.is_ascii_whitespace()
+}
+
 /// The wire format of a transmission, when it starts (after whitespace and
-/// `SYN`s) with `SOH` and a header closed by `STX`.
+/// line fill) with `SOH` and a header closed by `STX`.
 pub(crate) fn format(bytes: &[u8]) -> Option<Format> {
-    let start = bytes
-        .iter()
-        .position(|b| *b != SYN && !b.is_ascii_whitespace())?;
+    let start = bytes.iter().position(|b| !is_fill(*b))?;
     let rest = bytes[start..].strip_prefix(&[SOH])?;
     let end = rest.iter().take(MAX_HEADER_BYTES).position(|b| *b == STX)?;
     let header = String::from_utf8_lossy(&rest[..end]);
@@ -87,45 +91,96 @@ pub(crate) fn parse(
     charset: Option<Charset>,
     ctx: &Context,
 ) -> Result<Vec<RawItem>, ParseError> {
-    let (text, warnings) = decode(bytes, charset)?;
+    let (text, warnings, segments) = decode(bytes, charset)?;
     let messages = split(&text)?;
-    let own_bytes = messages.len() > 1 && matches!(text, Cow::Borrowed(_));
+    let several = messages.len() > 1;
     Ok(messages
         .iter()
         .map(|message| {
-            // A message's own bytes when they can be cut out as sent.
-            let original = if own_bytes {
-                message.whole.as_bytes()
-            } else {
-                bytes
+            let offset = message.whole.as_ptr() as usize - text.as_ptr() as usize;
+            let segment = segments.iter().find(|s| s.text.contains(&offset));
+            // Each message of several keeps only its own bytes: the whole
+            // transmission copied into each of a thousand items would be
+            // gigabytes. As sent where they can be cut out (UTF-8, or
+            // decoded message by message); after a declared charset, the
+            // message's text as UTF-8.
+            let original = match segment {
+                _ if !several => bytes,
+                Some(segment) => &bytes[segment.bytes.clone()],
+                None => message.whole.as_bytes(),
             };
             let mut item = match kind_of(message.header) {
                 Format::Iptc7901 => iptc7901(message, original, ctx),
                 _ => anpa(message, original, ctx),
             };
             item.warnings.extend(warnings.iter().cloned());
+            if segment.is_some_and(|s| s.latin) {
+                item.warnings.push(LATIN_WARNING.to_owned());
+            }
             item
         })
         .collect())
 }
 
+const LATIN_WARNING: &str =
+    "the message is not UTF-8 and the transmission names no charset: read as windows-1252";
+
+/// A part of a transmission decoded on its own: a message from its SOH to
+/// the next, or the fill before the first.
+struct Segment {
+    /// Where it is in the decoded text.
+    text: std::ops::Range<usize>,
+    /// Where it is in the bytes sent.
+    bytes: std::ops::Range<usize>,
+    /// Read as windows-1252, its bytes not being UTF-8.
+    latin: bool,
+}
+
+/// The decoded transmission, its warnings, and its segments when it was
+/// decoded message by message.
+type Decoded<'a> = (Cow<'a, str>, Vec<String>, Vec<Segment>);
+
 /// Wire feeds are often 8-bit Latin without any label: without a charset,
-/// bytes that are not UTF-8 are read as windows-1252, with a warning.
-fn decode(
-    bytes: &[u8],
-    charset: Option<Charset>,
-) -> Result<(Cow<'_, str>, Vec<String>), ParseError> {
+/// a message whose bytes are not UTF-8 is read as windows-1252, with a
+/// warning on its item. Message by message: a transmission that relays
+/// several sources can mix UTF-8 stories with Latin ones.
+fn decode(bytes: &[u8], charset: Option<Charset>) -> Result<Decoded<'_>, ParseError> {
     match crate::text::decode(bytes, charset) {
-        Ok(decoded) => Ok((decoded.text, decoded.warnings)),
+        Ok(decoded) => Ok((decoded.text, decoded.warnings, Vec::new())),
         Err(e) if e.kind == ErrorKind::InvalidUtf8 => {
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-            Ok((
-                Cow::Owned(text.into_owned()),
-                vec![
-                    "the transmission is not UTF-8 and names no charset: read as windows-1252"
-                        .to_owned(),
-                ],
-            ))
+            let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
+            let mut segments = Vec::new();
+            // Each segment is a message from its SOH on (the first may be
+            // line fill): SOH is ASCII, never part of a UTF-8 sequence.
+            let mut starts: Vec<usize> = bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == SOH)
+                .map(|(i, _)| i)
+                .collect();
+            starts.insert(0, 0);
+            starts.push(bytes.len());
+            for pair in starts.windows(2) {
+                let part = &bytes[pair[0]..pair[1]];
+                let start = text.len();
+                let latin = match std::str::from_utf8(part) {
+                    Ok(utf8) => {
+                        text.push_str(utf8);
+                        false
+                    }
+                    Err(_) => {
+                        let (read, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(part);
+                        text.push_str(&read);
+                        true
+                    }
+                };
+                segments.push(Segment {
+                    text: start..text.len(),
+                    bytes: pair[0]..pair[1],
+                    latin,
+                });
+            }
+            Ok((Cow::Owned(text), Vec::new(), segments))
         }
         Err(e) => Err(e),
     }
@@ -172,6 +227,19 @@ fn split(text: &str) -> Result<Vec<Message<'_>>, ParseError> {
         let trailer = after.split(char::from(EOT)).next().unwrap_or_default();
         let whole_end = start + 1 + stx + 1 + etx + 1 + trailer.len();
         let eot = usize::from(after.len() > trailer.len());
+        // What follows a message up to the next SOH is its trailer and
+        // line fill; another STX there is a message whose SOH and header
+        // were lost, and reading on would silently drop its story.
+        if let Some(lost) = after.find(char::from(STX)) {
+            return Err(framing_error(
+                text,
+                start + 1 + stx + 1 + etx + 1 + lost,
+                format!(
+                    "message {number}: an STX follows its ETX with no SOH before it \
+                     (a message without its header?)"
+                ),
+            ));
+        }
         messages.push(Message {
             header: &segment[..stx],
             text: &body[..etx],
@@ -182,9 +250,34 @@ fn split(text: &str) -> Result<Vec<Message<'_>>, ParseError> {
     Ok(messages)
 }
 
+/// The lines of a message's text. Links end lines in `CR LF`, `LF`, a lone
+/// `CR` (older terminals and some spoolers), or `CR CR LF`: a run of `CR`s
+/// before an `LF` ends one line, a lone `CR` one line too.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        let Some(at) = current.find(['\r', '\n']) else {
+            rest = None;
+            return Some(current);
+        };
+        let line = &current[..at];
+        let after = &current[at..];
+        let crs = after.bytes().take_while(|b| *b == b'\r').count();
+        let skip = if after.as_bytes().get(crs) == Some(&b'\n') {
+            crs + 1
+        } else {
+            1
+        };
+        let next = &after[skip..];
+        rest = (!next.is_empty()).then_some(next);
+        Some(line)
+    })
+}
+
 /// Text lines without the ANPA line-end codes and control characters.
 fn clean_lines(text: &str) -> Vec<String> {
-    text.lines()
+    lines(text)
         .map(|line| {
             let line: String = line
                 .chars()
@@ -224,7 +317,7 @@ fn paragraphs(lines: &[String]) -> Vec<String> {
 /// A dateline at the head of a paragraph: `TOKYO (AP) _ `, `PARIS, Jan 5
 /// (AFP) - `. Returns the place (and date) and the rest of the paragraph.
 fn split_dateline(paragraph: &str) -> Option<(String, String)> {
-    let open = paragraph.get(..120.min(paragraph.len()))?.find(" (")?;
+    let open = prefix(paragraph, 120).find(" (")?;
     let close = paragraph[open..].find(')')? + open;
     let agency = &paragraph[open + 2..close];
     if agency.is_empty()
@@ -244,6 +337,15 @@ fn split_dateline(paragraph: &str) -> Option<(String, String)> {
         .iter()
         .find_map(|dash| after.strip_prefix(dash))?;
     Some((place.trim().to_owned(), rest.trim_start().to_owned()))
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// The body paragraphs, with a dateline moved out of the first.
@@ -344,6 +446,83 @@ fn subject(code: &str, name: Option<&str>) -> Subject {
     }
 }
 
+/// A `^` line addressed to editors: an advance for later release (`ADV
+/// for …`, `Advance for …`, `For release …`, `Embargoed …`) or a note
+/// (`Eds: …`, `Editors: …`).
+fn is_note_to_editors(line: &str) -> bool {
+    is_release_note(line) || {
+        let lower = line.to_ascii_lowercase();
+        lower.starts_with("eds:") || lower.starts_with("editors:") || lower.starts_with("eds.")
+    }
+}
+
+fn is_release_note(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    let adv = lower.strip_prefix("adv").is_some_and(|rest| {
+        rest.starts_with([' ', ':']) || rest.starts_with(|c: char| c.is_ascii_digit())
+    });
+    adv || ["advance for", "for release", "embargoed", "embargo"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+/// The release time of an advance line that names the date, then the
+/// clock time and its zone: `ADV for Release Sunday, June 16, 2024, at
+/// 00:01 EDT`, `Embargoed until June 16, 2024 6:00 p.m. EST`. Other
+/// wordings are not guessed at (the item's warnings say so).
+fn release_time(line: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let words: Vec<String> = line
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
+    let at = words.iter().position(|w| {
+        MONTHS
+            .iter()
+            .any(|m| w.len() >= 3 && m.starts_with(w.as_str()))
+    })?;
+    let month = MONTHS
+        .iter()
+        .position(|m| m.starts_with(words[at].as_str()))?
+        + 1;
+    let day: u32 = words.get(at + 1)?.parse().ok()?;
+    let year: i32 = words.get(at + 2)?.parse().ok()?;
+    let mut rest = words[at + 3..].iter().map(String::as_str);
+    let mut clock = rest.next()?;
+    if clock == "at" {
+        clock = rest.next()?;
+    }
+    let (hh, mm) = clock.split_once(':')?;
+    let (mut hour, minute): (u32, u32) = (hh.parse().ok()?, mm.parse().ok()?);
+    let mut zone = rest.next()?;
+    match zone {
+        "am" | "a.m" if hour == 12 => hour = 0,
+        "pm" | "p.m" if hour < 12 => hour += 12,
+        _ => {}
+    }
+    if matches!(zone, "am" | "a.m" | "pm" | "p.m") {
+        zone = rest.next()?;
+    }
+    let offset = zone_offset(&zone.to_ascii_uppercase())?;
+    let time = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:00{offset}");
+    chrono::DateTime::parse_from_rfc3339(&time).ok()?;
+    Some(time)
+}
+
 /// ANPA 1312's category letters, as AP uses them.
 fn anpa_category(code: &str) -> Option<&'static str> {
     Some(match code {
@@ -428,7 +607,17 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     });
     let mut bylines = Vec::new();
     let mut headline = None;
+    let mut notes = Vec::new();
     for head in heads {
+        // `^ADV for Release Sunday, June 16, 2024, at 00:01 EDT` or
+        // `^Eds: …` before the headline: a note to editors, not a title.
+        if headline.is_none() && bylines.is_empty() && is_note_to_editors(&head) {
+            if item.embargoed.is_none() {
+                item.embargoed = release_time(&head);
+            }
+            notes.push(head);
+            continue;
+        }
         if head.starts_with("By ") || head.starts_with("BY ") || !bylines.is_empty() {
             bylines.push(head);
         } else if headline.is_none() {
@@ -439,6 +628,21 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     }
     item.headline = headline.unwrap_or_default();
     item.byline = (!bylines.is_empty()).then(|| bylines.join(", "));
+    if !notes.is_empty() {
+        item.ednote = Some(
+            marker
+                .iter()
+                .chain(&notes)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        if item.embargoed.is_none() && notes.iter().any(|n| is_release_note(n)) {
+            item.warnings.push(
+                "the advance line names no release date and time that could be read".to_owned(),
+            );
+        }
+    }
     let (body, dateline) = body_and_dateline(paragraphs(&lines[index..]));
     item.body = body;
     item.dateline = dateline;
@@ -449,7 +653,7 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
         .split('-')
         .next()
         .filter(|a| !a.is_empty() && a.len() <= 8 && a.chars().all(|c| c.is_ascii_alphabetic()));
-    item.versioncreated = anpa_time(trailer);
+    item.versioncreated = anpa_time(trailer).into_time(&mut item.warnings);
     let year = item.versioncreated.as_deref().map(|t| &t[..4]);
     let date = filing_date.map(|d| match year {
         Some(y) => format!("{y}-{d}"),
@@ -465,17 +669,72 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     item
 }
 
-/// The UTC offsets of the zones US wire stamps use.
+/// The UTC offsets of the zone abbreviations wire stamps use: US agencies'
+/// own, and the European and Asian ones of agencies elsewhere (`MEZ` and
+/// `MESZ` are German for CET and CEST). Ambiguous ones (`IST`: India,
+/// Ireland or Israel) are not guessed.
 fn zone_offset(zone: &str) -> Option<&'static str> {
     Some(match zone {
-        "GMT" | "UTC" | "Z" => "+00:00",
-        "EDT" => "-04:00",
+        "GMT" | "UTC" | "UT" | "Z" | "WET" => "+00:00",
+        "BST" | "CET" | "MEZ" | "WEST" => "+01:00",
+        "CEST" | "MESZ" | "EET" => "+02:00",
+        "EEST" | "MSK" => "+03:00",
+        "HKT" | "SGT" | "AWST" => "+08:00",
+        "JST" | "KST" => "+09:00",
+        "AEST" => "+10:00",
+        "AEDT" => "+11:00",
+        "NZST" => "+12:00",
+        "NZDT" => "+13:00",
+        "EDT" | "AST" => "-04:00",
         "EST" | "CDT" => "-05:00",
         "CST" | "MDT" => "-06:00",
         "MST" | "PDT" => "-07:00",
-        "PST" => "-08:00",
+        "PST" | "AKDT" => "-08:00",
+        "AKST" => "-09:00",
+        "HST" => "-10:00",
         _ => return None,
     })
+}
+
+/// A send time read from a trailer: none there, a time, or a stamp that
+/// could not be read (an unknown zone, a day that does not exist), which
+/// the item's warnings name.
+#[derive(Debug, PartialEq)]
+enum Stamp {
+    Absent,
+    Time(String),
+    Unreadable(String),
+}
+
+impl Stamp {
+    /// The stamp's time; an unreadable one leaves a warning.
+    fn into_time(self, warnings: &mut Vec<String>) -> Option<String> {
+        match self {
+            Stamp::Absent => None,
+            Stamp::Time(time) => Some(time),
+            Stamp::Unreadable(why) => {
+                warnings.push(format!("the trailer's send time was not read: {why}"));
+                None
+            }
+        }
+    }
+}
+
+/// Checks an assembled RFC 3339 time (the day must exist).
+fn checked(time: String, zone: &str) -> Stamp {
+    if chrono::DateTime::parse_from_rfc3339(&time).is_ok() {
+        Stamp::Time(time)
+    } else {
+        Stamp::Unreadable(format!(
+            "{} is not a date and time",
+            time.trim_end_matches(zone)
+        ))
+    }
+}
+
+/// Stamp text quoted in a warning, cut short.
+fn quoted(stamp: &str) -> String {
+    format!("{:?}", prefix(stamp, 40))
 }
 
 fn century(yy: &str) -> Option<String> {
@@ -484,50 +743,79 @@ fn century(yy: &str) -> Option<String> {
 }
 
 /// `AP-NY-06-15-94 0220EDT` to `1994-06-15T02:20:00-04:00`.
-fn anpa_time(trailer: &str) -> Option<String> {
+fn anpa_time(trailer: &str) -> Stamp {
     let mut words = trailer.split_whitespace();
-    let stamp = words.next()?;
-    let time = words.next()?.trim_end_matches(['<', '=']);
+    let (Some(stamp), Some(time)) = (words.next(), words.next()) else {
+        return Stamp::Absent;
+    };
+    let time = time.trim_end_matches(['<', '=']);
     let parts: Vec<&str> = stamp.rsplitn(4, '-').collect();
     let [yy, dd, mm, _] = parts[..] else {
-        return None;
+        return Stamp::Absent;
     };
-    let (clock, zone) = time.split_at(time.find(|c: char| c.is_ascii_alphabetic())?);
+    let Some(letters) = time.find(|c: char| c.is_ascii_alphabetic()) else {
+        return Stamp::Absent;
+    };
+    let (clock, zone) = time.split_at(letters);
     if !(is_digits(clock) && clock.len() == 4 && is_digits(mm) && is_digits(dd)) {
-        return None;
+        return Stamp::Absent;
     }
-    Some(format!(
-        "{}-{mm:0>2}-{dd:0>2}T{}:{}:00{}",
-        century(yy)?,
-        &clock[..2],
-        &clock[2..],
-        zone_offset(zone)?
-    ))
+    let Some(year) = century(yy) else {
+        return Stamp::Absent;
+    };
+    let zone = zone.to_ascii_uppercase();
+    let Some(offset) = zone_offset(&zone) else {
+        return Stamp::Unreadable(format!("unknown time zone {:?}", prefix(&zone, 8)));
+    };
+    checked(
+        format!(
+            "{year}-{mm:0>2}-{dd:0>2}T{}:{}:00{offset}",
+            &clock[..2],
+            &clock[2..],
+        ),
+        offset,
+    )
 }
 
 /// `051430 GMT JAN 24` (day, hour, minute, zone, month, year) to RFC 3339.
-fn iptc7901_time(trailer: &str) -> Option<String> {
+fn iptc7901_time(trailer: &str) -> Stamp {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
     let words: Vec<&str> = trailer.split_whitespace().collect();
-    words.windows(4).find_map(|w| {
+    for w in words.windows(4) {
         let [ddhhmm, zone, month, yy] = w else {
-            return None;
+            continue;
         };
         if ddhhmm.len() != 6 || !is_digits(ddhhmm) || yy.len() != 2 || !is_digits(yy) {
-            return None;
+            continue;
         }
-        const MONTHS: [&str; 12] = [
-            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-        ];
-        let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? + 1;
-        Some(format!(
-            "{}-{month:02}-{}T{}:{}:00{}",
-            century(yy)?,
-            &ddhhmm[..2],
-            &ddhhmm[2..4],
-            &ddhhmm[4..],
-            zone_offset(&zone.to_ascii_uppercase())?
-        ))
-    })
+        let Some(month) = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month)) else {
+            continue;
+        };
+        let Some(year) = century(yy) else {
+            continue;
+        };
+        let zone = zone.to_ascii_uppercase();
+        let Some(offset) = zone_offset(&zone) else {
+            return Stamp::Unreadable(format!(
+                "unknown time zone {:?} in {}",
+                prefix(&zone, 8),
+                quoted(&w.join(" "))
+            ));
+        };
+        return checked(
+            format!(
+                "{year}-{:02}-{}T{}:{}:00{offset}",
+                month + 1,
+                &ddhhmm[..2],
+                &ddhhmm[2..4],
+                &ddhhmm[4..],
+            ),
+            offset,
+        );
+    }
+    Stamp::Absent
 }
 
 fn iptc7901(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
@@ -605,7 +893,7 @@ fn iptc7901(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     let (body, dateline) = body_and_dateline(paragraphs(&lines[index.min(lines.len())..]));
     item.body = body;
     item.dateline = dateline;
-    item.versioncreated = iptc7901_time(message.trailer);
+    item.versioncreated = iptc7901_time(message.trailer).into_time(&mut item.warnings);
     let date = item.versioncreated.as_deref().map(|t| &t[..10]);
     let source = (!source.is_empty()).then_some(source);
     item.uri = story_uri(

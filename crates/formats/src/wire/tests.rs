@@ -1,4 +1,5 @@
 use super::*;
+use wirestream_model::Original;
 
 fn ctx() -> Context {
     Context::new("t")
@@ -37,19 +38,154 @@ fn markers_give_versions_and_takes() {
 
 #[test]
 fn stamps_become_times() {
+    let time = |t: &str| Stamp::Time(t.to_owned());
     assert_eq!(
-        anpa_time("AP-NY-04-02-24 1432EDT").as_deref(),
-        Some("2024-04-02T14:32:00-04:00")
+        anpa_time("AP-NY-04-02-24 1432EDT"),
+        time("2024-04-02T14:32:00-04:00")
     );
     assert_eq!(
-        anpa_time("AP-NY-04-02-94 0220EST").as_deref(),
-        Some("1994-04-02T02:20:00-05:00")
+        anpa_time("AP-NY-04-02-94 0220EST"),
+        time("1994-04-02T02:20:00-05:00")
     );
-    assert_eq!(anpa_time("garbage"), None);
+    assert_eq!(anpa_time("garbage"), Stamp::Absent);
     assert_eq!(
-        iptc7901_time("is/kb\r\n021015 GMT APR 24\r\nNNNN").as_deref(),
-        Some("2024-04-02T10:15:00+00:00")
+        iptc7901_time("is/kb\r\n021015 GMT APR 24\r\nNNNN"),
+        time("2024-04-02T10:15:00+00:00")
     );
+    // European agencies' zones, German ones included.
+    assert_eq!(
+        iptc7901_time("051430 CET JAN 24"),
+        time("2024-01-05T14:30:00+01:00")
+    );
+    assert_eq!(
+        iptc7901_time("051430 MESZ JUL 24"),
+        time("2024-07-05T14:30:00+02:00")
+    );
+    // A stamp that cannot be read says why, rather than vanishing.
+    assert!(matches!(
+        iptc7901_time("051430 XYZ JAN 24"),
+        Stamp::Unreadable(why) if why.contains("unknown time zone \"XYZ\"")
+    ));
+    assert!(matches!(
+        iptc7901_time("321430 GMT FEB 24"),
+        Stamp::Unreadable(why) if why.contains("2024-02-32T14:30:00 is not a date")
+    ));
+    assert!(matches!(
+        anpa_time("AP-NY-02-30-24 1000EDT"),
+        Stamp::Unreadable(_)
+    ));
+}
+
+#[test]
+fn an_unreadable_stamp_is_a_warning_on_the_item() {
+    let bytes = b"\x01NWS0001 4 POL 0010\x02WAHL\r\nWahl in Berlin\r\n   Der Text.\r\n\x03\r\n321430 GMT FEB 24\r\n\x04";
+    let item = parse(bytes, None, &ctx()).unwrap().remove(0);
+    assert_eq!(item.versioncreated, None);
+    assert!(
+        item.warnings
+            .iter()
+            .any(|w| w.starts_with("the trailer's send time was not read")),
+        "{:?}",
+        item.warnings
+    );
+}
+
+#[test]
+fn line_fill_before_the_first_soh_is_skipped() {
+    let two = b"\x01a0001 r a BC-One 04-02 0100\x02^One<\r\n   Text one.<\r\n\x03AP-NY-04-02-24 1000EDT\x04\x01a0002 r a BC-Two 04-02 0100\x02^Two<\r\n   Text two.<\r\n\x03AP-NY-04-02-24 1005EDT\x04";
+    for fill in [&b"\0\0\0\0"[..], b"\x7f\x7f", b"\x16\x16\r\n"] {
+        let bytes = [fill, &two[..]].concat();
+        assert_eq!(format(&bytes), Some(Format::Anpa1312));
+        let items = parse(&bytes, None, &ctx()).unwrap();
+        let heads: Vec<&str> = items.iter().map(|i| i.headline.as_str()).collect();
+        assert_eq!(heads, ["One", "Two"]);
+    }
+}
+
+#[test]
+fn every_line_ending_splits_lines() {
+    for newline in ["\r\n", "\n", "\r", "\r\r\n"] {
+        let text = [
+            "^Budget talks<",
+            "   WASHINGTON (AP) _ Talks went on.<",
+            "They ended late.<",
+            "   A second paragraph.<",
+        ]
+        .join(newline);
+        let bytes = format!(
+            "\x01a0001 r a BC-Budget 04-02 0100\x02{text}{newline}\x03AP-NY-04-02-24 1000EDT\x04"
+        );
+        let item = parse(bytes.as_bytes(), None, &ctx()).unwrap().remove(0);
+        assert_eq!(item.headline, "Budget talks", "{newline:?}");
+        assert_eq!(item.dateline.as_deref(), Some("WASHINGTON"), "{newline:?}");
+        assert_eq!(
+            item.body.unwrap().value,
+            "Talks went on. They ended late.\n\nA second paragraph.",
+            "{newline:?}"
+        );
+    }
+}
+
+#[test]
+fn an_advance_line_is_a_note_not_the_headline() {
+    let bytes = "\x01a0300 r i BC-Spain-Election Adv16 06-14 0350\x02^BC-Spain-Election,0350<\r\n^ADV for Release Sunday, June 16, 2024, at 00:01 EDT<\r\n^España vota<\r\n   MADRID (AP) _ Los ciudadanos votan hoy.<\r\n\x03AP-NY-06-14-24 1800EDT\x04";
+    let item = parse(bytes.as_bytes(), None, &ctx()).unwrap().remove(0);
+    assert_eq!(item.headline, "España vota");
+    assert_eq!(item.embargoed.as_deref(), Some("2024-06-16T00:01:00-04:00"));
+    assert_eq!(
+        item.ednote.as_deref(),
+        Some("Adv16; ADV for Release Sunday, June 16, 2024, at 00:01 EDT")
+    );
+    assert!(item.warnings.is_empty(), "{:?}", item.warnings);
+    // A wording whose time is not read keeps the note and says so.
+    let bytes = bytes.replace("Release Sunday, June 16, 2024, at 00:01 EDT", "Sunday AMs");
+    let item = parse(bytes.as_bytes(), None, &ctx()).unwrap().remove(0);
+    assert_eq!(item.headline, "España vota");
+    assert_eq!(item.embargoed, None);
+    assert_eq!(item.warnings.len(), 1, "{:?}", item.warnings);
+    assert_eq!(
+        release_time("Embargoed until June 16, 2024 6:00 p.m. EST").as_deref(),
+        Some("2024-06-16T18:00:00-05:00")
+    );
+}
+
+#[test]
+fn a_message_that_lost_its_soh_is_refused_not_dropped() {
+    let bytes = b"\x01a0001 r a BC-One 04-02 0100\x02^One<\r\n   Text one.<\r\n\x03AP-NY-04-02-24 1000EDT\x04\x02^Two<\r\n   Text two.<\r\n\x03AP-NY-04-02-24 1005EDT\x04";
+    let err = parse(bytes, None, &ctx()).unwrap_err();
+    assert!(
+        err.message.contains("message 1: an STX follows its ETX"),
+        "{err}"
+    );
+}
+
+#[test]
+fn each_message_is_decoded_on_its_own() {
+    let mut bytes = b"\x01a0001 r i BC-Spain 06-15 0100\x02^Espa\xF1a vota<\r\n   Texto.<\r\n\x03AP-NY-06-15-24 0220EDT\x04".to_vec();
+    bytes.extend_from_slice("\x01a0002 r i BC-France 06-15 0100\x02^Les électeurs français<\r\n   Texte.<\r\n\x03AP-NY-06-15-24 0221EDT\x04".as_bytes());
+    let items = parse(&bytes, None, &ctx()).unwrap();
+    assert_eq!(items[0].headline, "España vota");
+    assert_eq!(items[0].warnings.len(), 1);
+    assert_eq!(items[1].headline, "Les électeurs français");
+    assert!(items[1].warnings.is_empty(), "{:?}", items[1].warnings);
+    // Each keeps its own bytes as sent, not the whole transmission.
+    let split = bytes.iter().rposition(|b| *b == SOH).unwrap_or_default();
+    assert_eq!(items[0].original, Original::from_bytes(&bytes[..split]));
+    assert_eq!(items[1].original, Original::from_bytes(&bytes[split..]));
+}
+
+#[test]
+fn a_dateline_is_found_before_a_multibyte_character() {
+    let paragraph = format!("SAO PAULO (AP) _ {}", "ação ".repeat(40));
+    assert!(!paragraph.is_char_boundary(120) || paragraph.is_char_boundary(120));
+    for pad in 0..4 {
+        let p = format!("{}{}", "x".repeat(pad), &paragraph);
+        let p = p.trim_start_matches('x');
+        let (place, _) = split_dateline(p).expect("dateline");
+        assert_eq!(place, "SAO PAULO");
+    }
+    // Cut inside a character: the prefix stops before it.
+    assert_eq!(prefix("aé", 2), "a");
 }
 
 #[test]
