@@ -1,6 +1,6 @@
 //! Timestamps as providers write them, to UTC.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 /// Parses a provider timestamp. Accepts, in this order:
 ///
@@ -12,8 +12,15 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 ///   `20161121T152106Z`, `20161121T152106`;
 /// * the Reuters-21578 form `26-FEB-1987 15:01:01.79` (UTC).
 ///
-/// Returns None when none fits; the caller records a warning.
+/// Returns None when none fits, or when the year is outside 1000–9999:
+/// chrono's `%Y` takes any number of digits and a sign, so a two-digit year
+/// (`99-12-31`, `05-03-24`) would be read as the year 99 or 5, an embargo
+/// long past. The caller records a warning.
 pub(crate) fn parse(value: &str) -> Option<DateTime<Utc>> {
+    parse_any(value).filter(|time| (1000..=9999).contains(&time.year()))
+}
+
+fn parse_any(value: &str) -> Option<DateTime<Utc>> {
     let value = value.trim();
     if let Ok(parsed) = DateTime::parse_from_rfc3339(value) {
         return Some(parsed.with_timezone(&Utc));
@@ -78,6 +85,30 @@ mod tests {
         DateTime::parse_from_rfc3339(value)
             .expect("test literal")
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn years_not_written_with_four_digits_are_refused() {
+        for value in [
+            "99-12-31 23:00:00",
+            "05-03-24",
+            "-2024-03-05",
+            "0000-01-01",
+            "0099-12-31T23:00:00Z",
+        ] {
+            assert_eq!(parse(value), None, "{value}");
+        }
+        let mut warnings = Vec::new();
+        assert_eq!(
+            parse_field("embargoed", Some("99-12-31 23:00:00"), &mut warnings),
+            None
+        );
+        assert_eq!(warnings, ["unparseable embargoed: \"99-12-31 23:00:00\""]);
+        // RFC 2822's two-digit years have a rule of their own, and keep it.
+        assert_eq!(
+            parse("Tue, 10 Jun 03 04:00:00 GMT"),
+            Some(utc("2003-06-10T04:00:00Z"))
+        );
     }
 
     #[test]

@@ -217,12 +217,21 @@ fn is_latin_letter(c: char) -> bool {
 /// more (compared case-insensitively). Stops as soon as it has them.
 fn has_distinct_words(text: &str, wanted: usize) -> bool {
     let mut seen: Vec<&str> = Vec::with_capacity(wanted);
+    // Scripts written without spaces (Chinese, Japanese, Thai) give runs of
+    // letters between punctuation, a clause each: 20 such letters in all
+    // are as much text as `wanted` words.
+    let mut unspaced = 0;
     for word in text.split(|c: char| !c.is_alphabetic()) {
-        // Scripts written without spaces (Chinese, Japanese, Thai) give long
-        // runs of letters: count one such run as enough text on its own.
         let letters = word.chars().count();
         if letters >= 20 && !word.is_ascii() {
             return true;
+        }
+        if word.chars().next().is_some_and(is_unspaced_script) {
+            unspaced += letters;
+            if unspaced >= 20 {
+                return true;
+            }
+            continue;
         }
         if letters >= 3 && !seen.iter().any(|known| known.eq_ignore_ascii_case(word)) {
             seen.push(word);
@@ -232,6 +241,19 @@ fn has_distinct_words(text: &str, wanted: usize) -> bool {
         }
     }
     false
+}
+
+/// Letters of the scripts written without spaces between words: Thai,
+/// Lao, Myanmar, Khmer, Japanese kana and the Han ideographs.
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}'
+        | '\u{1000}'..='\u{109F}'
+        | '\u{1780}'..='\u{17FF}'
+        | '\u{3040}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}')
 }
 
 /// The first `max` bytes of `text`, cut at a character boundary.
@@ -389,6 +411,18 @@ mod tests {
             "美國商業資訊為透明及軟性導體市場提供銀奈米線解決方案的領導廠商",
             12
         ));
+    }
+
+    #[test]
+    fn text_without_spaces_is_counted_by_its_letters() {
+        // Three short Chinese sentences, no clause of 20 characters: enough
+        // text, which counting clauses as words called too little.
+        let body = "上海股市周二收高，投资者对经济前景感到乐观。科技股领涨，银行股也有所上升。分析人士预计，市场本周将继续保持强劲。";
+        let mut warnings = Vec::new();
+        let language = resolve(None, "上海股市周二上涨", body, &mut warnings);
+        assert_eq!(language.code.as_deref(), Some("zh"), "{warnings:?}");
+        // A flash is still too little.
+        assert!(!has_distinct_words("上海股市周二上涨", MIN_DISTINCT_WORDS));
     }
 
     #[test]

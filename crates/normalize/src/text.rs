@@ -24,8 +24,12 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// Decodes HTML entities (named and numeric), then drops invisible
-/// characters, turns `\r\n`, `\r` and tabs into `\n` and spaces (or into
-/// spaces everywhere when `keep_newlines` is false), and puts the text in NFC.
+/// characters, turns line ends (`\r\n`, `\r`, a run of `\r` before `\n`
+/// as some wire spoolers write, the vertical tab, the form feed and
+/// Unicode's line and paragraph separators) into `\n` and tabs into spaces
+/// (or both into spaces when `keep_newlines` is false), and puts the text in
+/// NFC. The vertical tab and form feed separate words, as any line end
+/// does: dropping them glued the words on either side.
 ///
 /// Entities are decoded *before* control characters are stripped because the
 /// controls often arrive as entities (`&#3;`).
@@ -44,15 +48,22 @@ pub(crate) fn clean(raw: &str, keep_newlines: bool) -> String {
     }
     let mut out = String::with_capacity(decoded.len());
     let mut chars = decoded.chars().peekable();
+    let newline = if keep_newlines { '\n' } else { ' ' };
     while let Some(c) = chars.next() {
         match c {
             '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
+                // `\r\r\n` is one line end; a lone `\r` is one too.
+                let mut ahead = chars.clone();
+                while ahead.peek() == Some(&'\r') {
+                    ahead.next();
                 }
-                out.push(if keep_newlines { '\n' } else { ' ' });
+                if ahead.peek() == Some(&'\n') {
+                    ahead.next();
+                    chars = ahead;
+                }
+                out.push(newline);
             }
-            '\n' => out.push(if keep_newlines { '\n' } else { ' ' }),
+            '\n' | '\u{0B}' | '\u{0C}' | '\u{2028}' | '\u{2029}' => out.push(newline),
             '\t' => out.push(' '),
             c if is_invisible(c) => {
                 if let Some(meant) = windows_1252(c) {
@@ -75,12 +86,13 @@ fn clean_ascii(text: &str, keep_newlines: bool) -> String {
     while at < bytes.len() {
         match bytes[at] {
             b'\r' => {
-                if bytes.get(at + 1) == Some(&b'\n') {
-                    at += 1;
+                let crs = bytes[at..].iter().take_while(|b| **b == b'\r').count();
+                if bytes.get(at + crs) == Some(&b'\n') {
+                    at += crs;
                 }
                 out.push(newline);
             }
-            b'\n' => out.push(newline),
+            b'\n' | 0x0b | 0x0c => out.push(newline),
             b'\t' => out.push(b' '),
             // C0 controls and DEL: invisible (no Windows-1252 meaning).
             b if b < 0x20 || b == 0x7f => {}
@@ -380,6 +392,21 @@ mod tests {
             "one\ntwo\nthree four"
         );
         assert_eq!(clean("one\r\ntwo", false), "one two");
+    }
+
+    #[test]
+    fn every_line_end_separates_words() {
+        for text in [
+            "one\r\r\ntwo\x0bthree\x0cfour",
+            "óne\r\r\ntwo\x0bthree\x0cfour",
+        ] {
+            let first = text.split('\r').next().unwrap_or_default();
+            assert_eq!(clean(text, true), format!("{first}\ntwo\nthree\nfour"));
+            assert_eq!(clean(text, false), format!("{first} two three four"));
+        }
+        // Two lone carriage returns are a blank line; `\r\r\n` is one end.
+        assert_eq!(clean("a\r\rb\r\r\nc", true), "a\n\nb\nc");
+        assert_eq!(clean("á\r\rb\r\r\nc\u{2028}d", true), "á\n\nb\nc\nd");
     }
 
     #[test]
