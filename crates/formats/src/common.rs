@@ -104,6 +104,110 @@ pub(crate) fn text_body(text: String) -> Body {
     Body { kind, value: text }
 }
 
+/// HTML elements a plain-text line (an RSS title) is taken to carry when
+/// it has tags: the inline ones feeds put in titles, and the breaks.
+const LINE_TAGS: &[&str] = &[
+    "a", "abbr", "b", "big", "br", "cite", "code", "del", "div", "em", "font", "h1", "h2", "h3",
+    "h4", "h5", "h6", "i", "img", "ins", "mark", "p", "q", "s", "small", "span", "strike",
+    "strong", "sub", "sup", "time", "u",
+];
+
+/// Elements whose tags separate words rather than sit inside them.
+const BREAKING_TAGS: &[&str] = &["br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "img", "p"];
+
+/// Which tags [`html_line`] removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tags {
+    /// Every tag and comment: the text is HTML (Atom `type="html"`).
+    All,
+    /// Only lower-case tags of [`LINE_TAGS`]: the text is meant to be plain
+    /// but may carry markup (RSS titles), and `<BAC>` or `a <b` there are
+    /// text (a ticker, a comparison), not tags.
+    Known,
+}
+
+/// A line of HTML as text: tags removed (a space where they break words),
+/// whitespace collapsed. Entities are left as they are: decoding them once
+/// is the worker's job, as for every text field, so the escaped `&lt;` of an
+/// HTML title is never taken for a tag. The text comes back unchanged when
+/// no tag is removed.
+pub(crate) fn html_line(html: &str, tags: Tags) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    let mut removed = false;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match tag_len(tail, tags) {
+            Some((len, breaks)) => {
+                if breaks {
+                    out.push(' ');
+                }
+                removed = true;
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
+    }
+    if !removed {
+        return html.to_owned();
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The length of the tag or comment at the start of `text` (a `<`), and
+/// whether it breaks words; `None` when it is not one `tags` removes.
+fn tag_len(text: &str, tags: Tags) -> Option<(usize, bool)> {
+    if tags == Tags::All {
+        if let Some(after) = text.strip_prefix("<!--") {
+            let end = after.find("-->")?;
+            return Some((4 + end + 3, false));
+        }
+    }
+    let bytes = text.as_bytes();
+    let name_start = if bytes.get(1) == Some(&b'/') { 2 } else { 1 };
+    if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let name_end = bytes[name_start..]
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b':')))
+        .map_or(bytes.len(), |n| name_start + n);
+    // A name must end at the tag's end, a space or a `/`: `<b` in `a <b2c`
+    // is a tag only if the name stops there.
+    if !matches!(
+        bytes.get(name_end),
+        Some(b'>' | b'/') | Some(b' ' | b'\t' | b'\r' | b'\n')
+    ) {
+        return None;
+    }
+    let name = &text[name_start..name_end];
+    let local = name.rsplit(':').next().unwrap_or(name);
+    if tags == Tags::Known && !LINE_TAGS.contains(&local) {
+        return None;
+    }
+    // The closing `>`, ignoring any inside a quoted attribute value.
+    let mut quote = None;
+    for (i, &b) in bytes.iter().enumerate().skip(name_end) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => {
+                let breaks = BREAKING_TAGS.contains(&local.to_ascii_lowercase().as_str());
+                return Some((i + 1, breaks));
+            }
+            None if b == b'<' => return None,
+            None => {}
+        }
+    }
+    None
+}
+
 /// A version number from a text field (`version="11"`, `<RevisionId>2`).
 pub(crate) fn version(field: &str, value: Option<&str>) -> Result<Option<u64>, ParseError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
@@ -135,7 +239,10 @@ pub(crate) fn urgency(field: &str, value: Option<&str>) -> Result<Option<u8>, Pa
     }
 }
 
-/// A publication status (`stat:usable`, `Usable`, `canceled`, …).
+/// A publication status (`stat:usable`, `Usable`, `canceled`, `Embargoed`,
+/// …; see [`PubStatus::parse`]). An unknown value is an error, as in every
+/// format: read as usable it could publish an item the provider held back
+/// or killed.
 pub(crate) fn pubstatus(field: &str, value: Option<&str>) -> Result<PubStatus, ParseError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(PubStatus::Usable);
@@ -143,7 +250,7 @@ pub(crate) fn pubstatus(field: &str, value: Option<&str>) -> Result<PubStatus, P
     PubStatus::parse(value).ok_or_else(|| {
         ParseError::new(
             ErrorKind::InvalidField,
-            format!("unknown status \"{value}\": expected usable, withheld or canceled"),
+            format!("unknown status \"{value}\": expected usable, withheld, embargoed or canceled"),
         )
         .field(field)
     })
@@ -192,6 +299,47 @@ mod tests {
         assert_eq!(provider(&ctx, Some(""), "urn:x"), "unknown");
         ctx.default_provider = Some("AFP".into());
         assert_eq!(provider(&ctx, Some("Reuters"), "urn:x"), "afp");
+    }
+
+    #[test]
+    fn pubstatus_values() {
+        assert_eq!(pubstatus("f", None).unwrap(), PubStatus::Usable);
+        assert_eq!(pubstatus("f", Some(" ")).unwrap(), PubStatus::Usable);
+        assert_eq!(
+            pubstatus("f", Some("Embargoed")).unwrap(),
+            PubStatus::Withheld
+        );
+        let err = pubstatus("f", Some("Pending")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidField);
+    }
+
+    #[test]
+    fn html_lines_lose_their_tags() {
+        assert_eq!(
+            html_line("<b>Bold</b> headline &amp; more", Tags::All),
+            "Bold headline &amp; more"
+        );
+        assert_eq!(
+            html_line("CDATA <em>title</em> here", Tags::Known),
+            "CDATA title here"
+        );
+        assert_eq!(
+            html_line("One<br/>two <a href=\"x>y\">link</a><!-- c -->", Tags::All),
+            "One two link"
+        );
+        assert_eq!(html_line("<P>Up</P><SPAN>per</SPAN>", Tags::All), "Up per");
+        // What is not a tag stays, and the text is left as sent.
+        for text in [
+            "BANKAMERICA <BAC> EQUITY  OFFER",
+            "a < b and c <d",
+            "a <b2c> d",
+            "x &lt;b&gt; y",
+            "<b unclosed",
+        ] {
+            assert_eq!(html_line(text, Tags::Known), text);
+        }
+        assert_eq!(html_line("<AAPL> rises", Tags::All), "rises");
+        assert_eq!(html_line("<b>x</b> <!-- open", Tags::All), "x <!-- open");
     }
 
     #[test]

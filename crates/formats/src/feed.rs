@@ -6,7 +6,7 @@
 
 use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
 
-use crate::common::{derived_uri, new_item, provider, uri_authority};
+use crate::common::{derived_uri, html_line, new_item, provider, uri_authority, Tags};
 use crate::xml::{Document, Element};
 use crate::Context;
 
@@ -20,35 +20,39 @@ pub(crate) fn parse_rss(doc: &Document, ctx: &Context) -> Vec<RawItem> {
         .chain([root])
         .flat_map(|parent| parent.all("item"));
     let site = channel
-        .and_then(|c| c.text_at("link"))
+        .and_then(|c| own_text(c, "link"))
         .and_then(|l| uri_authority(&l));
-    let language = channel.and_then(|c| c.text_at("language").or_else(|| c.text_at("dc:language")));
-    let copyright = channel.and_then(|c| c.text_at("copyright").or_else(|| c.text_at("dc:rights")));
+    let language =
+        channel.and_then(|c| own_text(c, "language").or_else(|| c.text_at("dc:language")));
+    let copyright =
+        channel.and_then(|c| own_text(c, "copyright").or_else(|| c.text_at("dc:rights")));
 
     items
         .map(|element| {
             let original = doc.original_of(element);
             let mut item = new_item(Format::Rss, original, ctx);
-            let link = element.text_at("link");
-            item.uri = element
-                .text_at("guid")
+            let link = own_text(element, "link");
+            item.uri = own_text(element, "guid")
                 .or_else(|| element.attr_text("rdf:about"))
                 .or_else(|| link.clone())
                 .unwrap_or_else(|| derived_uri("rss", original));
             item.provider = provider(ctx, site.as_deref(), link.as_deref().unwrap_or(&item.uri));
             item.format_version = root.attr_text("version");
-            item.headline = element.text_at("title").unwrap_or_default();
-            let description = element.text_at("description");
+            // Plain text by the spec, but feeds put HTML in titles (often
+            // in CDATA): its tags are not headline text.
+            item.headline = own_text(element, "title")
+                .map(|t| html_line(&t, Tags::Known))
+                .unwrap_or_default();
+            let description = own_text(element, "description");
             let encoded = element.text_at("content:encoded");
             item.body = encoded.clone().or_else(|| description.clone()).map(html);
             // The description is a summary only when the full text is elsewhere.
             item.description = encoded.and(description);
-            item.versioncreated = element
-                .text_at("pubDate")
-                .or_else(|| element.text_at("dc:date"));
+            item.versioncreated =
+                own_text(element, "pubDate").or_else(|| element.text_at("dc:date"));
             item.byline = element
                 .text_at("dc:creator")
-                .or_else(|| element.text_at("author"));
+                .or_else(|| own_text(element, "author"));
             item.subjects = element
                 .all("category")
                 .chain(element.all("dc:subject"))
@@ -76,7 +80,7 @@ pub(crate) fn parse_atom(doc: &Document, ctx: &Context) -> Vec<RawItem> {
         .or_else(|| feed.text_at("id"))
         .and_then(|l| uri_authority(&l));
     let feed_language = feed.attr_text("xml:lang");
-    let feed_rights = feed.text_at("rights");
+    let feed_rights = own_text(feed, "rights");
 
     let entries: Vec<&Element> = if standalone {
         vec![feed]
@@ -89,22 +93,20 @@ pub(crate) fn parse_atom(doc: &Document, ctx: &Context) -> Vec<RawItem> {
             let original = doc.original_of(entry);
             let mut item = new_item(Format::Atom, original, ctx);
             let link = alternate_link(entry);
-            item.uri = entry
-                .text_at("id")
+            item.uri = own_text(entry, "id")
                 .or_else(|| link.clone())
                 .unwrap_or_else(|| derived_uri("atom", original));
             item.provider = provider(ctx, site.as_deref(), link.as_deref().unwrap_or(&item.uri));
-            item.headline = entry.text_at("title").unwrap_or_default();
-            let summary = entry.text_at("summary");
-            let content = entry.child("content").and_then(|c| atom_text(doc, c));
+            item.headline = own(entry, "title").and_then(atom_line).unwrap_or_default();
+            let summary = own_text(entry, "summary");
+            let content = own(entry, "content").and_then(|c| atom_text(doc, c));
             item.body = content
                 .clone()
-                .or_else(|| entry.child("summary").and_then(|s| atom_text(doc, s)));
+                .or_else(|| own(entry, "summary").and_then(|s| atom_text(doc, s)));
             item.description = content.and(summary);
-            item.versioncreated = entry
-                .text_at("updated")
-                .or_else(|| entry.text_at("published"));
-            item.firstcreated = entry.text_at("published");
+            item.versioncreated =
+                own_text(entry, "updated").or_else(|| own_text(entry, "published"));
+            item.firstcreated = own_text(entry, "published");
             item.byline = authors(entry).or_else(|| {
                 // A standalone entry is its own feed: no feed-level author.
                 (!standalone).then(|| feed_authors.clone()).flatten()
@@ -119,10 +121,58 @@ pub(crate) fn parse_atom(doc: &Document, ctx: &Context) -> Vec<RawItem> {
             item.language = entry
                 .attr_text("xml:lang")
                 .or_else(|| feed_language.clone());
-            item.copyright = entry.text_at("rights").or_else(|| feed_rights.clone());
+            item.copyright = own_text(entry, "rights").or_else(|| feed_rights.clone());
             item
         })
         .collect()
+}
+
+/// The first child called `name` in `parent`'s own namespace (none for RSS
+/// 2.0), else the first that answers `name` at all. A bare name also
+/// answers elements of foreign namespaces (so that feeds which put the
+/// format in one still read); preferring the format's own keeps
+/// `<g:title>` or another vocabulary's `title` written before the item's
+/// from taking its place.
+fn own<'a>(parent: &'a Element, name: &str) -> Option<&'a Element> {
+    parent
+        .elements()
+        .find(|e| e.ns == parent.ns && e.local_name() == name && !e.name.contains(':'))
+        // Prefixed in the same namespace: a prefixed feed (`atom:title`),
+        // or a prefix the document never declared.
+        .or_else(|| {
+            parent
+                .elements()
+                .find(|e| e.ns == parent.ns && e.local_name() == name)
+        })
+        .or_else(|| parent.child(name))
+}
+
+/// The text of [`own`]`(parent, name)`.
+fn own_text(parent: &Element, name: &str) -> Option<String> {
+    own(parent, name).and_then(Element::text)
+}
+
+/// An Atom text construct as a line (a title): `type="html"` without its
+/// tags (its entities are left for the worker, as in every text field),
+/// `type="xhtml"` the text of its `div`, else the text.
+fn atom_line(element: &Element) -> Option<String> {
+    let kind = element
+        .attr("type")
+        .unwrap_or("text")
+        .trim()
+        .to_ascii_lowercase();
+    match kind.as_str() {
+        "html" => element
+            .text()
+            .map(|t| html_line(&t, Tags::All))
+            .filter(|t| !t.trim().is_empty()),
+        "xhtml" => element
+            .child("xhtml:div")
+            .or_else(|| element.child("div"))
+            .unwrap_or(element)
+            .spaced_text(),
+        _ => element.text(),
+    }
 }
 
 /// The names of an entry's (or feed's) `author`s, joined.

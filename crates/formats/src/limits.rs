@@ -9,6 +9,14 @@ use crate::{ErrorKind, ParseError};
 
 const MIB: usize = 1024 * 1024;
 
+/// Most elements one XML document may have. Each costs a hundred bytes or
+/// so in the tree, and a document of nothing but `<a/>` packs a million
+/// into 5 MiB (over 400 MB of tree); real documents are far from the
+/// limit: a 5 MiB feed of 1000 items has about 100,000 elements, a
+/// `newsMessage` at the item limit fewer. Fixed rather than configurable:
+/// it guards the parser, whatever the document and item limits are.
+pub(crate) const MAX_ELEMENTS: usize = 500_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Limits {
@@ -45,17 +53,23 @@ impl Limits {
         Ok(())
     }
 
-    pub fn check_items(&self, items: &[RawItem]) -> Result<(), ParseError> {
-        if items.len() > self.max_items {
+    /// The item count alone, for a parser that knows how many items a
+    /// document holds before building them (and their originals).
+    pub fn check_item_count(&self, count: usize) -> Result<(), ParseError> {
+        if count > self.max_items {
             return Err(ParseError::new(
                 ErrorKind::TooManyItems,
                 format!(
-                    "the document carries {} items, more than the {} allowed",
-                    items.len(),
+                    "the document carries {count} items, more than the {} allowed",
                     self.max_items
                 ),
             ));
         }
+        Ok(())
+    }
+
+    pub fn check_items(&self, items: &[RawItem]) -> Result<(), ParseError> {
+        self.check_item_count(items.len())?;
         for item in items {
             if let Some(body) = item
                 .body
@@ -111,5 +125,14 @@ mod tests {
         item.body = None;
         let err = limits.check_items(&[item.clone(), item]).unwrap_err();
         assert_eq!(err.kind, ErrorKind::TooManyItems);
+        assert_eq!(
+            err.to_string(),
+            "the document carries 2 items, more than the 1 allowed"
+        );
+        assert!(limits.check_item_count(1).is_ok());
+        assert_eq!(
+            limits.check_item_count(2).unwrap_err().kind,
+            ErrorKind::TooManyItems
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! NewsML 1.x: a `NewsML` envelope of `NewsItem`s, each a tree of
 //! `NewsComponent`s whose `ContentItem`s carry the text (often NITF).
 
-use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
+use wirestream_model::{Body, BodyKind, Format, PubStatus, RawItem, Subject};
 
 use crate::common::{self, derived_uri, new_item, provider};
 use crate::xml::{Document, Element};
@@ -80,7 +80,7 @@ fn item(
     )?;
     item.embargoed = management
         .and_then(|m| m.child("StatusWillChange"))
-        .and_then(|s| s.text_at("DateAndTime"));
+        .and_then(release_time);
 
     // The top component holds the lines and metadata; nested components
     // (photos, sidebars) are searched for the text only.
@@ -110,7 +110,14 @@ fn item(
     item.byline = line("ByLine");
     item.dateline = line("DateLine");
     item.slugline = line("SlugLine");
-    item.language = formal_name(descriptive, "Language");
+    // The declared language, else the `xml:lang` NewsML 1 allows on the
+    // component, the item or the envelope (the nearest wins).
+    item.language = formal_name(descriptive, "Language").or_else(|| {
+        [component, Some(news_item), Some(&doc.root)]
+            .into_iter()
+            .flatten()
+            .find_map(|e| e.attr_text("xml:lang"))
+    });
     item.subjects = descriptive
         .map(|d| {
             d.all("SubjectCode")
@@ -156,6 +163,17 @@ fn item(
     item.dateline = item.dateline.or(article.dateline);
     item.description = article.abstract_;
     Ok(item)
+}
+
+/// The embargo of a `StatusWillChange`: its `DateAndTime` when the change
+/// releases the item (`FutureStatus` usable, or not given). A change to
+/// withheld or canceled at a time is an expiry, not an embargo.
+fn release_time(change: &Element) -> Option<String> {
+    let future = formal_name(Some(change), "FutureStatus");
+    let releases = future
+        .as_deref()
+        .is_none_or(|f| PubStatus::parse(f) == Some(PubStatus::Usable));
+    releases.then(|| change.text_at("DateAndTime")).flatten()
 }
 
 /// `urn:newsml:afp.com:20240101:123:2N` without `:2N` when 2 is the revision.
@@ -233,7 +251,6 @@ fn html(markup: &str) -> Option<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wirestream_model::PubStatus;
 
     const NEWSML: &str = r#"<?xml version="1.0" encoding="ISO-8859-1"?>
 <NewsML Version="1.2">
@@ -350,6 +367,91 @@ mod tests {
                 value: "Plain text".into()
             })
         );
+    }
+
+    /// A one-item NewsML 1 document with `management` as its
+    /// `NewsManagement` and `component_attrs` on its `NewsComponent`.
+    fn one_item(management: &str, component_attrs: &str) -> RawItem {
+        let xml = format!(
+            "<NewsML Version=\"1.2\"><NewsItem><Identification><NewsIdentifier>\
+             <ProviderId>x.com</ProviderId><DateId>1</DateId><NewsItemId>A</NewsItemId>\
+             <RevisionId>1</RevisionId></NewsIdentifier></Identification>\
+             <NewsManagement>{management}</NewsManagement>\
+             <NewsComponent{component_attrs}><NewsLines><HeadLine>H</HeadLine></NewsLines>\
+             <ContentItem><DataContent>Body</DataContent></ContentItem></NewsComponent>\
+             </NewsItem></NewsML>"
+        );
+        let doc = Document::parse(xml.as_bytes(), None).unwrap();
+        parse(&doc, &Context::new("t")).unwrap().remove(0)
+    }
+
+    #[test]
+    fn embargoed_items_are_held_until_release() {
+        // One of NewsML 1's four standard statuses: the document used to be
+        // refused as "unknown status".
+        let item = one_item(
+            "<Status FormalName=\"Embargoed\"/><StatusWillChange>\
+             <FutureStatus FormalName=\"Usable\"/><DateAndTime>20240106T000000Z</DateAndTime>\
+             </StatusWillChange>",
+            "",
+        );
+        assert_eq!(item.pubstatus, PubStatus::Withheld);
+        assert_eq!(item.embargoed.as_deref(), Some("20240106T000000Z"));
+        assert_eq!(item.headline, "H");
+
+        // Without a future status the change is a release too.
+        let item = one_item(
+            "<Status FormalName=\"Embargoed\"/><StatusWillChange>\
+             <DateAndTime>20240106T000000Z</DateAndTime></StatusWillChange>",
+            "",
+        );
+        assert_eq!(item.embargoed.as_deref(), Some("20240106T000000Z"));
+
+        // A usable item that will be withdrawn later is not embargoed.
+        let item = one_item(
+            "<Status FormalName=\"Usable\"/><StatusWillChange>\
+             <FutureStatus FormalName=\"Canceled\"/><DateAndTime>20240107T000000Z</DateAndTime>\
+             </StatusWillChange>",
+            "",
+        );
+        assert_eq!(item.pubstatus, PubStatus::Usable);
+        assert_eq!(item.embargoed, None);
+
+        let item = one_item("<Status FormalName=\"Withheld\"/>", "");
+        assert_eq!(item.pubstatus, PubStatus::Withheld);
+        let item = one_item("<Status FormalName=\"Canceled\"/>", "");
+        assert_eq!(item.pubstatus, PubStatus::Canceled);
+    }
+
+    #[test]
+    fn unknown_status_is_an_invalid_field() {
+        // As in every format: read as usable, it could publish a held item.
+        let xml = b"<NewsML><NewsItem><NewsManagement><Status FormalName=\"Pending\"/></NewsManagement></NewsItem></NewsML>";
+        let doc = Document::parse(xml, None).unwrap();
+        let err = parse(&doc, &Context::new("t")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidField);
+    }
+
+    #[test]
+    fn language_from_xml_lang() {
+        assert_eq!(
+            one_item("", " xml:lang=\"de\"").language.as_deref(),
+            Some("de")
+        );
+        // The declared Language wins over xml:lang.
+        let xml = NEWSML.replace("<NewsComponent>", "<NewsComponent xml:lang=\"de\">");
+        let doc = Document::parse(xml.as_bytes(), None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap().remove(0);
+        assert_eq!(item.language.as_deref(), Some("fr"));
+        // On the envelope.
+        let xml = NEWSML.replace("<Language FormalName=\"fr\"/>", "").replace(
+            "<NewsML Version=\"1.2\">",
+            "<NewsML Version=\"1.2\" xml:lang=\"fr-CA\">",
+        );
+        let doc = Document::parse(xml.as_bytes(), None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap().remove(0);
+        assert_eq!(item.language.as_deref(), Some("fr-CA"));
+        assert_eq!(one_item("", "").language, None);
     }
 
     #[test]

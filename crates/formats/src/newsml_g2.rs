@@ -227,16 +227,7 @@ fn body(doc: &Document, content_set: Option<&Element>) -> (Option<Body>, Option<
                 (size, body, article)
             }
             "inlineData" => {
-                let html_type = rendition
-                    .attr("contenttype")
-                    .is_some_and(|t| t.contains("html"));
-                let body = rendition.text().map(|text| match html_type {
-                    true => Body {
-                        kind: BodyKind::Html,
-                        value: text,
-                    },
-                    false => common::text_body(text),
-                });
+                let body = inline_text(rendition);
                 (body.as_ref().map_or(0, |b| b.value.len()), body, None)
             }
             _ => continue,
@@ -250,7 +241,9 @@ fn body(doc: &Document, content_set: Option<&Element>) -> (Option<Body>, Option<
 
 fn inline_xml(doc: &Document, inline: &Element) -> (Option<Body>, Option<nitf::Article>) {
     let Some(first) = inline.elements().next() else {
-        return (None, None);
+        // No element: the markup in CDATA, or plain text. Read like an
+        // `inlineData`, or the body would be lost.
+        return (inline_text(inline), None);
     };
     match first.local_name() {
         "nitf" => {
@@ -267,6 +260,21 @@ fn inline_xml(doc: &Document, inline: &Element) -> (Option<Body>, Option<nitf::A
         }
         _ => (html(doc.inner_xml(inline)), None),
     }
+}
+
+/// The text of a rendition as a body: HTML when its content type says so
+/// or the text is markup, else plain text.
+fn inline_text(rendition: &Element) -> Option<Body> {
+    let html_type = rendition
+        .attr("contenttype")
+        .is_some_and(|t| t.contains("html"));
+    rendition.text().map(|text| match html_type {
+        true => Body {
+            kind: BodyKind::Html,
+            value: text,
+        },
+        false => common::text_body(text),
+    })
 }
 
 fn html(markup: &str) -> Option<Body> {

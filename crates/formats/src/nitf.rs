@@ -42,6 +42,19 @@ pub(crate) fn article(nitf: &Element, source: &str) -> Article {
         .filter_map(byline)
         .collect();
     let markup = match content {
+        // The whole body in CDATA (`<body.content><![CDATA[<p>…</p>]]>`):
+        // its text is the markup, or plain text. Kept as written, the
+        // CDATA section would be read as a literal, tags and all.
+        Some(content)
+            if content.elements().next().is_none()
+                && content.inner_xml(source).contains("<![CDATA[") =>
+        {
+            let body = content.text().map(common::text_body);
+            return Article {
+                body,
+                ..article_lines(hedline, bylines, &lines)
+            };
+        }
         Some(content) => content.inner_xml(source).to_owned(),
         // No body.content: the body's own children but for the head and end.
         None => body
@@ -55,6 +68,21 @@ pub(crate) fn article(nitf: &Element, source: &str) -> Article {
             .unwrap_or_default(),
     };
     Article {
+        body: (!markup.trim().is_empty()).then(|| Body {
+            kind: BodyKind::Html,
+            value: markup.trim().to_owned(),
+        }),
+        ..article_lines(hedline, bylines, &lines)
+    }
+}
+
+/// The lines of an article (everything but its body).
+fn article_lines<'a>(
+    hedline: Option<&Element>,
+    bylines: Vec<String>,
+    lines: &impl Fn(&str) -> Option<&'a Element>,
+) -> Article {
+    Article {
         headline: hedline
             .and_then(|h| h.child("hl1"))
             .and_then(Element::spaced_text),
@@ -64,10 +92,7 @@ pub(crate) fn article(nitf: &Element, source: &str) -> Article {
         byline: (!bylines.is_empty()).then(|| bylines.join(", ")),
         dateline: lines("dateline").and_then(Element::spaced_text),
         abstract_: lines("abstract").and_then(Element::spaced_text),
-        body: (!markup.trim().is_empty()).then(|| Body {
-            kind: BodyKind::Html,
-            value: markup.trim().to_owned(),
-        }),
+        body: None,
     }
 }
 
@@ -111,9 +136,17 @@ pub(crate) fn parse(doc: &Document, ctx: &Context) -> Result<RawItem, ParseError
     item.urgency = common::urgency("urgency/@ed-urg", doc_data("urgency", "ed-urg").as_deref())?;
     item.versioncreated = doc_data("date.issue", "norm");
     item.embargoed = doc_data("date.release", "norm");
+    // NITF 3.x `docdata/@management-status`: usable, embargoed, withheld or
+    // canceled (a kill). Read like every format's status.
+    item.pubstatus = common::pubstatus(
+        "docdata/@management-status",
+        docdata.and_then(|d| d.attr("management-status")),
+    )?;
     item.ednote = doc_data("ed-msg", "info");
     item.copyright = holder.or_else(|| doc_data("doc.copyright", "year").map(|y| format!("© {y}")));
-    item.language = ["xml:lang", "lang"].iter().find_map(|a| {
+    // NITF 3.x declares the language as `nitf/@baselang`; `xml:lang` and
+    // `lang` are what agencies write as well.
+    item.language = ["xml:lang", "lang", "baselang"].iter().find_map(|a| {
         nitf.attr_text(a)
             .or_else(|| nitf.child("body").and_then(|b| b.attr_text(a)))
     });
@@ -161,6 +194,7 @@ fn nitf_version(version: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::xml::Document;
+    use wirestream_model::PubStatus;
 
     pub(crate) const NITF: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE nitf SYSTEM "nitf-3-6.dtd">
@@ -227,6 +261,69 @@ mod tests {
             "<p>Heavy rain&nbsp;fell &#8212; roads closed.</p>\n      <p>More <em>later</em>.</p>"
         );
         assert_eq!(item.format, Format::Nitf);
+    }
+
+    #[test]
+    fn management_status_is_read() {
+        // A kill: it used to be taken for a new story.
+        let bytes = br#"<nitf><head><docdata management-status="canceled"><doc-id id-string="kill-1"/><du-key version="2"/></docdata></head><body><body.head><hedline><hl1>KILL</hl1></hedline></body.head></body></nitf>"#;
+        let doc = Document::parse(bytes, None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert_eq!(item.pubstatus, PubStatus::Canceled);
+        assert_eq!(item.version, Some(2));
+
+        let bytes = br#"<nitf><head><docdata management-status="embargoed"><date.release norm="20240106T000000Z"/></docdata></head><body/></nitf>"#;
+        let doc = Document::parse(bytes, None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert_eq!(item.pubstatus, PubStatus::Withheld);
+        assert_eq!(item.embargoed.as_deref(), Some("20240106T000000Z"));
+
+        let doc = Document::parse(NITF.as_bytes(), None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert_eq!(item.pubstatus, PubStatus::Usable);
+
+        let bytes = br#"<nitf><head><docdata management-status="bogus"/></head><body/></nitf>"#;
+        let doc = Document::parse(bytes, None).unwrap();
+        let err = parse(&doc, &Context::new("t")).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::InvalidField);
+    }
+
+    #[test]
+    fn baselang_is_the_language() {
+        let bytes = br#"<nitf baselang="fr-FR"><head/><body><body.content><p>Texte.</p></body.content></body></nitf>"#;
+        let doc = Document::parse(bytes, None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert_eq!(item.language.as_deref(), Some("fr-FR"));
+    }
+
+    #[test]
+    fn body_content_in_cdata_is_its_markup() {
+        let bytes = br#"<nitf><head/><body><body.head><hedline><hl1><![CDATA[AT&T buys <Time Warner>]]></hl1></hedline></body.head><body.content><![CDATA[<p>AT&amp;T said</p><p>Second.</p>]]></body.content></body></nitf>"#;
+        let doc = Document::parse(bytes, None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert_eq!(item.headline, "AT&T buys <Time Warner>");
+        assert_eq!(
+            item.body,
+            Some(Body {
+                kind: BodyKind::Html,
+                value: "<p>AT&amp;T said</p><p>Second.</p>".into()
+            })
+        );
+        // Plain text in CDATA is a text body.
+        let bytes = br#"<nitf><body><body.content><![CDATA[Just text & more.]]></body.content></body></nitf>"#;
+        let doc = Document::parse(bytes, None).unwrap();
+        let item = parse(&doc, &Context::new("t")).unwrap();
+        assert_eq!(
+            item.body,
+            Some(Body {
+                kind: BodyKind::Text,
+                value: "Just text & more.".into()
+            })
+        );
+        // Blank CDATA: no body.
+        let bytes = br#"<nitf><body><body.content><![CDATA[ ]]></body.content></body></nitf>"#;
+        let doc = Document::parse(bytes, None).unwrap();
+        assert_eq!(parse(&doc, &Context::new("t")).unwrap().body, None);
     }
 
     #[test]

@@ -71,6 +71,13 @@ impl PubStatus {
 
     /// Reads the status from any of the spellings the standards use
     /// (`usable`, `stat:usable`, `canceled`, `cancelled`, …).
+    ///
+    /// NewsML 1 and NITF also have `embargoed`: the item must not be shown
+    /// before its release, which the provider announces with a usable
+    /// revision (or a release time, kept in `RawItem::embargoed`). It reads
+    /// as [`PubStatus::Withheld`], the status that hides an item
+    /// (`visible_articles`), rather than `usable`, which would publish the
+    /// text before the embargo lifts.
     pub fn parse(value: &str) -> Option<Self> {
         let value = value.trim();
         let value = value
@@ -80,7 +87,7 @@ impl PubStatus {
             .to_ascii_lowercase();
         match value.as_str() {
             "usable" => Some(PubStatus::Usable),
-            "withheld" => Some(PubStatus::Withheld),
+            "withheld" | "embargoed" => Some(PubStatus::Withheld),
             "canceled" | "cancelled" => Some(PubStatus::Canceled),
             _ => None,
         }
@@ -226,5 +233,26 @@ impl RawItem {
     /// The Kafka key: provider plus item id.
     pub fn key(&self) -> String {
         crate::item_key(&self.provider, &self.uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_status_spellings() {
+        assert_eq!(PubStatus::parse("stat:usable"), Some(PubStatus::Usable));
+        assert_eq!(PubStatus::parse(" Withheld "), Some(PubStatus::Withheld));
+        assert_eq!(PubStatus::parse("cancelled"), Some(PubStatus::Canceled));
+        assert_eq!(PubStatus::parse("unknown"), None);
+    }
+
+    #[test]
+    fn embargoed_is_held_back() {
+        // NewsML 1 `Status/@FormalName="Embargoed"`, NITF
+        // `management-status="embargoed"`: hidden until released.
+        assert_eq!(PubStatus::parse("Embargoed"), Some(PubStatus::Withheld));
+        assert_eq!(PubStatus::parse("embargoed"), Some(PubStatus::Withheld));
     }
 }

@@ -29,6 +29,16 @@ static SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
 static MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<([^<>]{1,80})>").expect("valid marker regex"));
 
+/// An HTML tag in a headline (`<b>`, `</em>`, `<a href="…">`, `<br/>`),
+/// which is markup, not a company marker. Lower case only: Reuters markers
+/// are upper case (`<B>` may be a ticker), HTML in headlines is not.
+static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^/?(?:a|abbr|b|big|br|cite|code|em|font|i|mark|p|q|s|small|span|strike|strong|sub|sup|u)(?:\s[^<>]*)?/?$",
+    )
+    .expect("valid html tag regex")
+});
+
 /// A marker is a ticker when it is one short upper-case token (`BAC`,
 /// `INTN.AS`, `T`); otherwise it names a company that has none
 /// (`<HOECHST AG>`, `<Tunis Air>`).
@@ -70,7 +80,13 @@ fn lift_markers(headline: &str, tickers: &mut Vec<String>) -> String {
         };
         out.push_str(&headline[last..whole.start()]);
         let marker = inner.as_str().trim();
-        if is_ticker(marker) {
+        if HTML_TAG.is_match(inner.as_str()) {
+            // Markup that reached the headline: gone, without a space
+            // ("<b>Bold</b>ly"), but for the breaks.
+            if matches!(marker.trim_matches('/'), "br" | "p") {
+                out.push(' ');
+            }
+        } else if is_ticker(marker) {
             if !tickers.iter().any(|known| known == marker) {
                 tickers.push(marker.to_owned());
             }
@@ -184,6 +200,22 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(headline(raw).0, expected, "{raw}");
         }
+    }
+
+    #[test]
+    fn html_tags_are_not_markers() {
+        // Used to read as company markers: "b Bold /b headline".
+        assert_eq!(
+            headline("&lt;b&gt;Bold&lt;/b&gt; headline &amp; more"),
+            ("Bold headline & more".to_owned(), vec![])
+        );
+        assert_eq!(
+            headline("CDATA <em>title</em> here<br/>and <a href=\"x\">link</a>").0,
+            "CDATA title here and link"
+        );
+        // Upper case is a marker, as on the Reuters wire.
+        assert_eq!(headline("BARNES &lt;B> UP").1, ["B"]);
+        assert_eq!(headline("&lt;EM INC> UP").0, "EM INC UP");
     }
 
     #[test]

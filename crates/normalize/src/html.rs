@@ -85,7 +85,74 @@ fn is_one_of(name: &str, list: &[&str]) -> bool {
 
 /// Splits an HTML fragment into the raw (still entity-encoded) text of its
 /// blocks, in document order. Blocks may be blank; the caller cleans them.
+///
+/// A CDATA section that holds markup (`<![CDATA[<p>…</p>]]>`, as agencies
+/// wrap HTML in XML) is read as that markup: taken as text, its tags would
+/// end up in the story. Other CDATA sections are text.
 pub(crate) fn blocks(html: &str) -> Vec<String> {
+    match splice_markup_cdata(html) {
+        Some(spliced) => scan(&spliced),
+        None => scan(html),
+    }
+}
+
+/// `html` with each CDATA section that holds markup replaced by its
+/// content; `None` when there is none (the common case, left unallocated).
+fn splice_markup_cdata(html: &str) -> Option<String> {
+    const OPEN: &str = "<![CDATA[";
+    const CLOSE: &str = "]]>";
+    let mut out: Option<String> = None;
+    // Where the text not yet copied to `out` starts, and where to look next.
+    let (mut copied, mut from) = (0, 0);
+    while let Some(at) = html[from..].find(OPEN).map(|at| from + at) {
+        let content_start = at + OPEN.len();
+        let (content_end, end) = match html[content_start..].find(CLOSE) {
+            Some(close) => (content_start + close, content_start + close + CLOSE.len()),
+            None => (html.len(), html.len()),
+        };
+        let content = &html[content_start..content_end];
+        if looks_like_markup(content) {
+            let spliced = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            spliced.push_str(&html[copied..at]);
+            spliced.push_str(content);
+            copied = end;
+        }
+        from = end;
+    }
+    let mut spliced = out?;
+    spliced.push_str(&html[copied..]);
+    Some(spliced)
+}
+
+/// Whether a CDATA section's text is markup: it has a tag of a block
+/// element (`<p>`, `</p>`, `<br/>`, `<div class=…>`). A lone `<` or an
+/// unknown `<name>` is text, as CDATA is by default.
+fn looks_like_markup(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(at, &b)| {
+        if b != b'<' {
+            return false;
+        }
+        let mut start = at + 1;
+        if bytes.get(start) == Some(&b'/') {
+            start += 1;
+        }
+        let end = bytes[start.min(bytes.len())..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |n| start + n);
+        end > start
+            && matches!(
+                bytes.get(end),
+                Some(b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n')
+            )
+            && text
+                .get(start..end)
+                .is_some_and(|name| is_one_of(name, BLOCK))
+    })
+}
+
+fn scan(html: &str) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut current = String::new();
     let bytes = html.as_bytes();
@@ -327,6 +394,29 @@ mod tests {
         assert_eq!(
             texts("<p>Story.</p><p class=\"photo-caption\">Firefighters at work. <span>Photo: Jo Ray</span></p><div class='credit'>Jo Ray</div><p>End.</p>"),
             ["Story.", "End."]
+        );
+    }
+
+    #[test]
+    fn cdata_with_markup_is_read_as_markup() {
+        // NITF `body.content` in CDATA: the tags used to end up in the text.
+        assert_eq!(
+            texts("<![CDATA[<p>AT&amp;T said &lt;b&gt; is literal.</p><p>Second.</p>]]>"),
+            ["AT&amp;T said &lt;b&gt; is literal.", "Second."]
+        );
+        // Spliced where it stands: block boundaries around it still hold,
+        // and dropped elements inside it are dropped.
+        assert_eq!(
+            texts("<p>Intro</p><![CDATA[<P>One<BR/>two</P><script>x</script>]]><p>End</p><![CDATA[x & y]]>"),
+            ["Intro", "One", "two", "End", "x & y"]
+        );
+        // Text that only looks like it (a comparison, an unclosed section)
+        // stays text.
+        assert_eq!(texts("<p><![CDATA[a <b and <c>]]></p>"), ["a <b and <c>"]);
+        assert_eq!(texts("<p><![CDATA[x < y"), ["x < y"]);
+        assert_eq!(
+            texts("<p><![CDATA[plain]]></p><![CDATA[<p>m</p>"),
+            ["plain", "m"]
         );
     }
 

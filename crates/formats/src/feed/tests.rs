@@ -176,3 +176,61 @@ fn namespaces_decide_not_prefixes() {
     assert_eq!(item.body.unwrap().value, "<p>Full</p>");
     assert_eq!(item.description.as_deref(), Some("Short"));
 }
+
+#[test]
+fn atom_titles_follow_their_type() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom">
+      <entry><id>1</id><title type="html">&lt;b&gt;Bold&lt;/b&gt; headline &amp;amp; more</title></entry>
+      <entry><id>2</id><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">XHTML <b>title</b></div></title></entry>
+      <entry><id>3</id><title>Plain &lt;not a tag&gt; &amp; text</title></entry>
+      <entry><id>4</id><title type="HTML">&lt;p&gt;&lt;/p&gt;</title></entry>
+    </feed>"#;
+    let doc = Document::parse(xml.as_bytes(), None).unwrap();
+    let items = parse_atom(&doc, &Context::new("t"));
+    // The HTML's tags go; its entities are decoded once, by the worker.
+    assert_eq!(items[0].headline, "Bold headline &amp; more");
+    assert_eq!(items[1].headline, "XHTML title");
+    // Text is text: what looks like a tag is part of it.
+    assert_eq!(items[2].headline, "Plain <not a tag> & text");
+    assert_eq!(items[3].headline, "");
+}
+
+#[test]
+fn rss_titles_lose_html_tags() {
+    let xml = r#"<rss version="2.0"><channel>
+      <item><guid>1</guid><title><![CDATA[CDATA <em>title</em> here]]></title></item>
+      <item><guid>2</guid><title>&lt;b&gt;Escaped&lt;/b&gt; tags</title></item>
+      <item><guid>3</guid><title>BANKAMERICA &lt;BAC&gt; OFFER, a &lt; b</title></item>
+    </channel></rss>"#;
+    let doc = Document::parse(xml.as_bytes(), None).unwrap();
+    let items = parse_rss(&doc, &Context::new("t"));
+    assert_eq!(items[0].headline, "CDATA title here");
+    assert_eq!(items[1].headline, "Escaped tags");
+    // Not HTML: a ticker and a comparison stay for the worker.
+    assert_eq!(items[2].headline, "BANKAMERICA <BAC> OFFER, a < b");
+}
+
+#[test]
+fn rss_fields_prefer_the_feeds_own_elements() {
+    // A foreign `title` written first used to win the headline.
+    let xml = r#"<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><link>http://x.com/</link>
+      <item><g:title>Google title</g:title><title>Real title</title><g:link>http://g/</g:link><link>http://x.com/1</link><guid>pv1</guid><g:description>G</g:description><description>Real body</description></item>
+      <item><g:title>Only a foreign title</g:title><guid>pv2</guid></item>
+    </channel></rss>"#;
+    let doc = Document::parse(xml.as_bytes(), None).unwrap();
+    let items = parse_rss(&doc, &Context::new("t"));
+    assert_eq!(items[0].headline, "Real title");
+    assert_eq!(
+        items[0].body.as_ref().map(|b| b.value.as_str()),
+        Some("Real body")
+    );
+    // With nothing of its own, a foreign one still reads.
+    assert_eq!(items[1].headline, "Only a foreign title");
+
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:g="http://base.google.com/ns/1.0">
+      <entry><g:id>g</g:id><id>real</id><g:title>G</g:title><title>Real</title></entry></feed>"#;
+    let doc = Document::parse(xml.as_bytes(), None).unwrap();
+    let items = parse_atom(&doc, &Context::new("t"));
+    assert_eq!(items[0].uri, "real");
+    assert_eq!(items[0].headline, "Real");
+}

@@ -239,3 +239,47 @@ fn a_standalone_package_item_reads_its_references() {
         body.value
     );
 }
+
+/// A `newsItem` whose `contentSet` is `content_set`.
+fn with_content_set(content_set: &str) -> RawItem {
+    let xml = format!(
+        r#"<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:x:1" version="1"><contentMeta><headline>H</headline></contentMeta><contentSet>{content_set}</contentSet></newsItem>"#
+    );
+    parse_bytes(xml.as_bytes()).remove(0)
+}
+
+#[test]
+fn inline_xml_without_elements_keeps_its_text() {
+    // Markup in CDATA: the body used to be lost.
+    let item = with_content_set(
+        r#"<inlineXML contenttype="application/xhtml+xml"><![CDATA[<p>One.</p><p>Two.</p>]]></inlineXML>"#,
+    );
+    assert_eq!(
+        item.body,
+        Some(Body {
+            kind: BodyKind::Html,
+            value: "<p>One.</p><p>Two.</p>".into()
+        })
+    );
+    // Markup in CDATA under a type that does not say HTML: its tags do.
+    let item = with_content_set(
+        r#"<inlineXML contenttype="application/nitf+xml"><![CDATA[<p>One.</p>]]></inlineXML>"#,
+    );
+    assert_eq!(item.body.map(|b| b.kind), Some(BodyKind::Html));
+    // Plain text.
+    let item = with_content_set(
+        r#"<inlineXML contenttype="text/plain">Just plain text &amp; entity.</inlineXML>"#,
+    );
+    assert_eq!(
+        item.body,
+        Some(Body {
+            kind: BodyKind::Text,
+            value: "Just plain text & entity.".into()
+        })
+    );
+    // Blank: no body, and a richer rendition still wins.
+    let item = with_content_set(
+        r#"<inlineXML contenttype="text/plain"> </inlineXML><inlineData contenttype="text/plain">Data.</inlineData>"#,
+    );
+    assert_eq!(item.body.map(|b| b.value).as_deref(), Some("Data."));
+}

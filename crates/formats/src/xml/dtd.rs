@@ -26,6 +26,9 @@ const MIN_AMPLIFIED_BYTES: usize = 256;
 /// others: the billion laughs need levels, real subsets never do.
 const MAX_NESTING: usize = 2;
 const MAX_AMPLIFICATION: usize = 8;
+/// Longest entity or character reference name looked for; longer ones are
+/// taken as a bare `&` (no real entity name comes near it).
+const MAX_REFERENCE: usize = 64;
 /// Most entities one internal subset may declare.
 const MAX_ENTITIES: usize = 1024;
 
@@ -104,31 +107,32 @@ impl Entities {
         while let Some(at) = rest.find('&') {
             out.push_str(&rest[..at]);
             let after = &rest[at + 1..];
-            let Some(end) = after.find(';').filter(|e| *e <= 64) else {
-                out.push('&');
-                rest = after;
-                continue;
-            };
-            let reference = &after[..end];
-            rest = &after[end + 1..];
-            if let Some(c) = char_reference(reference) {
-                out.push(c);
-            } else if let Some(text) = self.map.get(reference) {
-                if self.nested.contains(reference) {
+            if let Some(reference) = reference_name(after) {
+                rest = &after[reference.len() + 1..];
+                if let Some(c) = char_reference(reference) {
+                    out.push(c);
+                } else if let Some(text) = self.map.get(reference) {
+                    if self.nested.contains(reference) {
+                        return Err(forbidden(format!(
+                            "entity `{name}` refers to `&{reference};`, which refers to other \
+                             entities: more than {MAX_NESTING} levels (a \"billion laughs\" attack?)"
+                        )));
+                    }
+                    nests = true;
+                    out.push_str(text);
+                } else if let Some(text) = resolve_html5_entity(reference) {
+                    out.push_str(text);
+                } else {
                     return Err(forbidden(format!(
-                        "entity `{name}` refers to `&{reference};`, which refers to other \
-                         entities: more than {MAX_NESTING} levels (a \"billion laughs\" attack?)"
+                        "entity `{name}` refers to `&{reference};`, which is not declared before it"
                     )));
                 }
-                nests = true;
-                out.push_str(text);
-            } else if let Some(text) = resolve_html5_entity(reference) {
-                out.push_str(text);
             } else {
-                return Err(forbidden(format!(
-                    "entity `{name}` refers to `&{reference};`, which is not declared before it"
-                )));
+                out.push('&');
+                rest = after;
             }
+            // On every path, a bare `&` included: a value of a million of
+            // them must stop at the limit, not be copied whole first.
             if out.len() > MAX_ENTITY_BYTES {
                 return Err(too_large(name));
             }
@@ -167,37 +171,93 @@ impl Entities {
     /// The markup with every reference to a declared entity replaced by its
     /// text, escaped so that it stays text: bodies are cut out of the
     /// source as markup, and must not carry references only this DTD knows.
+    ///
+    /// Only where XML itself expands references: CDATA sections, comments
+    /// and processing instructions are copied as they are (`AT&T;` in CDATA
+    /// is text, whatever the DTD declares), and a replacement inside a tag
+    /// (an attribute value) has its quotes escaped too, so that it cannot
+    /// end the value it stands in.
     pub fn expand_in(&mut self, markup: &str) -> Result<String, ParseError> {
         let mut out = String::with_capacity(markup.len());
         let mut rest = markup;
-        while let Some(at) = rest.find('&') {
-            out.push_str(&rest[..at]);
-            let after = &rest[at + 1..];
-            let name = after
-                .find(';')
-                .filter(|end| *end <= 64)
-                .map(|end| &after[..end]);
-            match name {
-                Some(name) if self.map.contains_key(name) => {
-                    let text = self.resolve(name)?.unwrap_or_default();
-                    for c in text.chars() {
-                        match c {
-                            '&' => out.push_str("&amp;"),
-                            '<' => out.push_str("&lt;"),
-                            '>' => out.push_str("&gt;"),
-                            c => out.push(c),
-                        }
-                    }
-                    rest = &after[name.len() + 1..];
-                }
-                _ => {
-                    out.push('&');
-                    rest = after;
-                }
+        while let Some(at) = rest.find(['<', '&']) {
+            let (before, from) = rest.split_at(at);
+            out.push_str(before);
+            if let Some(after) = from.strip_prefix('&') {
+                rest = self.expand_reference(after, false, &mut out)?;
+            } else if let Some((open, close)) =
+                VERBATIM.iter().find(|(open, _)| from.starts_with(open))
+            {
+                // Unclosed: the rest is copied, and the parser reports it.
+                let end = from[open.len()..]
+                    .find(close)
+                    .map_or(from.len(), |e| open.len() + e + close.len());
+                out.push_str(&from[..end]);
+                rest = &from[end..];
+            } else {
+                rest = self.expand_tag(from, &mut out)?;
             }
         }
         out.push_str(rest);
         Ok(out)
+    }
+
+    /// Copies the tag `tag` starts with (`<` included), expanding the
+    /// references in its attribute values; returns what follows the tag.
+    /// A `>` inside quotes does not end it (XML allows `title="a>b"`).
+    fn expand_tag<'m>(&mut self, tag: &'m str, out: &mut String) -> Result<&'m str, ParseError> {
+        let mut quote = None;
+        let mut rest = tag;
+        while let Some(at) = rest.find(['&', '"', '\'', '>']) {
+            let (before, from) = rest.split_at(at);
+            out.push_str(before);
+            if let Some(after) = from.strip_prefix('&') {
+                rest = self.expand_reference(after, true, out)?;
+                continue;
+            }
+            let Some(c) = from.chars().next() else { break };
+            out.push(c);
+            rest = &from[c.len_utf8()..];
+            match (quote, c) {
+                (None, '>') => return Ok(rest),
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if q == c => quote = None,
+                _ => {}
+            }
+        }
+        out.push_str(rest);
+        Ok("")
+    }
+
+    /// Expands the reference `after` (the text after a `&`) starts with,
+    /// when it names a declared entity, else copies the `&`; returns what
+    /// follows.
+    fn expand_reference<'m>(
+        &mut self,
+        after: &'m str,
+        in_attribute: bool,
+        out: &mut String,
+    ) -> Result<&'m str, ParseError> {
+        match reference_name(after) {
+            Some(name) if self.map.contains_key(name) => {
+                let text = self.resolve(name)?.unwrap_or_default();
+                for c in text.chars() {
+                    match c {
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        '"' if in_attribute => out.push_str("&quot;"),
+                        '\'' if in_attribute => out.push_str("&apos;"),
+                        c => out.push(c),
+                    }
+                }
+                Ok(&after[name.len() + 1..])
+            }
+            _ => {
+                out.push('&');
+                Ok(after)
+            }
+        }
     }
 
     /// A declared entity, for attribute values (their size is bounded by
@@ -205,6 +265,22 @@ impl Entities {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.map.get(name).map(String::as_str)
     }
+}
+
+/// Markup in which `&` starts no reference, with how it ends.
+const VERBATIM: &[(&str, &str)] = &[("<![CDATA[", "]]>"), ("<!--", "-->"), ("<?", "?>")];
+
+/// The name of the reference `after` (the text after a `&`) starts with:
+/// up to a `;` at most [`MAX_REFERENCE`] bytes on, else none. Looking no
+/// further keeps a long run of `&` without `;` linear: searching the whole
+/// rest for each of them took minutes for a few megabytes.
+fn reference_name(after: &str) -> Option<&str> {
+    let window = after
+        .as_bytes()
+        .get(..=MAX_REFERENCE)
+        .unwrap_or(after.as_bytes());
+    let end = window.iter().position(|b| *b == b';')?;
+    after.get(..end)
 }
 
 fn too_large(name: &str) -> ParseError {
@@ -324,5 +400,68 @@ mod tests {
             result = e.resolve("big").map(|t| t.map(str::len));
         }
         assert_eq!(result.unwrap_err().kind, ErrorKind::ForbiddenDtd);
+    }
+
+    fn entities(subset: &str) -> Entities {
+        Entities::from_doctype(&format!("x [{subset}]")).unwrap()
+    }
+
+    #[test]
+    fn long_runs_of_bare_ampersands_are_read_in_one_pass() {
+        // 300,000 `&` without a `;`: each used to search the whole rest.
+        let run = "&".repeat(300_000);
+        let mut e = entities("<!ENTITY e \"x\">");
+        let cdata = format!("<p><![CDATA[{run}]]></p>");
+        assert_eq!(e.expand_in(&cdata).unwrap(), cdata);
+        let comment = format!("<p><!--{run}--></p>");
+        assert_eq!(e.expand_in(&comment).unwrap(), comment);
+        // A reference right after the run is still found.
+        assert_eq!(
+            e.expand_in(&format!("{run}&e;")).unwrap(),
+            format!("{run}x")
+        );
+
+        // In a value, the run stops at the per-entity limit.
+        let err = Entities::from_doctype(&format!("x [<!ENTITY e \"{run}\">]")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ForbiddenDtd);
+        assert!(err.message.contains("more than 8192 bytes"), "{err}");
+        // Bare `&` under the limit stay as they are.
+        let e = entities("<!ENTITY e \"a & b &c d\">");
+        assert_eq!(e.get("e"), Some("a & b &c d"));
+    }
+
+    #[test]
+    fn references_are_names_of_at_most_64_bytes() {
+        assert_eq!(reference_name("amp; rest"), Some("amp"));
+        assert_eq!(
+            reference_name(&format!("{};", "n".repeat(64))).map(str::len),
+            Some(64)
+        );
+        assert_eq!(reference_name(&format!("{};", "n".repeat(65))), None);
+        assert_eq!(reference_name("no semicolon"), None);
+        assert_eq!(reference_name("é;"), Some("é"));
+    }
+
+    #[test]
+    fn cdata_comments_and_instructions_are_not_expanded() {
+        let mut e = entities("<!ENTITY T \"Telegraph\">");
+        let markup = "<p>AT&T;<![CDATA[AT&T; stays]]><!-- &T; --><?pi &T;?>&T;</p>";
+        assert_eq!(
+            e.expand_in(markup).unwrap(),
+            "<p>ATTelegraph<![CDATA[AT&T; stays]]><!-- &T; --><?pi &T;?>Telegraph</p>"
+        );
+        // Unclosed, the rest is copied and left to the parser to refuse.
+        assert_eq!(e.expand_in("<p><![CDATA[&T;").unwrap(), "<p><![CDATA[&T;");
+    }
+
+    #[test]
+    fn replacements_in_attributes_keep_their_quotes_escaped() {
+        let mut e = entities("<!ENTITY q 'the \"best\" & <co>'><!ENTITY a \"it's\">");
+        assert_eq!(
+            e.expand_in("<p class=\"&q;\" title='a>&a;'>&q; &a;</p>")
+                .unwrap(),
+            "<p class=\"the &quot;best&quot; &amp; &lt;co&gt;\" title='a>it&apos;s'>\
+             the \"best\" &amp; &lt;co&gt; it's</p>"
+        );
     }
 }

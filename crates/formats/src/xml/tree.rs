@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::Arc;
 
 use quick_xml::encoding::Decoder;
 use quick_xml::escape::resolve_html5_entity;
@@ -25,11 +26,17 @@ use quick_xml::Reader;
 
 use super::dtd::Entities;
 use super::syntax_error;
+use crate::limits::MAX_ELEMENTS;
 use crate::{ErrorKind, ParseError};
 
 /// Deeper documents are refused: no wire format needs it, and it bounds the
 /// recursion of walking (and dropping) the tree.
 const MAX_DEPTH: usize = 256;
+
+/// Longer namespace URIs are refused. Real ones are a few dozen bytes; a
+/// long one is held once per document ([`Element::ns`] shares it), but it
+/// is still no name anyone needs.
+pub(crate) const MAX_NAMESPACE_BYTES: usize = 2 * 1024;
 
 #[derive(Debug)]
 pub(crate) enum Node {
@@ -39,10 +46,13 @@ pub(crate) enum Node {
 
 #[derive(Debug)]
 pub(crate) struct Element {
-    /// The qualified name as written (`dc:creator`).
-    pub name: String,
-    /// The namespace URI the name resolves to; empty for none.
-    pub ns: String,
+    /// The qualified name as written (`dc:creator`), shared like
+    /// [`Element::ns`]: a feed repeats a handful of names many times.
+    pub name: Arc<str>,
+    /// The namespace URI the name resolves to; empty for none. Shared by
+    /// every element in that namespace: a copy each made a megabyte URI
+    /// over a million `<a/>` take gigabytes.
+    pub ns: Arc<str>,
     /// Qualified names and unescaped values.
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Node>,
@@ -116,11 +126,11 @@ impl Element {
     fn answers(&self, element: &Element, name: &str) -> bool {
         match name.split_once(':') {
             Some((prefix, local)) => {
-                element.local_name() == local && known(prefix).contains(&element.ns.as_str())
+                element.local_name() == local && known(prefix).contains(&&*element.ns)
             }
             None => {
                 element.local_name() == name
-                    && (element.ns == self.ns || !MODULES.contains(&element.ns.as_str()))
+                    && (element.ns == self.ns || !MODULES.contains(&&*element.ns))
             }
         }
     }
@@ -262,46 +272,74 @@ impl Element {
 }
 
 /// Namespace declarations in scope: `(prefix, uri)`, the default
-/// namespace with an empty prefix; one frame per open element.
+/// namespace with an empty prefix; one frame per open element. Each URI
+/// (and element name) is held once ([`Scopes::strings`]) and shared by the
+/// elements that use it.
 #[derive(Default)]
-struct Scopes(Vec<Vec<(String, String)>>);
+struct Scopes {
+    frames: Vec<Vec<(String, Arc<str>)>>,
+    strings: HashSet<Arc<str>>,
+}
 
 impl Scopes {
-    fn push(&mut self, attrs: &[(String, String)]) {
-        let frame = attrs
-            .iter()
-            .filter_map(|(k, v)| match k.as_str() {
-                "xmlns" => Some((String::new(), v.clone())),
-                k => k.strip_prefix("xmlns:").map(|p| (p.to_owned(), v.clone())),
-            })
-            .collect();
-        self.0.push(frame);
+    fn push(&mut self, attrs: &[(String, String)]) -> Result<(), ParseError> {
+        let mut frame = Vec::new();
+        for (key, uri) in attrs {
+            let prefix = match key.as_str() {
+                "xmlns" => "",
+                key => match key.strip_prefix("xmlns:") {
+                    Some(prefix) => prefix,
+                    None => continue,
+                },
+            };
+            if uri.len() > MAX_NAMESPACE_BYTES {
+                return Err(ParseError::new(
+                    ErrorKind::TooLarge,
+                    format!(
+                        "the namespace URI of {key} is {} bytes, more than the \
+                         {MAX_NAMESPACE_BYTES} allowed",
+                        uri.len()
+                    ),
+                ));
+            }
+            frame.push((prefix.to_owned(), self.intern(uri)));
+        }
+        self.frames.push(frame);
+        Ok(())
     }
 
     fn pop(&mut self) {
-        self.0.pop();
+        self.frames.pop();
+    }
+
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.strings.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.strings.insert(Arc::clone(&shared));
+        shared
     }
 
     /// The URI of a qualified name's prefix. An undeclared prefix that names
     /// a namespace we know (`dc:` in a sloppy feed) means that namespace;
     /// any other undeclared prefix stays unresolved (empty).
-    fn resolve(&self, name: &str) -> String {
+    fn resolve(&mut self, name: &str) -> Arc<str> {
         let prefix = name.rsplit_once(':').map_or("", |(p, _)| p);
         if prefix == "xml" {
-            return "http://www.w3.org/XML/1998/namespace".to_owned();
+            return self.intern("http://www.w3.org/XML/1998/namespace");
         }
         let declared = self
-            .0
+            .frames
             .iter()
             .rev()
             .flat_map(|frame| frame.iter().rev())
             .find(|(p, _)| p == prefix)
-            .map(|(_, uri)| uri.clone());
-        declared.unwrap_or_else(|| {
-            known(prefix)
-                .first()
-                .map_or(String::new(), |u| (*u).to_owned())
-        })
+            .map(|(_, uri)| Arc::clone(uri));
+        match declared {
+            Some(uri) => uri,
+            None => self.intern(known(prefix).first().copied().unwrap_or_default()),
+        }
     }
 }
 
@@ -322,6 +360,7 @@ pub(crate) fn parse_tree(source: &str) -> Result<Tree, ParseError> {
     let mut entities = Entities::default();
     let mut doctype_end = 0;
     let mut root = None;
+    let mut elements = 0usize;
     loop {
         let start = position(reader.buffer_position());
         let event = reader
@@ -335,24 +374,28 @@ pub(crate) fn parse_tree(source: &str) -> Result<Tree, ParseError> {
                     Entities::from_doctype(&String::from_utf8_lossy(&doctype)).map_err(at)?;
                 doctype_end = end;
             }
+            Event::Start(_) | Event::Empty(_) if elements >= MAX_ELEMENTS => {
+                return Err(at(ParseError::new(
+                    ErrorKind::TooLarge,
+                    format!("the document has more than {MAX_ELEMENTS} elements, the most allowed"),
+                )));
+            }
             Event::Start(tag) => {
+                elements += 1;
                 if stack.len() >= MAX_DEPTH {
                     return Err(at(ParseError::new(
                         ErrorKind::InvalidXml,
                         format!("elements are nested deeper than {MAX_DEPTH} levels"),
                     )));
                 }
-                let mut element =
-                    element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
-                scopes.push(&element.attrs);
-                element.ns = scopes.resolve(&element.name);
+                let element = element(&tag, reader.decoder(), &entities, &mut scopes, start..end)
+                    .map_err(at)?;
                 stack.push(element);
             }
             Event::Empty(tag) => {
-                let mut element =
-                    element(&tag, reader.decoder(), &entities, start..end, end..end).map_err(at)?;
-                scopes.push(&element.attrs);
-                element.ns = scopes.resolve(&element.name);
+                elements += 1;
+                let element = element(&tag, reader.decoder(), &entities, &mut scopes, start..end)
+                    .map_err(at)?;
                 scopes.pop();
                 attach(&mut stack, &mut root, element).map_err(at)?;
             }
@@ -417,14 +460,16 @@ fn xml_error(message: String) -> ParseError {
     ParseError::new(ErrorKind::InvalidXml, message)
 }
 
+/// The element a start (or empty) tag at `span` opens, its namespace
+/// declarations pushed on `scopes` (for the caller to pop at its end).
 fn element(
     tag: &BytesStart,
     decoder: Decoder,
     entities: &Entities,
-    outer: Range<usize>,
-    inner: Range<usize>,
+    scopes: &mut Scopes,
+    span: Range<usize>,
 ) -> Result<Element, ParseError> {
-    let name = String::from_utf8_lossy(tag.name().as_ref()).into_owned();
+    let name = scopes.intern(&String::from_utf8_lossy(tag.name().as_ref()));
     let mut attrs = Vec::new();
     // quick-xml's own duplicate check compares every attribute with every
     // earlier one: 200,000 attributes (2 MB) took minutes. A set does it in
@@ -445,13 +490,15 @@ fn element(
             .map_err(|e| xml_error(format!("in attribute {key} of <{name}>: {e}")))?;
         attrs.push((key, value.into_owned()));
     }
+    scopes.push(&attrs)?;
+    let ns = scopes.resolve(&name);
     Ok(Element {
         name,
-        ns: String::new(),
+        ns,
         attrs,
         children: Vec::new(),
-        outer,
-        inner,
+        inner: span.end..span.end,
+        outer: span,
     })
 }
 
@@ -507,4 +554,65 @@ fn attach(
         None => *root = Some(element),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(source: &str) -> Element {
+        parse_tree(source).unwrap().root
+    }
+
+    #[test]
+    fn elements_share_their_namespace_uri() {
+        let root = root(
+            "<rss xmlns=\"urn:feed\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><a/><a/>\
+             <dc:creator/><b xmlns=\"urn:feed\"/><c xmlns=\"\"/><xml:x/><media:y/></rss>",
+        );
+        let children: Vec<&Element> = root.elements().collect();
+        assert_eq!(&*root.ns, "urn:feed");
+        // One allocation for the URI, however many elements are in it
+        // (a declaration repeating it included).
+        assert!(Arc::ptr_eq(&root.ns, &children[0].ns));
+        assert!(Arc::ptr_eq(&children[0].ns, &children[1].ns));
+        assert!(Arc::ptr_eq(&root.ns, &children[3].ns));
+        assert!(Arc::ptr_eq(&children[0].name, &children[1].name));
+        assert_eq!(&*children[2].ns, "http://purl.org/dc/elements/1.1/");
+        assert_eq!(&*children[4].ns, "");
+        assert_eq!(&*children[5].ns, "http://www.w3.org/XML/1998/namespace");
+        assert_eq!(&*children[6].ns, "http://search.yahoo.com/mrss/");
+        assert!(root.child("dc:creator").is_some());
+    }
+
+    #[test]
+    fn refuses_long_namespace_uris() {
+        let at_limit = "n".repeat(MAX_NAMESPACE_BYTES);
+        assert!(parse_tree(&format!("<rss xmlns=\"{at_limit}\"><a/></rss>")).is_ok());
+        let long = "n".repeat(MAX_NAMESPACE_BYTES + 1);
+        for source in [
+            format!("<rss xmlns=\"{long}\"><a/></rss>"),
+            format!("<rss><a xmlns:p=\"{long}\"/></rss>"),
+        ] {
+            let Err(err) = parse_tree(&source) else {
+                panic!("a namespace URI of {} bytes was accepted", long.len());
+            };
+            assert_eq!(err.kind, ErrorKind::TooLarge);
+            assert!(err.message.contains("2048"), "{err}");
+        }
+    }
+
+    #[test]
+    fn refuses_documents_of_too_many_elements() {
+        let at_limit = format!("<r>{}</r>", "<a/>".repeat(MAX_ELEMENTS - 1));
+        assert_eq!(root(&at_limit).elements().count(), MAX_ELEMENTS - 1);
+        for extra in ["<a/>", "<a></a>"] {
+            let source = format!("<r>{}{extra}</r>", "<a/>".repeat(MAX_ELEMENTS - 1));
+            let Err(err) = parse_tree(&source) else {
+                panic!("{} elements were accepted", MAX_ELEMENTS + 1);
+            };
+            assert_eq!(err.kind, ErrorKind::TooLarge);
+            assert!(err.message.contains("500000 elements"), "{err}");
+        }
+    }
 }
