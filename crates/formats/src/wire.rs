@@ -51,6 +51,11 @@ pub(crate) fn format(bytes: &[u8]) -> Option<Format> {
     let start = bytes.iter().position(|b| !is_fill(*b))?;
     let rest = bytes[start..].strip_prefix(&[SOH])?;
     let end = rest.iter().take(MAX_HEADER_BYTES).position(|b| *b == STX)?;
+    // A header names the message (`a0238 r f BC-…`): bytes without a letter
+    // or digit between SOH and STX are binary, not a transmission.
+    if !rest[..end].iter().any(u8::is_ascii_alphanumeric) {
+        return None;
+    }
     let header = String::from_utf8_lossy(&rest[..end]);
     Some(kind_of(&header))
 }

@@ -20,8 +20,9 @@ fn tells_the_formats_apart() {
         Some(Format::Iptc7901)
     );
     assert_eq!(format(b"plain text"), None);
-    // SOH without STX is not a wire header.
+    // SOH without STX is not a wire header, nor binary between them.
     assert_eq!(format(b"\x01no header end"), None);
+    assert_eq!(format(b"\x00\x01\x02\xff\xfe"), None);
 }
 
 #[test]
