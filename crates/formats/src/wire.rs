@@ -615,8 +615,9 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
     let mut notes = Vec::new();
     for head in heads {
         // `^ADV for Release Sunday, June 16, 2024, at 00:01 EDT` or
-        // `^Eds: …` before the headline: a note to editors, not a title.
-        if headline.is_none() && bylines.is_empty() && is_note_to_editors(&head) {
+        // `^Eds: UPDATES with …`, before the headline or after it: a note
+        // to editors, not a title.
+        if bylines.is_empty() && is_note_to_editors(&head) {
             if item.embargoed.is_none() {
                 item.embargoed = release_time(&head);
             }

@@ -144,6 +144,19 @@ fn an_advance_line_is_a_note_not_the_headline() {
     assert_eq!(item.headline, "España vota");
     assert_eq!(item.embargoed, None);
     assert_eq!(item.warnings.len(), 1, "{:?}", item.warnings);
+    // An editors' note after the headline is a note too.
+    let bytes = "\x01a0001 r p BC-Budget 1stLd-Writethru 03-05 0412\x02^BC-Budget, 1st Ld-Writethru,0412<\r\n^Budget passes<\r\n^Eds: UPDATES with vote count<\r\n^By JANE ROE=\r\n^Associated Press Writer=\r\n   WASHINGTON (AP) _ The budget passed.<\r\n\x03AP-NY-03-05-24 1000EST\x04";
+    let item = parse(bytes.as_bytes(), None, &ctx()).unwrap().remove(0);
+    assert_eq!(item.headline, "Budget passes");
+    assert!(item.subheadlines.is_empty(), "{:?}", item.subheadlines);
+    assert_eq!(
+        item.ednote.as_deref(),
+        Some("1stLd-Writethru; Eds: UPDATES with vote count")
+    );
+    assert_eq!(
+        item.byline.as_deref(),
+        Some("By JANE ROE, Associated Press Writer")
+    );
     assert_eq!(
         release_time("Embargoed until June 16, 2024 6:00 p.m. EST").as_deref(),
         Some("2024-06-16T18:00:00-05:00")
