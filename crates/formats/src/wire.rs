@@ -60,9 +60,17 @@ pub(crate) fn format(bytes: &[u8]) -> Option<Format> {
     Some(kind_of(&header))
 }
 
+/// The words of a header, without the telex start-of-message signal
+/// `ZCZC` that some links still put before it.
+fn header_tokens(header: &str) -> impl Iterator<Item = &str> {
+    header
+        .split_whitespace()
+        .skip_while(|t| t.eq_ignore_ascii_case("zczc"))
+}
+
 /// IPTC 7901 when the second header token is a priority digit, else ANPA.
 fn kind_of(header: &str) -> Format {
-    let mut tokens = header.split_whitespace();
+    let mut tokens = header_tokens(header);
     let first = tokens.next().unwrap_or_default();
     let mut second = tokens.next().unwrap_or_default();
     // `AFP 0123 3 POL`: the number may stand apart from the source.
@@ -551,7 +559,7 @@ fn anpa_category(code: &str) -> Option<&'static str> {
 }
 
 fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
-    let tokens: Vec<&str> = message.header.split_whitespace().collect();
+    let tokens: Vec<&str> = header_tokens(message.header).collect();
     let selector = tokens.first().copied();
     let priority = tokens.get(1).copied();
     let category = tokens.get(2).copied();
@@ -825,8 +833,7 @@ fn iptc7901_time(trailer: &str) -> Stamp {
 }
 
 fn iptc7901(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
-    let tokens: Vec<&str> = message.header.split_whitespace().collect();
-    let mut tokens = tokens.into_iter().peekable();
+    let mut tokens = header_tokens(message.header).peekable();
     let first = tokens.next().unwrap_or_default();
     let split = first
         .find(|c: char| c.is_ascii_digit())

@@ -19,6 +19,11 @@ fn tells_the_formats_apart() {
         format(b"\x01NWS 0231 3 ECO 0250\x02"),
         Some(Format::Iptc7901)
     );
+    // The telex start signal before the header changes nothing.
+    assert_eq!(
+        format(b"\x01ZCZC\r\nAFP0123 3 POL 0345\r\n\x02"),
+        Some(Format::Iptc7901)
+    );
     assert_eq!(format(b"plain text"), None);
     // SOH without STX is not a wire header, nor binary between them.
     assert_eq!(format(b"\x01no header end"), None);
@@ -75,6 +80,19 @@ fn stamps_become_times() {
         anpa_time("AP-NY-02-30-24 1000EDT"),
         Stamp::Unreadable(_)
     ));
+}
+
+#[test]
+fn a_telex_start_signal_is_not_the_source() {
+    let bytes = b"\x01ZCZC\r\nAFP0123 3 POL 0345\r\n\x02POLITIQUE-FRANCE\r\nLe budget\r\n   PARIS, 5 jan (AFP) - Le texte.\r\n\x03\r\n051430 GMT JAN 24\r\nNNNN\x04";
+    let item = parse(bytes, None, &ctx()).unwrap().remove(0);
+    assert_eq!(item.format, Format::Iptc7901);
+    assert_eq!(item.provider, "afp");
+    assert_eq!(item.urgency, Some(3));
+    assert_eq!(
+        item.uri,
+        "urn:wirestream:iptc-7901:afp:politique-france:2024-01-05"
+    );
 }
 
 #[test]
