@@ -89,7 +89,8 @@ fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
         warnings.push("language not detected: too little text".to_owned());
         return none;
     }
-    if let Some((code, confidence)) = stop_words::guess(&sample) {
+    let function_words = stop_words::count(&sample);
+    if let Some((code, confidence)) = function_words.clear() {
         if writes_every_letter(code, &sample) {
             return Language {
                 code: Some(code.to_owned()),
@@ -104,6 +105,16 @@ fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
     };
     let code = iso639_1(info.lang());
     if !info.is_reliable() {
+        if let Some((code, confidence)) = function_words
+            .weak()
+            .filter(|(code, _)| writes_every_letter(code, &sample))
+        {
+            return Language {
+                code: Some(code.to_owned()),
+                confidence: Some(confidence),
+                source: Some(LanguageSource::Detected),
+            };
+        }
         warnings.push(format!(
             "language not detected reliably (best guess {code}, confidence {:.2})",
             info.confidence()

@@ -77,28 +77,83 @@ const MARGIN: usize = 4;
 /// Longest listed word, in bytes: longer words are skipped unread.
 const MAX_WORD_BYTES: usize = 6;
 
+/// For a weak guess (see [`Hits::weak`]): hits, and distinct words among
+/// them, of the one language the sample's function words name.
+const WEAK_HITS: usize = 4;
+const WEAK_DISTINCT: usize = 3;
+
 /// Every listed word with the languages (bits, in [`WORDS`] order) that
-/// list it. A hash map, not a binary search per language: the lookup ran
-/// for every word of every sample and was a fifth of the cost of
-/// normalising a Reuters item.
-static TABLE: LazyLock<FxHashMap<&'static str, u8>> = LazyLock::new(|| {
-    let mut table = FxHashMap::default();
+/// list it, and its number (for counting distinct words). A hash map, not a
+/// binary search per language: the lookup ran for every word of every
+/// sample and was a fifth of the cost of normalising a Reuters item.
+static TABLE: LazyLock<FxHashMap<&'static str, (u8, u8)>> = LazyLock::new(|| {
+    let mut table: FxHashMap<&'static str, (u8, u8)> = FxHashMap::default();
     for (n, (_, words)) in WORDS.iter().enumerate() {
         for word in *words {
-            *table.entry(*word).or_insert(0u8) |= 1 << n;
+            let number = table.len() as u8;
+            table.entry(*word).or_insert((0, number)).0 |= 1 << n;
         }
     }
     table
 });
 
+/// The function words of a sample: hits per language, and distinct words
+/// per language.
+pub(crate) struct Hits {
+    hits: [usize; WORDS.len()],
+    distinct: [usize; WORDS.len()],
+}
+
+impl Hits {
+    /// `Some((code, confidence))` when one language's function words
+    /// clearly dominate the sample. The confidence is `1 - runner_up /
+    /// best`.
+    pub(crate) fn clear(&self) -> Option<(&'static str, f32)> {
+        verdict(&self.hits)
+    }
+
+    /// For a sample whatlang cannot decide: `Some((code, confidence))` when
+    /// its function words, fewer than a clear guess needs, are all of one
+    /// language (at least [`WEAK_HITS`] of [`WEAK_DISTINCT`] distinct
+    /// words, none of any other). whatlang is unsure of short English
+    /// ("Japan's economy shrank in the April-June quarter, the government
+    /// said Monday …": French, confidence 0.33); its "the", "said" and
+    /// "had" are not. The confidence is the share of a clear guess's hits
+    /// found, below 1.
+    pub(crate) fn weak(&self) -> Option<(&'static str, f32)> {
+        let mut named = (0..WORDS.len()).filter(|&n| self.hits[n] > 0);
+        let (Some(n), None) = (named.next(), named.next()) else {
+            return None;
+        };
+        (self.hits[n] >= WEAK_HITS && self.distinct[n] >= WEAK_DISTINCT)
+            .then(|| (WORDS[n].0, (self.hits[n] as f32 / MIN_HITS as f32).min(0.9)))
+    }
+}
+
 /// `Some((code, confidence))` when one language's function words clearly
-/// dominate the sample. The confidence is `1 - runner_up / best`.
+/// dominate the sample (see [`Hits::clear`]).
+#[cfg(test)]
 pub(crate) fn guess(sample: &str) -> Option<(&'static str, f32)> {
+    count(sample).clear()
+}
+
+/// Counts the function words of `sample`.
+pub(crate) fn count(sample: &str) -> Hits {
     let table = &*TABLE;
     let mut hits = [0usize; WORDS.len()];
-    let mut count = |languages: u8| {
-        for (n, hit) in hits.iter_mut().enumerate() {
-            *hit += usize::from(languages >> n & 1);
+    let mut distinct = [0usize; WORDS.len()];
+    // Which listed words were seen, by number (fewer than 256 words).
+    let mut seen = [0u64; 4];
+    let mut count = |(languages, number): (u8, u8)| {
+        let (word, bit) = (usize::from(number / 64), number % 64);
+        let new = seen[word] >> bit & 1 == 0;
+        seen[word] |= 1 << bit;
+        for n in 0..WORDS.len() {
+            let listed = usize::from(languages >> n & 1);
+            hits[n] += listed;
+            if new {
+                distinct[n] += listed;
+            }
         }
     };
     if sample.is_ascii() {
@@ -115,13 +170,13 @@ pub(crate) fn guess(sample: &str) -> Option<(&'static str, f32)> {
             }
             if (1..=MAX_WORD_BYTES).contains(&len) {
                 let key = std::str::from_utf8(&word[..len]).unwrap_or_default();
-                if let Some(&languages) = table.get(key) {
-                    count(languages);
+                if let Some(&word) = table.get(key) {
+                    count(word);
                 }
             }
             len = 0;
         }
-        return verdict(&hits);
+        return Hits { hits, distinct };
     }
     let mut lower = String::new();
     for word in sample
@@ -135,11 +190,11 @@ pub(crate) fn guess(sample: &str) -> Option<(&'static str, f32)> {
             lower.extend(word.chars().flat_map(char::to_lowercase));
             lower.as_str()
         };
-        if let Some(&languages) = table.get(key) {
-            count(languages);
+        if let Some(&word) = table.get(key) {
+            count(word);
         }
     }
-    verdict(&hits)
+    Hits { hits, distinct }
 }
 
 /// The guess from the hits per language.
@@ -154,6 +209,18 @@ fn verdict(hits: &[usize; WORDS.len()]) -> Option<(&'static str, f32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_weak_guess_needs_one_language_only() {
+        let en = "Japan's economy shrank in the April-June quarter, the government said Monday, as exports fell sharply. The decline followed a contraction in the previous quarter. Economists had expected a smaller drop in output.";
+        let hits = count(en);
+        assert_eq!(hits.clear(), None);
+        assert_eq!(hits.weak(), Some(("en", 0.75)));
+        // One word repeated is not enough, nor words of two languages.
+        assert_eq!(count("di di di di di").weak(), None);
+        assert_eq!(count("the the said had und").weak(), None);
+        assert!(TABLE.len() < 256);
+    }
 
     #[test]
     fn word_lists_are_sorted() {
