@@ -121,6 +121,18 @@ fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
         ));
         return none;
     }
+    // Sure, and contradicted: none of its function words, and only another
+    // language's (upper-case English headlines read as French at 1.0).
+    if let Some((other, confidence)) = function_words
+        .against(code)
+        .filter(|(other, _)| writes_every_letter(other, &sample))
+    {
+        return Language {
+            code: Some(other.to_owned()),
+            confidence: Some(confidence),
+            source: Some(LanguageSource::Detected),
+        };
+    }
     Language {
         code: Some(code.to_owned()),
         confidence: Some(info.confidence() as f32),
@@ -422,6 +434,21 @@ mod tests {
             "美國商業資訊為透明及軟性導體市場提供銀奈米線解決方案的領導廠商",
             12
         ));
+    }
+
+    #[test]
+    fn function_words_settle_what_whatlang_gets_wrong() {
+        // Unsure (French, 0.33) and sure (French) of English: a Reuters
+        // results table.
+        for (headline, body) in [
+            ("Japan economy shrinks", "Japan's economy shrank in the April-June quarter, the government said Monday, as exports fell sharply. The decline followed a contraction in the previous quarter. Economists had expected a smaller drop in output."),
+            ("SUPRADUR COS INC YEAR NET", "Oper shr 1.58 dlrs vs 77 cts\n\nOper net 1,648,000 vs 817,000\n\nSales 25.7 mln vs 20.5 mln\n\nNOTE: Net excludes discontinued operations gain 451,000 dlrs vs loss 4,310,000 dlrs."),
+        ] {
+            let mut warnings = Vec::new();
+            let language = resolve(None, headline, body, &mut warnings);
+            assert_eq!(language.code.as_deref(), Some("en"), "{headline} {warnings:?}");
+            assert!(language.confidence.is_some_and(|c| c < 1.0), "{language:?}");
+        }
     }
 
     #[test]

@@ -105,6 +105,16 @@ pub(crate) struct Hits {
 }
 
 impl Hits {
+    /// A weak guess ([`Hits::weak`]) that contradicts `code`, a listed
+    /// language none of whose function words the sample has.
+    pub(crate) fn against(&self, code: &str) -> Option<(&'static str, f32)> {
+        let listed = WORDS.iter().position(|(c, _)| *c == code)?;
+        if self.hits[listed] > 0 {
+            return None;
+        }
+        self.weak()
+    }
+
     /// `Some((code, confidence))` when one language's function words
     /// clearly dominate the sample. The confidence is `1 - runner_up /
     /// best`.
