@@ -14,11 +14,18 @@ use crate::Context;
 pub(crate) fn parse_rss(doc: &Document, ctx: &Context) -> Vec<RawItem> {
     let root = &doc.root;
     let channel = root.child("channel");
-    // RSS 2.0 nests items in the channel; RSS 1.0 puts them beside it.
-    let items = channel
-        .into_iter()
-        .chain([root])
-        .flat_map(|parent| parent.all("item"));
+    // RSS 2.0 nests items in the channel; RSS 1.0 puts them beside it. An
+    // item on its own is what a feed item's original is (its element, cut
+    // out): a dead letter replayed to ingest comes back as one.
+    let items: Vec<&Element> = if root.local_name() == "item" {
+        vec![root]
+    } else {
+        channel
+            .into_iter()
+            .chain([root])
+            .flat_map(|parent| parent.all("item"))
+            .collect()
+    };
     let site = channel
         .and_then(|c| own_text(c, "link"))
         .and_then(|l| uri_authority(&l));
@@ -28,6 +35,7 @@ pub(crate) fn parse_rss(doc: &Document, ctx: &Context) -> Vec<RawItem> {
         channel.and_then(|c| own_text(c, "copyright").or_else(|| c.text_at("dc:rights")));
 
     items
+        .into_iter()
         .map(|element| {
             let original = doc.original_of(element);
             let mut item = new_item(Format::Rss, original, ctx);

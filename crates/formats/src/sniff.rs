@@ -233,7 +233,8 @@ fn xml_format(bytes: &[u8]) -> Result<Format, ParseError> {
         b"newsItem" | b"newsMessage" | b"packageItem" => Ok(Format::NewsmlG2),
         b"NewsML" => Ok(Format::Newsml1),
         b"nitf" => Ok(Format::Nitf),
-        b"rss" | b"RDF" => Ok(Format::Rss),
+        // A bare `item`: an RSS item's original, cut out of its feed.
+        b"rss" | b"RDF" | b"item" => Ok(Format::Rss),
         b"feed" | b"entry" => Ok(Format::Atom),
         b"conceptItem" | b"knowledgeItem" | b"planningItem" | b"catalogItem" => {
             Err(ParseError::new(

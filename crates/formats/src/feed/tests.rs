@@ -234,3 +234,20 @@ fn rss_fields_prefer_the_feeds_own_elements() {
     assert_eq!(items[0].uri, "real");
     assert_eq!(items[0].headline, "Real");
 }
+
+#[test]
+fn an_items_original_parses_again_on_its_own() {
+    // A dead letter is replayed to ingest with its original: for a feed
+    // item, its own element.
+    let ctx = Context::new("t");
+    let items = crate::parse_document(RSS.as_bytes(), crate::Hint::Auto, &ctx).unwrap();
+    for item in &items {
+        let again =
+            crate::parse_document(&item.original.to_bytes(), crate::Hint::Auto, &ctx).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].format, Format::Rss);
+        assert_eq!(again[0].uri, item.uri);
+        assert_eq!(again[0].headline, item.headline);
+        assert_eq!(again[0].body, item.body);
+    }
+}
