@@ -135,10 +135,14 @@ pub(crate) fn html_line(html: &str, tags: Tags) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     let mut removed = false;
+    // Where the last `-->` ends: a `<!--` after it closes nowhere, and
+    // looking for its end each time made a run of them quadratic.
+    let last_close = html.rfind("-->").map_or(0, |at| at + 3);
     while let Some(at) = rest.find('<') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
-        match tag_len(tail, tags) {
+        let closable = html.len() - tail.len() + 4 <= last_close;
+        match tag_len(tail, tags, closable) {
             Some((len, breaks)) => {
                 if breaks {
                     out.push(' ');
@@ -160,10 +164,14 @@ pub(crate) fn html_line(html: &str, tags: Tags) -> String {
 }
 
 /// The length of the tag or comment at the start of `text` (a `<`), and
-/// whether it breaks words; `None` when it is not one `tags` removes.
-fn tag_len(text: &str, tags: Tags) -> Option<(usize, bool)> {
+/// whether it breaks words; `None` when it is not one `tags` removes (or a
+/// comment, when `closable` says no `-->` follows).
+fn tag_len(text: &str, tags: Tags, closable: bool) -> Option<(usize, bool)> {
     if tags == Tags::All {
         if let Some(after) = text.strip_prefix("<!--") {
+            if !closable {
+                return None;
+            }
             let end = after.find("-->")?;
             return Some((4 + end + 3, false));
         }
@@ -340,6 +348,13 @@ mod tests {
         }
         assert_eq!(html_line("<AAPL> rises", Tags::All), "rises");
         assert_eq!(html_line("<b>x</b> <!-- open", Tags::All), "x <!-- open");
+        // A run of unclosed comments is read once.
+        let run = "<!--".repeat(100_000);
+        assert_eq!(
+            html_line(&format!("<b>x</b>{run}"), Tags::All),
+            format!("x{run}")
+        );
+        assert_eq!(html_line("a<!--<!-- b -->c", Tags::All), "ac");
     }
 
     #[test]

@@ -17,10 +17,12 @@ pub(crate) fn parse(doc: &Document, ctx: &Context) -> Result<Vec<RawItem>, Parse
         .field("NewsItem"));
     }
     let format_version = doc.root.attr_text("Version");
+    // Once, not once per item (that made the items quadratic).
+    let several = doc.root.all("NewsItem").nth(1).is_some();
     items
         .into_iter()
         .map(|news_item| {
-            let original = if doc.root.all("NewsItem").nth(1).is_some() {
+            let original = if several {
                 doc.original_of(news_item)
             } else {
                 doc.bytes()

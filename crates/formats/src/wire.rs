@@ -106,12 +106,19 @@ pub(crate) fn parse(
 ) -> Result<Vec<RawItem>, ParseError> {
     let (text, warnings, segments) = decode(bytes, charset)?;
     let messages = split(&text)?;
+    // Before any item is built: a few bytes a message, five megabytes make
+    // a million of them.
+    ctx.limits.check_item_count(messages.len())?;
     let several = messages.len() > 1;
     Ok(messages
         .iter()
         .map(|message| {
             let offset = message.whole.as_ptr() as usize - text.as_ptr() as usize;
-            let segment = segments.iter().find(|s| s.text.contains(&offset));
+            // Segments are in text order: a binary search, not a scan per
+            // message (a scan was quadratic in a transmission of many).
+            let segment = segments
+                .get(segments.partition_point(|s| s.text.end <= offset))
+                .filter(|s| s.text.contains(&offset));
             // Each message of several keeps only its own bytes: the whole
             // transmission copied into each of a thousand items would be
             // gigabytes. As sent where they can be cut out (UTF-8, or
@@ -265,32 +272,47 @@ fn split(text: &str) -> Result<Vec<Message<'_>>, ParseError> {
 
 /// The lines of a message's text. Links end lines in `CR LF`, `LF`, a lone
 /// `CR` (older terminals and some spoolers), or `CR CR LF`: a run of `CR`s
-/// before an `LF` ends one line, a lone `CR` one line too.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let current = rest?;
-        let Some(at) = current.find(['\r', '\n']) else {
-            rest = None;
-            return Some(current);
-        };
-        let line = &current[..at];
-        let after = &current[at..];
-        let crs = after.bytes().take_while(|b| *b == b'\r').count();
-        let skip = if after.as_bytes().get(crs) == Some(&b'\n') {
-            crs + 1
-        } else {
-            1
-        };
-        let next = &after[skip..];
-        rest = (!next.is_empty()).then_some(next);
-        Some(line)
-    })
+/// before an `LF` ends one line, a lone `CR` one line too. The vertical tab
+/// and the form feed end a line as well (deleted, as the other control
+/// characters are, they glued the words on either side). One pass: each run
+/// of `CR`s is measured once, however long.
+fn lines(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let (mut start, mut at) = (0, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\n' | 0x0b | 0x0c => {
+                out.push(&text[start..at]);
+                at += 1;
+            }
+            b'\r' => {
+                out.push(&text[start..at]);
+                let run = bytes[at..].iter().take_while(|b| **b == b'\r').count();
+                if bytes.get(at + run) == Some(&b'\n') {
+                    at += run + 1;
+                } else {
+                    out.extend(std::iter::repeat_n("", run - 1));
+                    at += run;
+                }
+            }
+            _ => {
+                at += 1;
+                continue;
+            }
+        }
+        start = at;
+    }
+    if start < bytes.len() {
+        out.push(&text[start..]);
+    }
+    out
 }
 
 /// Text lines without the ANPA line-end codes and control characters.
 fn clean_lines(text: &str) -> Vec<String> {
     lines(text)
+        .into_iter()
         .map(|line| {
             let line: String = line
                 .chars()
@@ -474,9 +496,22 @@ fn is_release_note(line: &str) -> bool {
     let adv = lower.strip_prefix("adv").is_some_and(|rest| {
         rest.starts_with([' ', ':']) || rest.starts_with(|c: char| c.is_ascii_digit())
     });
-    adv || ["advance for", "for release", "embargoed", "embargo"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    // `Embargo on Cuba to be eased` is a headline: an embargo line says
+    // until when, or for what.
+    adv || [
+        "advance for",
+        "for release",
+        "embargoed until",
+        "embargoed till",
+        "embargoed for",
+        "embargoed:",
+        "embargo until",
+        "embargo till",
+        "embargo for",
+        "embargo:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
 }
 
 /// The release time of an advance line that names the date, then the
@@ -685,8 +720,11 @@ fn anpa(message: &Message, original: &[u8], ctx: &Context) -> RawItem {
 
 /// The UTC offsets of the zone abbreviations wire stamps use: US agencies'
 /// own, and the European and Asian ones of agencies elsewhere (`MEZ` and
-/// `MESZ` are German for CET and CEST). Ambiguous ones (`IST`: India,
-/// Ireland or Israel) are not guessed.
+/// `MESZ` are German for CET and CEST). Where an abbreviation has two
+/// meanings, the wire's is taken (`CST` US Central, not China; `BST`
+/// British Summer Time, not Bangladesh); where no reading is the wire's
+/// (`IST`: India, Ireland or Israel; `AST`: Atlantic or Arabia), none is
+/// guessed.
 fn zone_offset(zone: &str) -> Option<&'static str> {
     Some(match zone {
         "GMT" | "UTC" | "UT" | "Z" | "WET" => "+00:00",
@@ -699,7 +737,7 @@ fn zone_offset(zone: &str) -> Option<&'static str> {
         "AEDT" => "+11:00",
         "NZST" => "+12:00",
         "NZDT" => "+13:00",
-        "EDT" | "AST" => "-04:00",
+        "EDT" => "-04:00",
         "EST" | "CDT" => "-05:00",
         "CST" | "MDT" => "-06:00",
         "MST" | "PDT" => "-07:00",
@@ -751,9 +789,19 @@ fn quoted(stamp: &str) -> String {
     format!("{:?}", prefix(stamp, 40))
 }
 
+/// A stamp's year: two digits (`94` is 1994, `24` 2024), or four.
 fn century(yy: &str) -> Option<String> {
-    let n: u32 = yy.parse().ok()?;
-    Some(format!("{}{yy}", if n < 70 { 20 } else { 19 }))
+    if !is_digits(yy) {
+        return None;
+    }
+    match yy.len() {
+        2 => {
+            let n: u32 = yy.parse().ok()?;
+            Some(format!("{}{yy}", if n < 70 { 20 } else { 19 }))
+        }
+        4 => Some(yy.to_owned()),
+        _ => None,
+    }
 }
 
 /// `AP-NY-06-15-94 0220EDT` to `1994-06-15T02:20:00-04:00`.

@@ -43,6 +43,10 @@ impl<'a> Document<'a> {
                 .get(..doctype_end)
                 .zip(source.get(doctype_end..))
                 .unwrap_or(("", source.as_ref()));
+            // The second reading counts only what it expands: the first
+            // counted the same references, and counting both halved the
+            // documented budget.
+            entities.reset_budget();
             let expanded = format!("{head}{}", entities.expand_in(rest)?);
             tree = parse_tree(&expanded)?;
             source = Cow::Owned(expanded);
@@ -187,6 +191,29 @@ mod tests {
                  </contentMeta></newsItem>",
             ]
         );
+    }
+
+    #[test]
+    fn the_expansion_budget_covers_attributes_and_counts_once() {
+        let value = "x".repeat(8_000);
+        // 200 references in one attribute: 1.6 MB, over the 1 MiB budget.
+        let refs = "&e;".repeat(200);
+        let source = format!(
+            "<!DOCTYPE nitf [<!ENTITY e \"{value}\">]><nitf><head><title a=\"{refs}\">t</title></head></nitf>"
+        );
+        let Err(err) = Document::parse(source.as_bytes(), None) else {
+            panic!("1.6 MB of attribute expansions were taken");
+        };
+        assert_eq!(err.kind, ErrorKind::ForbiddenDtd, "{err}");
+        assert!(err.message.contains("attribute values"), "{err}");
+        // 80 in text, 640 KB: within the budget, counted once.
+        let refs = "&e;".repeat(80);
+        let source = format!(
+            "<!DOCTYPE nitf [<!ENTITY e \"{value}\">]><nitf><body><p>{refs}</p></body></nitf>"
+        );
+        let doc = Document::parse(source.as_bytes(), None).unwrap();
+        let p = doc.root.find_all("p");
+        assert_eq!(p[0].text().map(|t| t.len()), Some(640_000));
     }
 
     #[test]

@@ -52,16 +52,16 @@ pub(crate) fn clean(raw: &str, keep_newlines: bool) -> String {
     while let Some(c) = chars.next() {
         match c {
             '\r' => {
-                // `\r\r\n` is one line end; a lone `\r` is one too.
-                let mut ahead = chars.clone();
-                while ahead.peek() == Some(&'\r') {
-                    ahead.next();
+                // `\r\r\n` is one line end; a lone `\r` is one too. The
+                // run is read once, however long.
+                let mut run = 1;
+                while chars.next_if_eq(&'\r').is_some() {
+                    run += 1;
                 }
-                if ahead.peek() == Some(&'\n') {
-                    ahead.next();
-                    chars = ahead;
+                if chars.next_if_eq(&'\n').is_some() {
+                    run = 1;
                 }
-                out.push(newline);
+                out.extend(std::iter::repeat_n(newline, run));
             }
             '\n' | '\u{0B}' | '\u{0C}' | '\u{2028}' | '\u{2029}' => out.push(newline),
             '\t' => out.push(' '),
@@ -86,11 +86,15 @@ fn clean_ascii(text: &str, keep_newlines: bool) -> String {
     while at < bytes.len() {
         match bytes[at] {
             b'\r' => {
-                let crs = bytes[at..].iter().take_while(|b| **b == b'\r').count();
-                if bytes.get(at + crs) == Some(&b'\n') {
-                    at += crs;
+                // As above: the run is read once.
+                let run = bytes[at..].iter().take_while(|b| **b == b'\r').count();
+                if bytes.get(at + run) == Some(&b'\n') {
+                    out.push(newline);
+                    at += run;
+                } else {
+                    out.extend(std::iter::repeat_n(newline, run));
+                    at += run - 1;
                 }
-                out.push(newline);
             }
             b'\n' | 0x0b | 0x0c => out.push(newline),
             b'\t' => out.push(b' '),
@@ -407,6 +411,14 @@ mod tests {
         // Two lone carriage returns are a blank line; `\r\r\n` is one end.
         assert_eq!(clean("a\r\rb\r\r\nc", true), "a\n\nb\nc");
         assert_eq!(clean("á\r\rb\r\r\nc\u{2028}d", true), "á\n\nb\nc\nd");
+        // A long run is read once (each CR used to measure the rest of it).
+        for first in ["a", "á"] {
+            let text = format!("{first}{}b", "\r".repeat(100_000));
+            assert_eq!(
+                clean(&text, true),
+                format!("{first}{}b", "\n".repeat(100_000))
+            );
+        }
     }
 
     #[test]

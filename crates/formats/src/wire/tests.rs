@@ -246,3 +246,57 @@ fn latin1_wire_text_is_read_with_a_warning() {
     let err = parse(b"\x01NWS0001 4 KUL 0010 no text", None, &ctx()).unwrap_err();
     assert!(err.message.contains("no STX"), "{err}");
 }
+
+#[test]
+fn long_runs_of_line_ends_are_read_in_one_pass() {
+    // 200,000 CRs with no LF after them: each used to be measured again
+    // for every line it ended.
+    let text = format!("a{}b\x0bc\x0cd", "\r".repeat(200_000));
+    let read = lines(&text);
+    assert_eq!(read.len(), 200_003);
+    assert_eq!(read[0], "a");
+    assert_eq!(&read[200_000..], ["b", "c", "d"]);
+    assert_eq!(lines("x\r\r\r\ny\r\rz\n"), ["x", "y", "", "z"]);
+    assert!(lines("").is_empty());
+}
+
+#[test]
+fn vertical_tab_and_form_feed_separate_words() {
+    let bytes = b"\x01a0001 r a BC-Port 04-02 0100\x02^Port<\r\n   The port closed.\x0bShips wait\x0coffshore.<\r\n\x03AP-NY-04-02-24 1000EDT\x04";
+    let item = parse(bytes, None, &ctx()).unwrap().remove(0);
+    assert_eq!(
+        item.body.unwrap().value,
+        "The port closed. Ships wait offshore."
+    );
+}
+
+#[test]
+fn an_embargo_headline_is_a_headline() {
+    let bytes = b"\x01a0001 r i BC-Cuba 04-02 0100\x02^Embargo on Cuba to be eased, officials say<\r\n^By JANE ROE<\r\n   HAVANA (AP) _ Text.<\r\n\x03AP-NY-04-02-24 1000EDT\x04";
+    let item = parse(bytes, None, &ctx()).unwrap().remove(0);
+    assert_eq!(item.headline, "Embargo on Cuba to be eased, officials say");
+    assert_eq!(item.ednote, None);
+    assert!(item.warnings.is_empty(), "{:?}", item.warnings);
+    assert!(is_release_note("Embargoed until 0001 GMT June 16"));
+}
+
+#[test]
+fn a_stamp_may_write_its_year_in_full() {
+    assert_eq!(
+        anpa_time("AP-NY-06-15-2024 0220EDT"),
+        Stamp::Time("2024-06-15T02:20:00-04:00".to_owned())
+    );
+    assert_eq!(anpa_time("AP-NY-06-15-224 0220EDT"), Stamp::Absent);
+    // No reading of AST is the wire's: a warning, not a guess.
+    assert!(matches!(
+        anpa_time("AP-NY-06-15-24 0220AST"),
+        Stamp::Unreadable(_)
+    ));
+}
+
+#[test]
+fn too_many_messages_are_refused_before_items_are_built() {
+    let bytes = b"\x01a\x02x\x03".repeat(1_001);
+    let err = parse(&bytes, None, &ctx()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TooManyItems);
+}

@@ -15,7 +15,7 @@
 //! load).
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -271,13 +271,16 @@ impl Element {
     }
 }
 
-/// Namespace declarations in scope: `(prefix, uri)`, the default
-/// namespace with an empty prefix; one frame per open element. Each URI
-/// (and element name) is held once ([`Scopes::strings`]) and shared by the
-/// elements that use it.
+/// Namespace declarations in scope: per prefix (the default namespace's is
+/// empty), the URIs bound to it, innermost last, and per open element the
+/// prefixes it bound. A lookup is one probe however many declarations are
+/// in scope (scanning them all, 60,000 declarations on a root made 240,000
+/// elements take 8 s). Each URI (and element name) is held once
+/// ([`Scopes::strings`]) and shared by the elements that use it.
 #[derive(Default)]
 struct Scopes {
-    frames: Vec<Vec<(String, Arc<str>)>>,
+    bound: HashMap<String, Vec<Arc<str>>>,
+    frames: Vec<Vec<String>>,
     strings: HashSet<Arc<str>>,
 }
 
@@ -302,14 +305,23 @@ impl Scopes {
                     ),
                 ));
             }
-            frame.push((prefix.to_owned(), self.intern(uri)));
+            let uri = self.intern(uri);
+            self.bound.entry(prefix.to_owned()).or_default().push(uri);
+            frame.push(prefix.to_owned());
         }
         self.frames.push(frame);
         Ok(())
     }
 
     fn pop(&mut self) {
-        self.frames.pop();
+        for prefix in self.frames.pop().unwrap_or_default() {
+            if let Some(uris) = self.bound.get_mut(&prefix) {
+                uris.pop();
+                if uris.is_empty() {
+                    self.bound.remove(&prefix);
+                }
+            }
+        }
     }
 
     fn intern(&mut self, text: &str) -> Arc<str> {
@@ -330,12 +342,10 @@ impl Scopes {
             return self.intern("http://www.w3.org/XML/1998/namespace");
         }
         let declared = self
-            .frames
-            .iter()
-            .rev()
-            .flat_map(|frame| frame.iter().rev())
-            .find(|(p, _)| p == prefix)
-            .map(|(_, uri)| Arc::clone(uri));
+            .bound
+            .get(prefix)
+            .and_then(|uris| uris.last())
+            .map(Arc::clone);
         match declared {
             Some(uri) => uri,
             None => self.intern(known(prefix).first().copied().unwrap_or_default()),
@@ -487,7 +497,11 @@ fn element(
             .decode_and_unescape_value_with(decoder, |name| {
                 entities.get(name).or_else(|| resolve_html5_entity(name))
             })
-            .map_err(|e| xml_error(format!("in attribute {key} of <{name}>: {e}")))?;
+            .map_err(|e| {
+                entities
+                    .attributes_over_budget()
+                    .unwrap_or_else(|| xml_error(format!("in attribute {key} of <{name}>: {e}")))
+            })?;
         attrs.push((key, value.into_owned()));
     }
     scopes.push(&attrs)?;
@@ -583,6 +597,23 @@ mod tests {
         assert_eq!(&*children[5].ns, "http://www.w3.org/XML/1998/namespace");
         assert_eq!(&*children[6].ns, "http://search.yahoo.com/mrss/");
         assert!(root.child("dc:creator").is_some());
+    }
+
+    #[test]
+    fn declarations_go_out_of_scope_with_their_element() {
+        let root = root(
+            "<r xmlns:p=\"urn:outer\"><a xmlns:p=\"urn:inner\"><p:x/></a><p:y/>\
+             <b xmlns=\"urn:d\"><z/></b><z/></r>",
+        );
+        let a = root.child("a").unwrap();
+        assert_eq!(&*a.elements().next().unwrap().ns, "urn:inner");
+        let names: Vec<(&str, &str)> = root.elements().map(|e| (&*e.name, &*e.ns)).collect();
+        assert_eq!(
+            names,
+            [("a", ""), ("p:y", "urn:outer"), ("b", "urn:d"), ("z", "")]
+        );
+        let b = root.child("b").unwrap();
+        assert_eq!(&*b.elements().next().unwrap().ns, "urn:d");
     }
 
     #[test]
