@@ -153,13 +153,48 @@ fn joined(names: Vec<String>) -> Option<String> {
     (!names.is_empty()).then(|| names.join(", "))
 }
 
+/// Whether a JSON document is one JSON Feed item on its own: what an
+/// item's original is (the item's object), so that a dead letter can be
+/// replayed to ingest. An object with an `id`, a `content_html` or
+/// `content_text`, and no `uri` (which every ninjs object has) or
+/// `version`. The byte checks come first: every ninjs document passes here.
+pub(crate) fn is_json_feed_item(bytes: &[u8]) -> bool {
+    let has = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+    if !(has(b"\"content_html\"") || has(b"\"content_text\"")) || has(b"\"uri\"") {
+        return false;
+    }
+    serde_json::from_slice::<serde_json::Map<String, Value>>(strip_utf8_bom(bytes).0).is_ok_and(
+        |object| {
+            object.contains_key("id")
+                && !object.contains_key("uri")
+                && !object.contains_key("version")
+        },
+    )
+}
+
+/// What a feed gives each of its items.
+#[derive(Default)]
+struct FeedInfo {
+    /// `1` or `1.1`; unknown for an item on its own.
+    version: Option<String>,
+    site: Option<String>,
+    author: Option<String>,
+    language: Option<String>,
+    warnings: Vec<String>,
+}
+
 pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseError> {
     let (json, bom) = strip_utf8_bom(bytes);
-    let feed: Feed = serde_json::from_slice(json).map_err(|e| {
+    let not_valid = |e: serde_json::Error| {
         let mut error = crate::ninjs::json_error(&e, bytes, bom);
         error.message = format!("not a valid JSON Feed: {}", error.message);
         error
-    })?;
+    };
+    if is_json_feed_item(bytes) {
+        let value: Value = serde_json::from_slice(json).map_err(not_valid)?;
+        return Ok(vec![read_item(value, 0, &FeedInfo::default(), ctx)?]);
+    }
+    let feed: Feed = serde_json::from_slice(json).map_err(not_valid)?;
     if !is_version(&feed.version) {
         return Err(
             invalid(format!("unknown JSON Feed version `{}`", feed.version)).field("version"),
@@ -171,63 +206,77 @@ pub(crate) fn parse(bytes: &[u8], ctx: &Context) -> Result<Vec<RawItem>, ParseEr
         .or_else(|| top.string("feed_url"))
         .as_deref()
         .and_then(uri_authority);
-    let feed_author = joined(top.author_names());
-    let feed_language = top.string("language");
-    let feed_warnings = top.warnings;
+    let info = FeedInfo {
+        version: feed.version.rsplit('/').next().map(str::to_owned),
+        site,
+        author: joined(top.author_names()),
+        language: top.string("language"),
+        warnings: top.warnings,
+    };
     feed.items
         .into_iter()
         .enumerate()
-        .map(|(index, value)| {
-            let original = serde_json::to_vec(&value).unwrap_or_default();
-            let Value::Object(object) = &value else {
-                return Err(
-                    invalid(format!("item {}: not a JSON object", index + 1)).field("items")
-                );
-            };
-            let mut entry = Fields::new(object);
-            let mut item = new_item(Format::JsonFeed, &original, ctx);
-            item.format_version = feed.version.rsplit('/').next().map(str::to_owned);
-            let url = entry.string("url");
-            item.uri = entry
-                .id()
-                .and_then(non_blank)
-                .or_else(|| url.clone().and_then(non_blank))
-                .unwrap_or_else(|| derived_uri("json-feed", &original));
-            item.provider = provider(ctx, site.as_deref(), url.as_deref().unwrap_or(&item.uri));
-            item.headline = entry.string("title").unwrap_or_default();
-            item.body = match (
-                entry.string("content_html").and_then(non_blank),
-                entry.string("content_text").and_then(non_blank),
-            ) {
-                (Some(html), _) => Some(Body {
-                    kind: BodyKind::Html,
-                    value: html,
-                }),
-                (None, Some(text)) => Some(Body {
-                    kind: BodyKind::Text,
-                    value: text,
-                }),
-                (None, None) => None,
-            };
-            item.description = entry.string("summary").and_then(non_blank);
-            let published = entry.string("date_published");
-            item.versioncreated = entry.string("date_modified").or_else(|| published.clone());
-            item.firstcreated = published;
-            item.byline = joined(entry.author_names()).or_else(|| feed_author.clone());
-            item.subjects = entry
-                .strings("tags")
-                .into_iter()
-                .map(|name| Subject {
-                    code: None,
-                    name: Some(name),
-                })
-                .collect();
-            item.language = entry.string("language").or_else(|| feed_language.clone());
-            item.warnings.extend(feed_warnings.iter().cloned());
-            item.warnings.extend(entry.warnings);
-            Ok(item)
-        })
+        .map(|(index, value)| read_item(value, index, &info, ctx))
         .collect()
+}
+
+/// The item at `index` of a feed (or on its own).
+fn read_item(
+    value: Value,
+    index: usize,
+    feed: &FeedInfo,
+    ctx: &Context,
+) -> Result<RawItem, ParseError> {
+    let original = serde_json::to_vec(&value).unwrap_or_default();
+    let Value::Object(object) = &value else {
+        return Err(invalid(format!("item {}: not a JSON object", index + 1)).field("items"));
+    };
+    let mut entry = Fields::new(object);
+    let mut item = new_item(Format::JsonFeed, &original, ctx);
+    item.format_version.clone_from(&feed.version);
+    let url = entry.string("url");
+    item.uri = entry
+        .id()
+        .and_then(non_blank)
+        .or_else(|| url.clone().and_then(non_blank))
+        .unwrap_or_else(|| derived_uri("json-feed", &original));
+    item.provider = provider(
+        ctx,
+        feed.site.as_deref(),
+        url.as_deref().unwrap_or(&item.uri),
+    );
+    item.headline = entry.string("title").unwrap_or_default();
+    item.body = match (
+        entry.string("content_html").and_then(non_blank),
+        entry.string("content_text").and_then(non_blank),
+    ) {
+        (Some(html), _) => Some(Body {
+            kind: BodyKind::Html,
+            value: html,
+        }),
+        (None, Some(text)) => Some(Body {
+            kind: BodyKind::Text,
+            value: text,
+        }),
+        (None, None) => None,
+    };
+    item.description = entry.string("summary").and_then(non_blank);
+    let published = entry.string("date_published");
+    item.versioncreated = entry.string("date_modified").or_else(|| published.clone());
+    item.firstcreated = published;
+    item.byline = joined(entry.author_names()).or_else(|| feed.author.clone());
+    item.subjects = entry
+        .strings("tags")
+        .into_iter()
+        .map(|name| Subject {
+            code: None,
+            name: Some(name),
+        })
+        .collect();
+    item.language = entry.string("language").or_else(|| feed.language.clone());
+    item.warnings.extend(feed.warnings.iter().cloned());
+    item.warnings.extend(entry.warnings);
+    Ok(item)
 }
 
 #[cfg(test)]
@@ -293,6 +342,27 @@ mod tests {
                 "JSON Feed field `tags` has entries that are not strings: those left out"
             ]
         );
+    }
+
+    #[test]
+    fn an_items_original_parses_again_on_its_own() {
+        let ctx = Context::new("t");
+        let items = crate::parse_document(FEED.as_bytes(), crate::Hint::Auto, &ctx).unwrap();
+        for item in &items {
+            let bytes = item.original.to_bytes();
+            assert!(is_json_feed_item(&bytes));
+            let again = crate::parse_document(&bytes, crate::Hint::Auto, &ctx).unwrap();
+            assert_eq!(again.len(), 1);
+            assert_eq!(again[0].format, Format::JsonFeed);
+            assert_eq!(again[0].uri, item.uri);
+            assert_eq!(again[0].headline, item.headline);
+            assert_eq!(again[0].body, item.body);
+        }
+        // ninjs is not taken for one.
+        assert!(!is_json_feed_item(
+            br#"{"uri": "x", "id": "y", "content_text": "z"}"#
+        ));
+        assert!(!is_json_feed_item(br#"{"id": "y", "body_text": "z"}"#));
     }
 
     #[test]

@@ -196,9 +196,12 @@ pub fn sniff(bytes: &[u8], hint: Hint) -> Result<Format, ParseError> {
 }
 
 /// A JSON document is a JSON Feed when its top-level `version` is a
-/// jsonfeed.org version URL, else ninjs.
+/// jsonfeed.org version URL, or when it is one JSON Feed item on its own
+/// (`json_feed::is_json_feed_item`), else ninjs.
 fn json_format(bytes: &[u8], hint: Hint) -> Format {
-    if hint != Hint::Ndjson && crate::json_feed::is_json_feed(bytes) {
+    if hint != Hint::Ndjson
+        && (crate::json_feed::is_json_feed(bytes) || crate::json_feed::is_json_feed_item(bytes))
+    {
         Format::JsonFeed
     } else {
         Format::Ninjs
