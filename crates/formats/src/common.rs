@@ -104,34 +104,17 @@ pub(crate) fn text_body(text: String) -> Body {
     Body { kind, value: text }
 }
 
-/// HTML elements a plain-text line (an RSS title) is taken to carry when
-/// it has tags: the inline ones feeds put in titles, and the breaks.
-const LINE_TAGS: &[&str] = &[
-    "a", "abbr", "b", "big", "br", "cite", "code", "del", "div", "em", "font", "h1", "h2", "h3",
-    "h4", "h5", "h6", "i", "img", "ins", "mark", "p", "q", "s", "small", "span", "strike",
-    "strong", "sub", "sup", "time", "u",
-];
-
 /// Elements whose tags separate words rather than sit inside them.
 const BREAKING_TAGS: &[&str] = &["br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "img", "p"];
 
-/// Which tags [`html_line`] removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tags {
-    /// Every tag and comment: the text is HTML (Atom `type="html"`).
-    All,
-    /// Only lower-case tags of [`LINE_TAGS`]: the text is meant to be plain
-    /// but may carry markup (RSS titles), and `<BAC>` or `a <b` there are
-    /// text (a ticker, a comparison), not tags.
-    Known,
-}
-
-/// A line of HTML as text: tags removed (a space where they break words),
-/// whitespace collapsed. Entities are left as they are: decoding them once
+/// A line of HTML as text (an Atom `type="html"` title): every tag and
+/// comment removed (a space where they break words), whitespace collapsed.
+/// Tags in a line meant to be plain text (an RSS title) are the worker's to
+/// judge, as the rest of its text is. Entities are left as they are: decoding them once
 /// is the worker's job, as for every text field, so the escaped `&lt;` of an
 /// HTML title is never taken for a tag. The text comes back unchanged when
 /// no tag is removed.
-pub(crate) fn html_line(html: &str, tags: Tags) -> String {
+pub(crate) fn html_line(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     let mut removed = false;
@@ -142,7 +125,7 @@ pub(crate) fn html_line(html: &str, tags: Tags) -> String {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
         let closable = html.len() - tail.len() + 4 <= last_close;
-        match tag_len(tail, tags, closable) {
+        match tag_len(tail, closable) {
             Some((len, breaks)) => {
                 if breaks {
                     out.push(' ');
@@ -164,17 +147,15 @@ pub(crate) fn html_line(html: &str, tags: Tags) -> String {
 }
 
 /// The length of the tag or comment at the start of `text` (a `<`), and
-/// whether it breaks words; `None` when it is not one `tags` removes (or a
-/// comment, when `closable` says no `-->` follows).
-fn tag_len(text: &str, tags: Tags, closable: bool) -> Option<(usize, bool)> {
-    if tags == Tags::All {
-        if let Some(after) = text.strip_prefix("<!--") {
-            if !closable {
-                return None;
-            }
-            let end = after.find("-->")?;
-            return Some((4 + end + 3, false));
+/// whether it breaks words; `None` when it is not one (or a comment, when
+/// `closable` says no `-->` follows).
+fn tag_len(text: &str, closable: bool) -> Option<(usize, bool)> {
+    if let Some(after) = text.strip_prefix("<!--") {
+        if !closable {
+            return None;
         }
+        let end = after.find("-->")?;
+        return Some((4 + end + 3, false));
     }
     let bytes = text.as_bytes();
     let name_start = if bytes.get(1) == Some(&b'/') { 2 } else { 1 };
@@ -195,9 +176,6 @@ fn tag_len(text: &str, tags: Tags, closable: bool) -> Option<(usize, bool)> {
     }
     let name = &text[name_start..name_end];
     let local = name.rsplit(':').next().unwrap_or(name);
-    if tags == Tags::Known && !LINE_TAGS.contains(&local) {
-        return None;
-    }
     // The closing `>`, ignoring any inside a quoted attribute value.
     let mut quote = None;
     for (i, &b) in bytes.iter().enumerate().skip(name_end) {
@@ -324,37 +302,24 @@ mod tests {
     #[test]
     fn html_lines_lose_their_tags() {
         assert_eq!(
-            html_line("<b>Bold</b> headline &amp; more", Tags::All),
+            html_line("<b>Bold</b> headline &amp; more"),
             "Bold headline &amp; more"
         );
         assert_eq!(
-            html_line("CDATA <em>title</em> here", Tags::Known),
-            "CDATA title here"
-        );
-        assert_eq!(
-            html_line("One<br/>two <a href=\"x>y\">link</a><!-- c -->", Tags::All),
+            html_line("One<br/>two <a href=\"x>y\">link</a><!-- c -->"),
             "One two link"
         );
-        assert_eq!(html_line("<P>Up</P><SPAN>per</SPAN>", Tags::All), "Up per");
+        assert_eq!(html_line("<P>Up</P><SPAN>per</SPAN>"), "Up per");
         // What is not a tag stays, and the text is left as sent.
-        for text in [
-            "BANKAMERICA <BAC> EQUITY  OFFER",
-            "a < b and c <d",
-            "a <b2c> d",
-            "x &lt;b&gt; y",
-            "<b unclosed",
-        ] {
-            assert_eq!(html_line(text, Tags::Known), text);
+        for text in ["a < b and c <d", "x &lt;b&gt; y", "<b unclosed"] {
+            assert_eq!(html_line(text), text);
         }
-        assert_eq!(html_line("<AAPL> rises", Tags::All), "rises");
-        assert_eq!(html_line("<b>x</b> <!-- open", Tags::All), "x <!-- open");
+        assert_eq!(html_line("<AAPL> rises"), "rises");
+        assert_eq!(html_line("<b>x</b> <!-- open"), "x <!-- open");
         // A run of unclosed comments is read once.
         let run = "<!--".repeat(100_000);
-        assert_eq!(
-            html_line(&format!("<b>x</b>{run}"), Tags::All),
-            format!("x{run}")
-        );
-        assert_eq!(html_line("a<!--<!-- b -->c", Tags::All), "ac");
+        assert_eq!(html_line(&format!("<b>x</b>{run}")), format!("x{run}"));
+        assert_eq!(html_line("a<!--<!-- b -->c"), "ac");
     }
 
     #[test]

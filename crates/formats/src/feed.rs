@@ -6,7 +6,7 @@
 
 use wirestream_model::{Body, BodyKind, Format, RawItem, Subject};
 
-use crate::common::{derived_uri, html_line, new_item, provider, uri_authority, Tags};
+use crate::common::{derived_uri, html_line, new_item, provider, uri_authority};
 use crate::xml::{Document, Element};
 use crate::Context;
 
@@ -46,11 +46,9 @@ pub(crate) fn parse_rss(doc: &Document, ctx: &Context) -> Vec<RawItem> {
                 .unwrap_or_else(|| derived_uri("rss", original));
             item.provider = provider(ctx, site.as_deref(), link.as_deref().unwrap_or(&item.uri));
             item.format_version = root.attr_text("version");
-            // Plain text by the spec, but feeds put HTML in titles (often
-            // in CDATA): its tags are not headline text.
-            item.headline = own_text(element, "title")
-                .map(|t| html_line(&t, Tags::Known))
-                .unwrap_or_default();
+            // Plain text by the spec, kept as sent: tags feeds put in
+            // titles (often in CDATA) are the worker's to remove.
+            item.headline = own_text(element, "title").unwrap_or_default();
             let description = own_text(element, "description");
             let encoded = element.text_at("content:encoded");
             item.body = encoded.clone().or_else(|| description.clone()).map(html);
@@ -172,7 +170,7 @@ fn atom_line(element: &Element) -> Option<String> {
     match kind.as_str() {
         "html" => element
             .text()
-            .map(|t| html_line(&t, Tags::All))
+            .map(|t| html_line(&t))
             .filter(|t| !t.trim().is_empty()),
         "xhtml" => element
             .child("xhtml:div")

@@ -519,34 +519,15 @@ fn is_release_note(line: &str) -> bool {
 /// 00:01 EDT`, `Embargoed until June 16, 2024 6:00 p.m. EST`. Other
 /// wordings are not guessed at (the item's warnings say so).
 fn release_time(line: &str) -> Option<String> {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     let words: Vec<String> = line
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
         .map(|w| w.trim_end_matches('.').to_ascii_lowercase())
         .collect();
-    let at = words.iter().position(|w| {
-        MONTHS
-            .iter()
-            .any(|m| w.len() >= 3 && m.starts_with(w.as_str()))
-    })?;
-    let month = MONTHS
+    let (at, month) = words
         .iter()
-        .position(|m| m.starts_with(words[at].as_str()))?
-        + 1;
+        .enumerate()
+        .find_map(|(at, w)| month_of(w).map(|month| (at, month)))?;
     let day: u32 = words.get(at + 1)?.parse().ok()?;
     let year: i32 = words.get(at + 2)?.parse().ok()?;
     let mut rest = words[at + 3..].iter().map(String::as_str);
@@ -839,11 +820,34 @@ fn anpa_time(trailer: &str) -> Stamp {
     )
 }
 
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The month (1–12) a word names: in full or cut to three letters or more
+/// (`JAN`, `Sept`), in any case.
+fn month_of(word: &str) -> Option<u32> {
+    if word.len() < 3 {
+        return None;
+    }
+    let lower = word.to_ascii_lowercase();
+    let month = MONTHS.iter().position(|m| m.starts_with(lower.as_str()))?;
+    u32::try_from(month + 1).ok()
+}
+
 /// `051430 GMT JAN 24` (day, hour, minute, zone, month, year) to RFC 3339.
 fn iptc7901_time(trailer: &str) -> Stamp {
-    const MONTHS: [&str; 12] = [
-        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-    ];
     let words: Vec<&str> = trailer.split_whitespace().collect();
     for w in words.windows(4) {
         let [ddhhmm, zone, month, yy] = w else {
@@ -852,7 +856,7 @@ fn iptc7901_time(trailer: &str) -> Stamp {
         if ddhhmm.len() != 6 || !is_digits(ddhhmm) || yy.len() != 2 || !is_digits(yy) {
             continue;
         }
-        let Some(month) = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month)) else {
+        let Some(month) = month_of(month).filter(|_| month.len() == 3) else {
             continue;
         };
         let Some(year) = century(yy) else {
@@ -868,8 +872,7 @@ fn iptc7901_time(trailer: &str) -> Stamp {
         };
         return checked(
             format!(
-                "{year}-{:02}-{}T{}:{}:00{offset}",
-                month + 1,
+                "{year}-{month:02}-{}T{}:{}:00{offset}",
                 &ddhhmm[..2],
                 &ddhhmm[2..4],
                 &ddhhmm[4..],

@@ -30,14 +30,21 @@ static MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<([^<>]{1,80})>").expect("valid marker regex"));
 
 /// An HTML tag in a headline (`<b>`, `</em>`, `<a href="…">`, `<br/>`),
-/// which is markup, not a company marker. Lower case only: Reuters markers
-/// are upper case (`<B>` may be a ticker), HTML in headlines is not.
+/// which is markup, not a company marker: the inline elements and breaks
+/// that feeds put in titles meant to be plain text (RSS, ninjs). Lower case
+/// only: Reuters markers are upper case (`<B>` may be a ticker), HTML in
+/// headlines is not. Its one group is the element's name.
 static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^/?(?:a|abbr|b|big|br|cite|code|em|font|i|mark|p|q|s|small|span|strike|strong|sub|sup|u)(?:\s[^<>]*)?/?$",
+        r"^/?(a|abbr|b|big|br|cite|code|del|div|em|font|h[1-6]|i|img|ins|mark|p|q|s|small|span|strike|strong|sub|sup|time|u)(?:\s[^<>]*)?/?$",
     )
     .expect("valid html tag regex")
 });
+
+/// Tags that separate words rather than sit inside them.
+fn breaks_words(element: &str) -> bool {
+    matches!(element, "br" | "div" | "img" | "p") || element.starts_with('h')
+}
 
 /// A marker is a ticker when it is one short upper-case token (`BAC`,
 /// `INTN.AS`, `T`); otherwise it names a company that has none
@@ -80,10 +87,10 @@ fn lift_markers(headline: &str, tickers: &mut Vec<String>) -> String {
         };
         out.push_str(&headline[last..whole.start()]);
         let marker = inner.as_str().trim();
-        if HTML_TAG.is_match(inner.as_str()) {
+        if let Some(tag) = HTML_TAG.captures(inner.as_str()) {
             // Markup that reached the headline: gone, without a space
             // ("<b>Bold</b>ly"), but for the breaks.
-            if matches!(marker.trim_matches('/'), "br" | "p") {
+            if tag.get(1).is_some_and(|name| breaks_words(name.as_str())) {
                 out.push(' ');
             }
         } else if is_ticker(marker) {
@@ -212,6 +219,10 @@ mod tests {
         assert_eq!(
             headline("CDATA <em>title</em> here<br/>and <a href=\"x\">link</a>").0,
             "CDATA title here and link"
+        );
+        assert_eq!(
+            headline("<h1>Big</h1>news in <div class=\"x\">two</div>parts").0,
+            "Big news in two parts"
         );
         // Upper case is a marker, as on the Reuters wire.
         assert_eq!(headline("BARNES &lt;B> UP").1, ["B"]);

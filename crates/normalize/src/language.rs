@@ -90,14 +90,14 @@ fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
         return none;
     }
     let function_words = stop_words::count(&sample);
-    if let Some((code, confidence)) = function_words.clear() {
-        if writes_every_letter(code, &sample) {
-            return Language {
-                code: Some(code.to_owned()),
-                confidence: Some(confidence),
-                source: Some(LanguageSource::Detected),
-            };
-        }
+    // A function-word guess stands only if the text fits its letters.
+    let fitting = |guess: Option<(&str, f32)>| {
+        guess
+            .filter(|(code, _)| writes_every_letter(code, &sample))
+            .map(|(code, confidence)| detected(code, confidence))
+    };
+    if let Some(language) = fitting(function_words.clear()) {
+        return language;
     }
     let Some(info) = detect_sample(&sample) else {
         warnings.push("language not detected".to_owned());
@@ -105,15 +105,8 @@ fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
     };
     let code = iso639_1(info.lang());
     if !info.is_reliable() {
-        if let Some((code, confidence)) = function_words
-            .weak()
-            .filter(|(code, _)| writes_every_letter(code, &sample))
-        {
-            return Language {
-                code: Some(code.to_owned()),
-                confidence: Some(confidence),
-                source: Some(LanguageSource::Detected),
-            };
+        if let Some(language) = fitting(function_words.weak()) {
+            return language;
         }
         warnings.push(format!(
             "language not detected reliably (best guess {code}, confidence {:.2})",
@@ -123,19 +116,15 @@ fn detect(headline: &str, body: &str, warnings: &mut Vec<String>) -> Language {
     }
     // Sure, and contradicted: none of its function words, and only another
     // language's (upper-case English headlines read as French at 1.0).
-    if let Some((other, confidence)) = function_words
-        .against(code)
-        .filter(|(other, _)| writes_every_letter(other, &sample))
-    {
-        return Language {
-            code: Some(other.to_owned()),
-            confidence: Some(confidence),
-            source: Some(LanguageSource::Detected),
-        };
-    }
+    fitting(function_words.against(code))
+        .unwrap_or_else(|| detected(code, info.confidence() as f32))
+}
+
+/// A detected language.
+fn detected(code: &str, confidence: f32) -> Language {
     Language {
         code: Some(code.to_owned()),
-        confidence: Some(info.confidence() as f32),
+        confidence: Some(confidence),
         source: Some(LanguageSource::Detected),
     }
 }
